@@ -1,0 +1,218 @@
+import { Agent, request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+import { KubeApiError } from './kube-error';
+import type { KubeConnection } from './kube-connection';
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface KubeRequest {
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** API path, e.g. `/api/v1/namespaces/ns/configmaps/x`. */
+  readonly path: string;
+  readonly query?: Query;
+  readonly body?: unknown;
+  /** Defaults to `application/json`; PATCH callers pass the patch type. */
+  readonly contentType?: string;
+  /** Whole-request deadline in milliseconds. @default 10000 */
+  readonly timeoutMs?: number;
+  /** Send to this base URL instead of the connection's server (API-server bypass). */
+  readonly server?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface KubeResponse<T> {
+  readonly status: number;
+  readonly body: T;
+}
+
+export interface WatchEvent<T> {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  readonly object: T;
+}
+
+/** Observes every request the client makes; used for request accounting and logs. */
+export type RequestObserver = (method: string, path: string, status: number | 'error', durationMs: number) => void;
+
+export const MERGE_PATCH = 'application/merge-patch+json';
+export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+function queryString(q: Query | undefined): string {
+  if (!q) return '';
+  const parts = Object.entries(q)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+function readAll(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+/**
+ * A small Kubernetes REST client over node:https.
+ *
+ * We own this rather than use @kubernetes/client-node because the HA agent needs exact control over what goes on
+ * the wire: a per-request API server (for `bypass_api_service`) with a stable certificate name, the precondition
+ * `resourceVersion` inside patch bodies, the raw HTTP status for 409 and `Retry-After`, watch resumption from a
+ * resourceVersion, and per-request accounting. Patroni made the same choice (it dropped the python client in 2.0).
+ */
+export class KubeClient {
+  private readonly agents = new Map<string, Agent>();
+
+  constructor(
+    readonly connection: KubeConnection,
+    private readonly options: { userAgent?: string; observer?: RequestObserver } = {},
+  ) {}
+
+  /** Sends one request and returns the parsed JSON body. Non-2xx answers throw `KubeApiError`. */
+  async request<T = unknown>(req: KubeRequest): Promise<KubeResponse<T>> {
+    const started = performance.now();
+    const base = req.server ?? this.connection.server;
+    const url = new URL(req.path + queryString(req.query), base);
+    const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+    try {
+      // One deadline for the whole exchange, body included; the caller's signal can end it earlier.
+      const deadline = AbortSignal.timeout(req.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
+      const res = await this.send(url, req.method, req.contentType ?? 'application/json', payload, signal);
+      const text = await readAll(res);
+      const status = res.statusCode ?? 0;
+      this.options.observer?.(req.method, req.path, status, performance.now() - started);
+      const body = text.length ? safeJson(text) : undefined;
+      if (status < 200 || status >= 300) {
+        const reason = typeof body === 'object' && body && 'message' in body ? String((body as { message: unknown }).message) : text.slice(0, 200);
+        throw new KubeApiError(req.method, req.path, status, reason, body, parseRetryAfter(res.headers['retry-after']));
+      }
+      return { status, body: body as T };
+    } catch (err) {
+      if (!(err instanceof KubeApiError)) this.options.observer?.(req.method, req.path, 'error', performance.now() - started);
+      throw err;
+    }
+  }
+
+  /**
+   * Opens a watch and calls `onEvent` for each event until the stream ends (resolves), fails (rejects) or
+   * `signal` aborts (resolves). The caller resumes from the last resourceVersion it saw.
+   */
+  async watch<T>(
+    path: string,
+    query: Query,
+    onEvent: (event: WatchEvent<T>) => void,
+    signal: AbortSignal,
+    server?: string,
+  ): Promise<void> {
+    const url = new URL(path + queryString({ ...query, watch: 1, allowWatchBookmarks: true }), server ?? this.connection.server);
+    const started = performance.now();
+    let res: IncomingMessage;
+    try {
+      res = await this.send(url, 'GET', 'application/json', undefined, signal);
+    } catch (err) {
+      if (signal.aborted) return;
+      this.options.observer?.('WATCH', path, 'error', performance.now() - started);
+      throw err;
+    }
+    this.options.observer?.('WATCH', path, res.statusCode ?? 0, performance.now() - started);
+    if ((res.statusCode ?? 0) !== 200) {
+      const text = await readAll(res);
+      const body = safeJson(text);
+      throw new KubeApiError('WATCH', path, res.statusCode ?? 0, text.slice(0, 200), body, parseRetryAfter(res.headers['retry-after']));
+    }
+    await new Promise<void>((resolve, reject) => {
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, nl).trim();
+          buffer = buffer.slice(nl + 1);
+          if (!line) continue;
+          try {
+            onEvent(JSON.parse(line) as WatchEvent<T>);
+          } catch (err) {
+            res.destroy();
+            reject(err);
+            return;
+          }
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', (err) => (signal.aborted ? resolve() : reject(err)));
+      res.on('close', () => resolve());
+    });
+  }
+
+  /** Closes pooled connections. */
+  close(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
+  private agentFor(url: URL): Agent {
+    const key = url.host;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      const c = this.connection;
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      // Verify against the configured name when dialing an address that need not be in the certificate.
+      const servername = c.tlsServerName ?? (isIP(host) ? undefined : host);
+      agent = new Agent({
+        keepAlive: true,
+        maxSockets: 16,
+        ca: c.caPem,
+        cert: c.clientCertPem,
+        key: c.clientKeyPem,
+        rejectUnauthorized: !c.insecureSkipTlsVerify,
+        servername,
+        ...(servername ? { checkServerIdentity: undefined } : {}),
+      });
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  private send(
+    url: URL,
+    method: string,
+    contentType: string,
+    payload: Buffer | undefined,
+    signal: AbortSignal,
+  ): Promise<IncomingMessage> {
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.options.userAgent ?? 'pgha' };
+    const token = this.connection.token?.();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (payload) {
+      headers['Content-Type'] = contentType;
+      headers['Content-Length'] = String(payload.length);
+    }
+    return new Promise((resolve, reject) => {
+      const req = httpsRequest(url, { method, headers, agent: this.agentFor(url), signal });
+      req.on('response', resolve);
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,23 @@
+// Two projects: "unit" needs nothing but Node (decision logic, constructs, synth output); "integration" runs
+// against the real kube-apiserver, etcd and PostgreSQL that test/control-plane builds and starts.
+// Type checking is done once by `npm run build`; jest only transpiles.
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/synth/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/fixtures/global-setup.ts',
+      globalTeardown: '<rootDir>/test/fixtures/global-teardown.ts',
+      testTimeout: 120000,
+    },
+  ],
+};

@@ -1,0 +1,55 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Files of the throwaway PKI one control plane uses. All paths are inside the control plane's directory. */
+export interface ControlPlanePki {
+  readonly caCert: string;
+  readonly caKey: string;
+  readonly servingCert: string;
+  readonly servingKey: string;
+  /** Service-account token signing key pair. */
+  readonly saKey: string;
+  readonly saPub: string;
+}
+
+function openssl(args: string[], cwd: string): void {
+  try {
+    execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? '';
+    throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || String(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Makes a CA, a serving certificate for every given IP (plus the in-cluster names of the `kubernetes` Service) and
+ * a service-account key pair, using the openssl CLI. EC keys keep this well under a second.
+ */
+export function makePki(dir: string, ips: readonly string[]): ControlPlanePki {
+  const p = (f: string) => join(dir, f);
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ca.key'], dir);
+  openssl(['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=pgha-test-ca', '-days', '30', '-out', 'ca.crt'], dir);
+  const sans = [
+    ...ips.map((ip) => `IP:${ip}`),
+    'IP:10.0.0.1',
+    'DNS:localhost',
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
+    'DNS:kubernetes.default.svc.cluster.local',
+  ];
+  writeFileSync(
+    p('serving.ext'),
+    `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n`,
+  );
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'serving.key'], dir);
+  openssl(['req', '-new', '-key', 'serving.key', '-subj', '/CN=kube-apiserver', '-out', 'serving.csr'], dir);
+  openssl(
+    ['x509', '-req', '-in', 'serving.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-extfile', 'serving.ext', '-out', 'serving.crt'],
+    dir,
+  );
+  openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
+  openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
+  return { caCert: p('ca.crt'), caKey: p('ca.key'), servingCert: p('serving.crt'), servingKey: p('serving.key'), saKey: p('sa.key'), saPub: p('sa.pub') };
+}

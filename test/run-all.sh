@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `npm test`: everything, on a fresh machine. Installs or builds what the tests need (idempotent, cached), type-checks
+# the whole project, checks that committed generated files match their source, then runs every jest project.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== prerequisites"
+bash test/setup/install-prerequisites.sh
+echo "== control plane binaries (built from Go modules when missing from the cache)"
+bash test/control-plane/build.sh
+
+echo "== type check"
+npx tsc -p tsconfig.json
+
+echo "== tests"
+results=$(mktemp)
+status=0
+npx jest --ci --json --outputFile="$results" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' "$results" || true
+rm -f "$results"
+exit "$status"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use, only when missing. Idempotent; needs root (as CI and developer machines
+# here are) or an already-provisioned machine.
+set -euo pipefail
+needed=()
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+for pkg in postgresql-15 openssl util-linux iproute2; do
+  have "$pkg" || needed+=("$pkg")
+done
+if [ ${#needed[@]} -eq 0 ]; then
+  echo "prerequisites: all present"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "prerequisites: missing Debian packages: ${needed[*]}; install them with: sudo apt-get install ${needed[*]}" >&2
+  exit 1
+fi
+echo "prerequisites: installing ${needed[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${needed[@]}" >/dev/null
