@@ -1,0 +1,218 @@
+import { readFileSync } from 'node:fs';
+import { stringify as toYaml } from 'yaml';
+import { ConfigError } from '../errors';
+import { type ConfigSources, type FlatConfig, loadFlatConfig } from './load-config';
+import { FIELDS } from './schema';
+
+export interface PortSpec {
+  readonly name?: string;
+  readonly port: number;
+}
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** The agent's validated configuration. Times are seconds, as in the file. */
+export interface AgentConfig {
+  readonly scope: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly ttl: number;
+  readonly loopWait: number;
+  readonly retryTimeout: number;
+  readonly maximumLagOnFailover: number;
+  readonly shutdownTimeout: number;
+  readonly kubernetes: {
+    readonly useEndpoints: boolean;
+    readonly scopeLabel: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly roleLabel: string;
+    readonly leaderLabelValue: string;
+    readonly followerLabelValue: string;
+    readonly standbyLeaderLabelValue: string;
+    readonly tmpRoleLabel?: string;
+    readonly podIp?: string;
+    readonly ports: readonly PortSpec[];
+    readonly bypassApiService: boolean;
+    readonly retriableHttpCodes: readonly number[];
+    readonly kubeconfig?: string;
+    readonly context?: string;
+  };
+  readonly restapi: {
+    readonly listen: string;
+    readonly connectAddress: string;
+    readonly authentication?: Credentials;
+    readonly certfile?: string;
+    readonly keyfile?: string;
+  };
+  readonly postgresql: {
+    readonly listen: string;
+    readonly connectAddress: string;
+    readonly dataDir: string;
+    readonly binDir: string;
+    readonly usePgRewind: boolean;
+    readonly parameters: Readonly<Record<string, string | number | boolean>>;
+    readonly superuser: Credentials;
+    readonly replication: Credentials;
+  };
+  readonly tags: {
+    readonly nofailover: boolean;
+    readonly failoverPriority: number;
+    readonly noloadbalance: boolean;
+    readonly nosync: boolean;
+  };
+  /** `bootstrap.dcs`: the dynamic configuration written to `<scope>-config` by the member that initializes the cluster. */
+  readonly bootstrapDcs: Readonly<Record<string, unknown>>;
+}
+
+function port(address: string): string {
+  return address.slice(address.lastIndexOf(':') + 1);
+}
+
+function hostPart(ip: string): string {
+  return ip.includes(':') ? `[${ip}]` : ip;
+}
+
+/** Password from `password` or `password_file`, never both; the file is read here, once. */
+function password(flat: FlatConfig, prefix: string, readFile: (p: string) => string): string | undefined {
+  const inline = flat.get(`${prefix}.password`) as string | undefined;
+  const file = flat.get(`${prefix}.password_file`) as string | undefined;
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigError(`${prefix}.password_file`, file, `conflicts with ${prefix}.password; set only one`);
+  }
+  if (file === undefined) return inline;
+  try {
+    return readFile(file).replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new ConfigError(`${prefix}.password_file`, file, `must be a readable file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/**
+ * Builds the typed configuration and checks the rules that span keys:
+ * `loop_wait + 2 * retry_timeout <= ttl` (otherwise a leader could lose its lock while still retrying a renew),
+ * credentials present, TLS files paired, connect addresses derivable.
+ */
+export function buildAgentConfig(flat: FlatConfig, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): AgentConfig {
+  const get = <T>(key: string) => flat.get(key) as T;
+  const ttl = get<number>('ttl');
+  const loopWait = get<number>('loop_wait');
+  const retryTimeout = get<number>('retry_timeout');
+  if (loopWait + 2 * retryTimeout > ttl) {
+    throw new ConfigError('ttl', ttl, `must be at least loop_wait + 2 * retry_timeout = ${loopWait} + 2 * ${retryTimeout} = ${loopWait + 2 * retryTimeout}`);
+  }
+  const podIp = get<string | undefined>('kubernetes.pod_ip');
+  const connect = (section: string) => {
+    const explicit = get<string | undefined>(`${section}.connect_address`);
+    if (explicit) return explicit;
+    if (!podIp) throw new ConfigError(`${section}.connect_address`, undefined, 'is required when kubernetes.pod_ip (PATRONI_KUBERNETES_POD_IP) is not set');
+    return `${hostPart(podIp)}:${port(get<string>(`${section}.listen`))}`;
+  };
+  const credentials = (prefix: string): Credentials => {
+    const pw = password(flat, prefix, readFile);
+    if (pw === undefined || pw === '') throw new ConfigError(`${prefix}.password`, undefined, `is required (or ${prefix}.password_file)`);
+    return { username: get<string>(`${prefix}.username`), password: pw };
+  };
+  const apiUser = get<string | undefined>('restapi.authentication.username');
+  const apiPassword = get<string | undefined>('restapi.authentication.password');
+  if ((apiUser === undefined) !== (apiPassword === undefined)) {
+    throw new ConfigError('restapi.authentication', apiUser === undefined ? 'password only' : 'username only', 'needs both username and password, or neither');
+  }
+  const certfile = get<string | undefined>('restapi.certfile');
+  const keyfile = get<string | undefined>('restapi.keyfile');
+  if ((certfile === undefined) !== (keyfile === undefined)) {
+    throw new ConfigError(certfile === undefined ? 'restapi.keyfile' : 'restapi.certfile', certfile ?? keyfile, 'restapi.certfile and restapi.keyfile must be set together');
+  }
+  const bootstrap = get<Record<string, unknown> | undefined>('bootstrap') ?? {};
+  const dcs = bootstrap.dcs;
+  if (dcs !== undefined && (typeof dcs !== 'object' || dcs === null || Array.isArray(dcs))) {
+    throw new ConfigError('bootstrap.dcs', dcs, 'must be a mapping of dynamic configuration keys');
+  }
+  return {
+    scope: get('scope'),
+    name: get('name'),
+    namespace: get('namespace'),
+    ttl,
+    loopWait,
+    retryTimeout,
+    maximumLagOnFailover: get('maximum_lag_on_failover'),
+    shutdownTimeout: get('shutdown_timeout'),
+    kubernetes: {
+      useEndpoints: get('kubernetes.use_endpoints'),
+      scopeLabel: get('kubernetes.scope_label'),
+      labels: get('kubernetes.labels'),
+      roleLabel: get('kubernetes.role_label'),
+      leaderLabelValue: get('kubernetes.leader_label_value'),
+      followerLabelValue: get('kubernetes.follower_label_value'),
+      standbyLeaderLabelValue: get('kubernetes.standby_leader_label_value'),
+      tmpRoleLabel: get('kubernetes.tmp_role_label'),
+      podIp,
+      ports: get('kubernetes.ports'),
+      bypassApiService: get('kubernetes.bypass_api_service'),
+      retriableHttpCodes: get('kubernetes.retriable_http_codes'),
+      kubeconfig: get('kubernetes.kubeconfig'),
+      context: get('kubernetes.context'),
+    },
+    restapi: {
+      listen: get('restapi.listen'),
+      connectAddress: connect('restapi'),
+      authentication: apiUser !== undefined ? { username: apiUser, password: apiPassword! } : undefined,
+      certfile,
+      keyfile,
+    },
+    postgresql: {
+      listen: get('postgresql.listen'),
+      connectAddress: connect('postgresql'),
+      dataDir: get('postgresql.data_dir'),
+      binDir: get('postgresql.bin_dir'),
+      usePgRewind: get('postgresql.use_pg_rewind'),
+      parameters: get('postgresql.parameters'),
+      superuser: credentials('postgresql.authentication.superuser'),
+      replication: credentials('postgresql.authentication.replication'),
+    },
+    tags: {
+      nofailover: get('tags.nofailover'),
+      failoverPriority: get('tags.failover_priority'),
+      noloadbalance: get('tags.noloadbalance'),
+      nosync: get('tags.nosync'),
+    },
+    bootstrapDcs: (dcs as Record<string, unknown> | undefined) ?? {},
+  };
+}
+
+/** Loads and validates the configuration from YAML text and the environment. */
+export function loadAgentConfig(sources: ConfigSources, readFile?: (p: string) => string): AgentConfig {
+  return buildAgentConfig(loadFlatConfig(sources), readFile);
+}
+
+/**
+ * The configuration file a deployment ships, in the file's own (Patroni-style) nesting. Keys that a Pod supplies
+ * through its environment (name, pod IP, passwords from the Secret) are usually left out here.
+ */
+export type AgentConfigFile = Record<string, unknown>;
+
+/** Placeholder environment standing in for what each Pod supplies, so a shipped file can be validated at synth time. */
+const POD_SUPPLIED_ENV: NodeJS.ProcessEnv = {
+  PATRONI_NAME: 'member-0',
+  PATRONI_KUBERNETES_POD_IP: '192.0.2.10',
+  PATRONI_SUPERUSER_PASSWORD: 'placeholder',
+  PATRONI_REPLICATION_PASSWORD: 'placeholder',
+};
+
+/**
+ * Renders a configuration file as YAML after validating it with the agent's own loader, with the per-Pod values
+ * supplied as the StatefulSet would. Deployment tooling uses this, so a manifest can never carry a configuration
+ * the agent would refuse.
+ */
+export function renderAgentConfigFile(file: AgentConfigFile, podEnv: NodeJS.ProcessEnv = POD_SUPPLIED_ENV): string {
+  const yaml = toYaml(file, { sortMapEntries: true });
+  loadAgentConfig({ yaml, env: podEnv }, () => 'placeholder');
+  return yaml;
+}
+
+/** Every key the agent reads, with its environment variable and default, for docs and tooling. */
+export function describeConfigKeys(): readonly { key: string; env?: string; default?: unknown; doc: string }[] {
+  return FIELDS.map((f) => ({ key: f.key, env: f.env, default: f.default, doc: f.doc }));
+}
