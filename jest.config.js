@@ -3,6 +3,8 @@
 // Type checking is done once by `npm run build`; jest only transpiles.
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 module.exports = {
+  // Compiled output and synthesized manifests are not sources; keep jest's module map free of them.
+  modulePathIgnorePatterns: ['<rootDir>/build/', '<rootDir>/dist/'],
   projects: [
     {
       displayName: 'unit',

@@ -29,8 +29,13 @@ if [ "${1:-}" = "--print" ]; then
 fi
 
 fail() { echo "control-plane build: $1" >&2; exit 1; }
-[ -x /usr/local/go/bin/go ] && PATH="$PATH:/usr/local/go/bin"
-command -v go >/dev/null 2>&1 || fail "the Go toolchain (go) is not on PATH; install Go 1.24 or newer"
+# PGHA_GO names the toolchain explicitly; otherwise `go` on PATH, or the usual install location.
+go_bin=${PGHA_GO:-go}
+if [ -z "${PGHA_GO:-}" ] && ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then go_bin=/usr/local/go/bin/go; fi
+needs_build() { [ ! -f "$k8s_dir/.complete" ] || [ ! -f "$etcd_dir/.complete" ]; }
+if needs_build && ! command -v "$go_bin" >/dev/null 2>&1; then
+  fail "the Go toolchain ($go_bin) was not found; install Go 1.24 or newer, or set PGHA_GO to its path"
+fi
 
 build_part() { # name dir wrapper-dir -- go build args...
   local name=$1 dir=$2 wrapper=$3; shift 4
@@ -43,7 +48,7 @@ build_part() { # name dir wrapper-dir -- go build args...
   exec 9>"$dir/.lock"
   flock 9
   if [ -f "$dir/.complete" ]; then flock -u 9; return 0; fi
-  if ! (cd "$wrapper" && CGO_ENABLED=0 GOFLAGS="-trimpath -mod=readonly" go build "$@") >"$log" 2>&1; then
+  if ! (cd "$wrapper" && CGO_ENABLED=0 GOFLAGS="-trimpath -mod=readonly" "$go_bin" build "$@") >"$log" 2>&1; then
     tail -n 20 "$log" >&2
     fail "building $name failed; read $log"
   fi

@@ -169,6 +169,8 @@ export class ControlPlane {
             `--service-account-key-file=${pki.saPub}`,
             `--service-account-signing-key-file=${pki.saKey}`,
             '--authorization-mode=RBAC',
+            // As on real clusters: privileged Pods are valid objects; admission policy (Pod Security) decides.
+            '--allow-privileged=true',
             `--token-auth-file=${tokens}`,
             `--endpoint-reconciler-type=${opts.endpointReconciler ?? 'none'}`,
             '--profiling=false',

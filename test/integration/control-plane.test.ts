@@ -118,9 +118,13 @@ describe('Pod Security admission', () => {
     spec: { securityContext, containers: [{ name: 'c', image: 'example.invalid/none:1', securityContext: containerSecurityContext }] },
   });
 
-  it('rejects a Pod that violates restricted in a namespace that enforces it', async () => {
+  it.each([
+    ['a privileged container', {}, { privileged: true }],
+    ['no security context at all', {}, {}],
+    ['every setting but the dropped capabilities', { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, { allowPrivilegeEscalation: false }],
+  ])('rejects a Pod with %s in a namespace that enforces restricted', async (_label, podSc, containerSc) => {
     const err = await apiError(() =>
-      admin.request({ method: 'POST', path: `/api/v1/namespaces/${restricted.name}/pods`, body: pod('privileged', {}, { privileged: true }) }),
+      admin.request({ method: 'POST', path: `/api/v1/namespaces/${restricted.name}/pods`, body: pod(`bad-${Math.random().toString(36).slice(2, 8)}`, podSc, containerSc) }),
     );
     expect(err.status).toBe(403);
     expect(err.reason).toMatch(/violates PodSecurity "restricted:latest"/);
