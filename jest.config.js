@@ -2,20 +2,22 @@
 // against the real kube-apiserver, etcd and PostgreSQL that test/control-plane builds and starts.
 // Type checking is done once by `npm run build`; jest only transpiles.
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
+// Compiled output and synthesized manifests are not sources; keep jest's module map free of them.
+const modulePathIgnorePatterns = ['<rootDir>/build/', '<rootDir>/dist/'];
 module.exports = {
-  // Compiled output and synthesized manifests are not sources; keep jest's module map free of them.
-  modulePathIgnorePatterns: ['<rootDir>/build/', '<rootDir>/dist/'],
   projects: [
     {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/synth/**/*.test.ts'],
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/fixtures/global-setup.ts',
       globalTeardown: '<rootDir>/test/fixtures/global-teardown.ts',
