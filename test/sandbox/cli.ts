@@ -6,9 +6,9 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ControlPlane } from '../control-plane/control-plane';
 
-/** The repository root: the nearest directory above this file that has package.json (works from src and build/). */
+/** The repository root: the nearest directory above this file with cdk8s.yaml (works from sources and build/). */
 function findRepoRoot(from: string): string {
-  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'cdk8s.yaml'))) return dir;
   return process.cwd();
 }
 const SANDBOX = join(findRepoRoot(__dirname), '.sandbox');
