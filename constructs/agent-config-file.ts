@@ -1,0 +1,70 @@
+import { renderAgentConfigFile, type AgentConfigFile } from '../agent/src/config/agent-config';
+import { ConfigError } from '../agent/src/errors';
+import { StoreMode } from './cluster-props';
+import type { ClusterSpec } from './cluster-spec';
+import { PropError } from './cluster-spec';
+import { SELECTOR_LABELS_WITHOUT_SCOPE } from './labels';
+
+/** Where the container finds its files; the image's command and the agent's defaults agree on these. */
+export const CONFIG_DIR = '/etc/pgha';
+export const CONFIG_FILE_NAME = 'pgha.yaml';
+// Beside, not inside, the ConfigMap mount: a mount point cannot be created in a read-only volume.
+export const CREDENTIALS_DIR = '/etc/pgha-credentials';
+export const DATA_MOUNT = '/var/lib/pgha';
+export const DATA_DIR = '/var/lib/pgha/data';
+export const POSTGRES_PORT = 5432;
+export const API_PORT = 8008;
+export const POSTGRES_PORT_NAME = 'postgresql';
+export const API_PORT_NAME = 'api';
+
+/** Which prop sets each configuration key, so an error the agent's loader raises names the prop. */
+const PROP_OF_KEY: Record<string, string> = {
+  scope: 'name',
+  ttl: 'ttl',
+  loop_wait: 'loopWait',
+  retry_timeout: 'retryTimeout',
+  shutdown_timeout: 'shutdownTimeout',
+  'kubernetes.role_label': 'roleLabel',
+  'kubernetes.leader_label_value': 'leaderLabelValue',
+  'kubernetes.follower_label_value': 'followerLabelValue',
+  'kubernetes.scope_label': 'scopeLabel',
+};
+
+/**
+ * The agent's configuration file for this cluster, in the agent's own schema. Per-Pod values (name, namespace, Pod
+ * IP) and the password files come from the Pod's environment, so one file serves every member.
+ */
+export function agentConfigFile(spec: ClusterSpec): AgentConfigFile {
+  return {
+    scope: spec.name,
+    ttl: spec.ttl,
+    loop_wait: spec.loopWait,
+    retry_timeout: spec.retryTimeout,
+    shutdown_timeout: spec.shutdownTimeout,
+    kubernetes: {
+      use_endpoints: spec.storeMode === StoreMode.ENDPOINTS,
+      scope_label: spec.scopeLabel,
+      labels: { ...SELECTOR_LABELS_WITHOUT_SCOPE },
+      role_label: spec.roleLabel,
+      leader_label_value: spec.leaderLabelValue,
+      follower_label_value: spec.followerLabelValue,
+      ports: [{ name: POSTGRES_PORT_NAME, port: POSTGRES_PORT }],
+      bypass_api_service: spec.bypassApiService,
+    },
+    restapi: { listen: `0.0.0.0:${API_PORT}` },
+    postgresql: {
+      listen: `0.0.0.0:${POSTGRES_PORT}`,
+      data_dir: DATA_DIR,
+    },
+  };
+}
+
+/** Renders and validates the file with the agent's own loader; a refusal names the prop behind the key. */
+export function renderAgentConfig(spec: ClusterSpec): string {
+  try {
+    return renderAgentConfigFile(agentConfigFile(spec));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new PropError(PROP_OF_KEY[err.key] ?? `agent configuration key ${err.key}`, err.value, `the agent refuses it: ${err.allowed}`);
+  }
+}

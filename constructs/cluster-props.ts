@@ -1,0 +1,123 @@
+import type { Duration, Size } from 'cdk8s';
+import type { Cpu } from 'cdk8s-plus-33';
+import type { ClusterCredentials } from './credentials';
+
+/** Where the agent keeps the leader lock and the cluster state. */
+export enum StoreMode {
+  /** ConfigMaps `<scope>-leader`, `-config`, … ; the primary Service selects on the role label. Works everywhere, including OpenShift. */
+  CONFIG_MAPS = 'configmaps',
+  /** Endpoints `<scope>` hold the lock and route the primary Service in one write. Endpoints are deprecated since Kubernetes 1.33. */
+  ENDPOINTS = 'endpoints',
+}
+
+/** Where PostgreSQL's data directory lives. */
+export enum Persistence {
+  /** One PersistentVolumeClaim per member, from `volumeClaimTemplates`. */
+  PERSISTENT = 'persistent',
+  /** An emptyDir: data is lost when a Pod is deleted (tests, demos, caches). */
+  EPHEMERAL = 'ephemeral',
+}
+
+/** The platform whose admission rules the Pods must pass. */
+export enum Platform {
+  /** Pods run as a fixed non-root user and group (`runAsUser`/`fsGroup`). */
+  KUBERNETES = 'kubernetes',
+  /** No fixed `runAsUser`/`fsGroup`: the restricted-v2 SCC assigns them per namespace. */
+  OPENSHIFT = 'openshift',
+}
+
+/** How strongly members are kept on different nodes. */
+export enum AntiAffinity {
+  /** The scheduler spreads members over nodes when it can. */
+  PREFERRED = 'preferred',
+  /** Two members never share a node; a member stays Pending rather than share. */
+  REQUIRED = 'required',
+  /** No anti-affinity. */
+  NONE = 'none',
+}
+
+/** Access mode of the data volumes. */
+export enum StorageAccessMode {
+  READ_WRITE_ONCE = 'ReadWriteOnce',
+  READ_WRITE_ONCE_POD = 'ReadWriteOncePod',
+}
+
+/** A node label (and taint with the same key and value) that marks nodes reserved for PostgreSQL. */
+export interface DedicatedNodes {
+  /** Label and taint key, e.g. `postgres`. */
+  readonly key: string;
+  /** Label and taint value, e.g. `dedicated`. */
+  readonly value: string;
+}
+
+export interface PostgresClusterProps {
+  /**
+   * Cluster name (the agent's `scope`); prefixes every object. A DNS label of at most 50 characters, so Pod and
+   * Service names built from it stay valid.
+   * @default - the construct id
+   */
+  readonly name?: string;
+  /**
+   * Namespace for every namespaced object. Required with `bypassApiService`, whose ClusterRoleBinding names it.
+   * @default - no namespace in the manifests: they go where they are applied
+   */
+  readonly namespace?: string;
+  /** @default 3 */
+  readonly replicas?: number;
+  /** @default DEFAULT_IMAGE (`localhost/pgha-agent:<version>`) */
+  readonly image?: string;
+  /** @default StoreMode.CONFIG_MAPS */
+  readonly storeMode?: StoreMode;
+  /** @default Platform.KUBERNETES */
+  readonly platform?: Platform;
+  /** @default Persistence.PERSISTENT */
+  readonly persistence?: Persistence;
+  /** Size of each member's data volume (a whole number of MiB). @default Size.gibibytes(10) */
+  readonly storageSize?: Size;
+  /** @default - the cluster's default StorageClass */
+  readonly storageClassName?: string;
+  /** @default StorageAccessMode.READ_WRITE_ONCE */
+  readonly storageAccessMode?: StorageAccessMode;
+  /** @default Cpu.millis(250) */
+  readonly cpuRequest?: Cpu;
+  /** @default - no CPU limit (throttling a primary hurts more than it saves) */
+  readonly cpuLimit?: Cpu;
+  /** @default Size.mebibytes(512) */
+  readonly memoryRequest?: Size;
+  /** @default Size.gibibytes(1) */
+  readonly memoryLimit?: Size;
+  /** Superuser and replication passwords. @default ClusterCredentials.fromSecret(`<name>-credentials`), created by you */
+  readonly credentials?: ClusterCredentials;
+  /** Leader lock validity. @default Duration.seconds(30) */
+  readonly ttl?: Duration;
+  /** HA loop period. @default Duration.seconds(10) */
+  readonly loopWait?: Duration;
+  /** How long an API or PostgreSQL operation is retried. @default Duration.seconds(10) */
+  readonly retryTimeout?: Duration;
+  /** How long the agent lets PostgreSQL stop on SIGTERM. @default Duration.seconds(25) */
+  readonly shutdownTimeout?: Duration;
+  /** Pod grace period; must exceed `shutdownTimeout`. @default - shutdownTimeout + 5 s */
+  readonly terminationGracePeriod?: Duration;
+  /** Pod label the agent sets to the member's role. @default 'role' */
+  readonly roleLabel?: string;
+  /** @default 'primary' */
+  readonly leaderLabelValue?: string;
+  /** @default 'replica' */
+  readonly followerLabelValue?: string;
+  /** Pod label whose value is the cluster name. @default 'cluster-name' */
+  readonly scopeLabel?: string;
+  /** Name of the read-write Service. In Endpoints mode it must be the cluster name. @default - the cluster name */
+  readonly primaryServiceName?: string;
+  /** Name of the read-only Service. @default `<name>-replicas` */
+  readonly replicasServiceName?: string;
+  /** Members the PodDisruptionBudget lets a drain take down at once; between 1 and `replicas`. @default 1 */
+  readonly maxUnavailable?: number;
+  /** @default AntiAffinity.PREFERRED */
+  readonly antiAffinity?: AntiAffinity;
+  /** Tolerate the taint and require the label that reserve nodes for PostgreSQL. @default - any node */
+  readonly dedicatedNodes?: DedicatedNodes;
+  /** Let the agent reach API servers directly (adds a ClusterRole to read `default/kubernetes` Endpoints). @default false */
+  readonly bypassApiService?: boolean;
+  /** Labels added to every object's metadata (never to selectors). @default - none */
+  readonly labels?: Readonly<Record<string, string>>;
+}

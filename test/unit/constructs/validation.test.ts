@@ -1,0 +1,48 @@
+import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-33';
+import { ClusterCredentials, Persistence, PostgresCluster, PropError, StoreMode, type PostgresClusterProps } from '../../../constructs';
+
+function build(props: PostgresClusterProps, id = 'demo'): () => void {
+  return () => new PostgresCluster(new Chart(Testing.app(), 'c'), id, props);
+}
+
+describe('PostgresCluster validation at construction time', () => {
+  const cases: [string, PostgresClusterProps, RegExp][] = [
+    ['fails with impossible timing', { ttl: Duration.seconds(20), loopWait: Duration.seconds(10), retryTimeout: Duration.seconds(10) }, /^invalid ttl: got "20s"; must be at least loopWait \+ 2 \* retryTimeout = 10 \+ 2 \* 10 = 30s$/],
+    ['fails with replicas below 1', { replicas: 0 }, /^invalid replicas: got 0; must be a whole number of at least 1$/],
+    ['fails with fractional replicas', { replicas: 1.5 }, /^invalid replicas: got 1.5/],
+    ['fails with a PDB that could never be satisfied', { maxUnavailable: 0 }, /^invalid maxUnavailable: got 0; must be a whole number from 1 to replicas \(3\)/],
+    ['fails with maxUnavailable above replicas', { replicas: 2, maxUnavailable: 3 }, /^invalid maxUnavailable: got 3/],
+    ['fails with a storage size that is not whole MiB', { storageSize: Size.kibibytes(1536) }, /^invalid storageSize: got "1536Ki"; must be a whole number of MiB/],
+    ['fails with a zero storage size', { storageSize: Size.gibibytes(0) }, /^invalid storageSize: got "0Ki"/],
+    ['fails with a storage class on ephemeral storage', { persistence: Persistence.EPHEMERAL, storageClassName: 'fast' }, /^invalid storageClassName: got "fast"; conflicts with persistence EPHEMERAL/],
+    ['fails with a grace period not above the shutdown deadline', { shutdownTimeout: Duration.seconds(25), terminationGracePeriod: Duration.seconds(25) }, /^invalid terminationGracePeriod: got "25s"; must be whole seconds greater than shutdownTimeout \(25s\)/],
+    ['fails with fractional seconds', { loopWait: Duration.millis(1500) }, /^invalid loopWait: got "1.5s"; must be a whole number of seconds from 1 to 3600$/],
+    ['fails with a ttl below the agent minimum', { ttl: Duration.seconds(2), loopWait: Duration.seconds(1), retryTimeout: Duration.seconds(1) }, /^invalid ttl: got "2s"; must be a whole number of seconds from 5/],
+    ['fails with bypassApiService but no namespace', { bypassApiService: true }, /^invalid bypassApiService: got true; requires namespace/],
+    ['fails with a renamed primary Service in Endpoints mode', { storeMode: StoreMode.ENDPOINTS, primaryServiceName: 'rw' }, /^invalid primaryServiceName: got "rw"; conflicts with storeMode ENDPOINTS/],
+    ['fails with a memory limit below the request', { memoryRequest: Size.gibibytes(2), memoryLimit: Size.gibibytes(1) }, /^invalid memoryLimit: got "1Gi"; must be at least memoryRequest \(2Gi\)$/],
+    ['fails with a zero CPU request', { cpuRequest: Cpu.millis(0) }, /^invalid cpuRequest: got "0m"/],
+    ['fails with a bad role label value', { leaderLabelValue: 'has space' }, /^invalid leaderLabelValue: got "has space"/],
+    ['fails with an image with spaces', { image: 'a b' }, /^invalid image: got "a b"/],
+    ['fails with empty passwords', { credentials: ClusterCredentials.fromPasswords({ superuser: '', replication: 'x' }) }, /^invalid credentials/],
+    ['fails with same names for both Services', { replicasServiceName: 'demo' }, /^invalid replicasServiceName: got "demo"; must differ from primaryServiceName$/],
+  ];
+  it.each(cases)('%s', (_name, props, message) => {
+    expect(build(props)).toThrow(PropError);
+    expect(build(props)).toThrow(message);
+  });
+
+  it('fails with a name that is not a DNS label', () => {
+    expect(build({}, 'Bad_Name')).toThrow(/^invalid name: got "Bad_Name"; must be a DNS label/);
+  });
+
+  it('fails with a name too long for the names built from it', () => {
+    expect(build({ name: 'a'.repeat(51) })).toThrow(/of at most 50 characters$/);
+    expect(build({ name: 'a'.repeat(50) })).not.toThrow();
+  });
+
+  it('accepts the tightest valid timing', () => {
+    expect(build({ ttl: Duration.seconds(30), loopWait: Duration.seconds(10), retryTimeout: Duration.seconds(10) })).not.toThrow();
+  });
+});
