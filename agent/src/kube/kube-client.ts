@@ -24,6 +24,11 @@ export interface KubeRequest {
 export interface KubeResponse<T> {
   readonly status: number;
   readonly body: T;
+  /**
+   * Response headers by lower-case name, each with all its values (a header sent twice, like admission's `warning`,
+   * keeps both). Absent from responses not made by `request`.
+   */
+  readonly headers?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface WatchEvent<T> {
@@ -98,7 +103,7 @@ export class KubeClient {
         const reason = typeof body === 'object' && body && 'message' in body ? String((body as { message: unknown }).message) : text.slice(0, 200);
         throw new KubeApiError(req.method, req.path, status, reason, body, parseRetryAfter(res.headers['retry-after']));
       }
-      return { status, body: body as T };
+      return { status, body: body as T, headers: res.headersDistinct as Record<string, string[]> };
     } catch (err) {
       if (!(err instanceof KubeApiError)) this.options.observer?.(req.method, req.path, 'error', performance.now() - started);
       throw err;
