@@ -1,0 +1,94 @@
+import type { Action, Decision, LockBasis } from './actions';
+import { lockExpiresAt, lockIsFree } from './lease';
+import type { CoreConfig, MemberStatus, Observation } from './model';
+
+function basisOf(obs: Observation): LockBasis {
+  const { version, holder, transitions, acquireTime } = obs.lock;
+  return { version, holder, transitions, acquireTime };
+}
+
+function sameStatus(a: MemberStatus | 'other' | null, b: MemberStatus): boolean {
+  return a !== null && a !== 'other' && a.state === b.state && a.role === b.role;
+}
+
+/** Adds a publish action when our Pod does not already show `status`; nothing when we have no Pod. */
+function publishIfChanged(obs: Observation, status: MemberStatus, actions: Action[]): void {
+  if (obs.self.published !== null && !sameStatus(obs.self.published, status)) actions.push({ type: 'publish-status', status });
+}
+
+function shutdown(obs: Observation, config: CoreConfig): Decision {
+  const { now, self, lock } = obs;
+  const actions: Action[] = [];
+  if (!self.stopped) {
+    // The service stops first; the lock stays ours meanwhile, so no one else starts while we still run.
+    if (self.leaseDeadline !== null && now >= self.leaseDeadline) actions.push({ type: 'step-down', cause: 'lease-deadline' });
+    actions.push({ type: 'stop-service' });
+    return { actions, reason: 'shutting down: stopping the service', nextCheckAt: now + config.loopWaitMs };
+  }
+  if (self.leaseDeadline !== null) actions.push({ type: 'step-down', cause: 'shutdown' });
+  const release = lock.holder === self.name && lock.version !== null;
+  if (release) actions.push({ type: 'release', basis: basisOf(obs) });
+  publishIfChanged(obs, { state: 'stopped', role: 'replica' }, actions);
+  actions.push({ type: 'finish' });
+  return { actions, reason: release ? 'shutting down: service stopped, releasing the lock' : 'shutting down: service stopped', nextCheckAt: now };
+}
+
+/**
+ * The decision core: from one snapshot to the actions this node takes now and the reason. Pure: no clock, no I/O,
+ * no randomness. `invariants.ts` checks every decision it makes.
+ */
+export function decide(obs: Observation, config: CoreConfig): Decision {
+  if (obs.self.shuttingDown) return shutdown(obs, config);
+  const { now, self, lock } = obs;
+  const actions: Action[] = [];
+  const reasons: string[] = [];
+  let nextCheckAt = now + config.loopWaitMs;
+
+  const deadlinePassed = self.leaseDeadline !== null && now >= self.leaseDeadline;
+  let leading = self.leaseDeadline !== null && !deadlinePassed;
+  if (deadlinePassed) {
+    actions.push({ type: 'step-down', cause: 'lease-deadline' });
+    reasons.push('lease deadline passed without a successful renew');
+  }
+
+  if (!obs.storeReady) {
+    // Without a synced view we write nothing to the lock; a leader keeps leading only until its deadline.
+    reasons.push('store not synced');
+    if (leading) nextCheckAt = Math.min(nextCheckAt, self.leaseDeadline!);
+    return { actions, reason: reasons.join('; '), nextCheckAt };
+  }
+
+  const holderIsMe = lock.holder === self.name;
+  if (leading && !holderIsMe) {
+    actions.push({ type: 'step-down', cause: 'lock-lost' });
+    reasons.push(lock.holder === null ? 'lock no longer names this member' : 'lock taken by another member');
+    leading = false;
+  }
+
+  if (leading) {
+    const dueAt = self.lastRenewAt === null ? now : self.lastRenewAt + config.loopWaitMs;
+    if (now >= dueAt) {
+      actions.push({ type: 'renew', basis: basisOf(obs) });
+      reasons.push('renewing the lock');
+    } else {
+      reasons.push('holding the lock');
+      nextCheckAt = dueAt;
+    }
+    nextCheckAt = Math.min(nextCheckAt, self.leaseDeadline!);
+  } else {
+    const mayLead = self.healthy && !self.nofailover;
+    const free = lockIsFree(lock, now);
+    if ((free || holderIsMe) && mayLead) {
+      actions.push({ type: 'acquire', basis: basisOf(obs) });
+      reasons.push(holderIsMe ? 'lock still names this member' : lock.holder === null ? 'lock is free' : 'lock expired');
+    } else if (free) {
+      reasons.push('lock is free but this member may not lead');
+    } else {
+      reasons.push('following the lock holder');
+      nextCheckAt = Math.min(nextCheckAt, lockExpiresAt(lock));
+    }
+  }
+
+  publishIfChanged(obs, { state: self.healthy ? 'running' : 'stopped', role: leading ? 'primary' : 'replica' }, actions);
+  return { actions, reason: reasons.join('; '), nextCheckAt };
+}

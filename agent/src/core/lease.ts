@@ -1,0 +1,35 @@
+import type { LockView } from './model';
+
+/**
+ * Lease arithmetic. Two rules keep at most one node acting as leader:
+ *
+ * 1. Others take the lock only after `observedAt + ttl`, where `observedAt` is when *they* first saw its current
+ *    value. They can only take it with a write conditional on the version they saw, so that version is the latest,
+ *    and they saw it after it was written: after the holder *started* the request that wrote it.
+ * 2. The holder acts as leader only until `renewStart + ttl - margin`, where `renewStart` is when it started the
+ *    last lock write it knows succeeded (for a write retried after an unclear outcome, the first attempt's start).
+ *
+ * So the holder stops at least `margin` before anyone else may take over. The margin covers what can delay the
+ * holder's stop after its deadline (a late timer on a busy event loop, the local service taking time to stop) and
+ * clock-rate differences between nodes, which are parts per million. Timestamps written into the lock are never
+ * compared with a clock, so wall-clock skew does not matter.
+ */
+export function leaseSafetyMarginMs(ttlMs: number): number {
+  // A sixth of the ttl, at least 1 s (timer lateness under load) and at most 5 s (Patroni's watchdog margin).
+  return Math.min(5_000, Math.max(1_000, Math.floor(ttlMs / 6)));
+}
+
+/** Local deadline for acting as leader after a lock write that started at `writeStartedAt`. */
+export function leaseDeadlineAfterWrite(writeStartedAt: number, ttlMs: number): number {
+  return writeStartedAt + ttlMs - leaseSafetyMarginMs(ttlMs);
+}
+
+/** When the lock, as this node saw it, stops being valid. */
+export function lockExpiresAt(lock: LockView): number {
+  return lock.observedAt + lock.ttlMs;
+}
+
+/** True when nobody holds the lock, or its holder's ttl has run out since this node saw it change. */
+export function lockIsFree(lock: LockView, now: number): boolean {
+  return lock.holder === null || now >= lockExpiresAt(lock);
+}

@@ -1,0 +1,234 @@
+import type { Clock } from '../clock';
+import type { Action, Decision } from '../core/actions';
+import { decide } from '../core/decide';
+import { violations } from '../core/invariants';
+import type { CoreConfig, Observation } from '../core/model';
+import { errorFields, type Logger } from '../log/logger';
+import { LeaderFence } from './leader-fence';
+import type { ClusterStore, LocalService } from './ports';
+
+export interface HaLoopProps {
+  readonly store: ClusterStore;
+  readonly service: LocalService;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly name: string;
+  readonly nofailover: boolean;
+  readonly core: CoreConfig;
+  readonly retryTimeoutMs: number;
+}
+
+type Outcome = 'done' | 'acquired' | 'renewed' | 'released' | 'lost' | 'skipped' | 'failed';
+
+// Outcomes after which the next run happens at once: the state they change decides the next step (an acquired
+// lock is published, a stopped service lets the lock go, a lost race is looked at again).
+const RERUN_NOW: ReadonlySet<Outcome> = new Set(['acquired', 'lost']);
+// Immediate reruns in a row before the loop waits anyway; stops a flapping input from spinning the loop.
+const MAX_IMMEDIATE_RUNS = 5;
+const MIN_PAUSE_MS = 100;
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+/**
+ * The HA loop: observe (a frozen snapshot from the store's caches, the local lease and the service), decide (pure),
+ * apply, then log one line with the reason. It runs every loop_wait, at once when the leader object changes, and at
+ * the exact time the core asks for (lock expiry, renew due, lease deadline). Errors are caught per run.
+ */
+export class HaLoop {
+  private readonly fence: LeaderFence;
+  private readonly log: Logger;
+  private shuttingDown = false;
+  private finished = false;
+  private wakeRequested = false;
+  private wakeUp: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly props: HaLoopProps) {
+    this.log = props.logger;
+    this.fence = new LeaderFence({
+      clock: props.clock,
+      ttlMs: props.core.ttlMs,
+      onLost: (cause) => {
+        this.log.warn('stopped acting as leader', { cause });
+        props.service.leadershipLost(cause);
+        this.wake();
+      },
+    });
+  }
+
+  /** True while this node may act as leader. */
+  get leading(): boolean {
+    const d = this.fence.leaseDeadline();
+    return d !== null && this.props.clock.monotonicMs() < d;
+  }
+
+  async start(): Promise<void> {
+    await this.props.store.start();
+    this.running = this.run();
+  }
+
+  /** Runs the loop now (the store calls this on leader-object changes). */
+  wake(): void {
+    this.wakeRequested = true;
+    this.wakeUp?.();
+  }
+
+  /** Shuts down: the service stops, then the lock is released, then the loop ends and the store closes. */
+  async stop(): Promise<void> {
+    this.shuttingDown = true;
+    this.wake();
+    try {
+      await this.running;
+    } finally {
+      this.abort.abort();
+      this.fence.dispose();
+      await this.props.store.stop();
+    }
+  }
+
+  /** Ends the loop without the shutdown sequence (used when the shutdown deadline is exceeded). */
+  abandon(): void {
+    this.finished = true;
+    this.fence.revoke('shutdown');
+    this.wake();
+  }
+
+  private async run(): Promise<void> {
+    let immediate = 0;
+    while (!this.finished) {
+      let next: number;
+      let rerun = false;
+      try {
+        const r = await this.runOnce();
+        next = r.nextCheckAt;
+        rerun = r.rerun;
+      } catch (err) {
+        this.log.error('ha loop run failed', errorFields(err));
+        next = this.props.clock.monotonicMs() + this.props.core.loopWaitMs;
+      }
+      if (this.finished) break;
+      immediate = rerun ? immediate + 1 : 0;
+      if (rerun && immediate <= MAX_IMMEDIATE_RUNS) continue;
+      await this.waitUntil(Math.max(next, this.props.clock.monotonicMs() + (rerun ? MIN_PAUSE_MS : 0)));
+    }
+  }
+
+  private waitUntil(at: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.wakeRequested) {
+        this.wakeRequested = false;
+        return resolve();
+      }
+      const timer = setTimeout(done, Math.max(0, Math.ceil(at - this.props.clock.monotonicMs())));
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = undefined;
+        self.wakeRequested = false;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  observe(): Observation {
+    const { store, service, clock } = this.props;
+    return deepFreeze({
+      now: clock.monotonicMs(),
+      storeReady: store.ready,
+      lock: store.lock(),
+      members: store.members(),
+      self: {
+        name: this.props.name,
+        healthy: service.healthy(),
+        nofailover: this.props.nofailover,
+        leaseDeadline: this.fence.leaseDeadline(),
+        lastRenewAt: this.fence.lastRenewAt(),
+        shuttingDown: this.shuttingDown,
+        stopped: service.stopped(),
+        published: store.ownPublished(),
+      },
+    });
+  }
+
+  private async runOnce(): Promise<{ nextCheckAt: number; rerun: boolean }> {
+    await this.props.store.refresh(this.abort.signal);
+    const obs = this.observe();
+    let decision: Decision = decide(obs, this.props.core);
+    const broken = violations(obs, decision);
+    if (broken.length > 0) {
+      // Never apply an unsafe decision; stepping down is always safe.
+      this.log.error('decision breaks a safety rule; only stepping down', { broken, reason: decision.reason });
+      decision = { ...decision, actions: decision.actions.filter((a) => a.type === 'step-down') };
+    }
+    const outcomes: Outcome[] = [];
+    for (const action of decision.actions) outcomes.push(await this.apply(action, obs));
+    const lock = obs.lock;
+    this.log.info('ha loop', {
+      reason: decision.reason,
+      actions: decision.actions.map((a) => a.type),
+      outcomes,
+      holder: lock.holder,
+      leading: this.leading,
+    });
+    const rerun = outcomes.some((o) => RERUN_NOW.has(o)) || decision.actions.some((a) => a.type === 'stop-service');
+    return { nextCheckAt: decision.nextCheckAt, rerun };
+  }
+
+  private async apply(action: Action, obs: Observation): Promise<Outcome> {
+    const { store, clock, retryTimeoutMs } = this.props;
+    try {
+      switch (action.type) {
+        case 'acquire': {
+          const started = clock.monotonicMs();
+          const r = await store.acquire(action.basis, retryTimeoutMs);
+          if (r.outcome !== 'written') return 'lost';
+          this.fence.confirm(started);
+          this.log.info('acquired the lock', { transitions: action.basis.holder === this.props.name ? action.basis.transitions : action.basis.transitions + 1, previous: action.basis.holder });
+          return 'acquired';
+        }
+        case 'renew': {
+          const deadline = this.fence.leaseDeadline();
+          const started = clock.monotonicMs();
+          // Retrying past the lease deadline is pointless: by then we have stopped leading anyway.
+          const budget = deadline === null ? 0 : Math.min(retryTimeoutMs, deadline - started);
+          if (budget <= 0) return 'skipped';
+          const r = await store.renew(action.basis, budget);
+          if (r.outcome !== 'written') {
+            this.fence.revoke('lock-lost');
+            return 'lost';
+          }
+          this.fence.confirm(started);
+          return 'renewed';
+        }
+        case 'release': {
+          const r = await store.release(action.basis, retryTimeoutMs);
+          if (r.outcome === 'written') this.log.info('released the lock', {});
+          return r.outcome === 'written' ? 'released' : 'lost';
+        }
+        case 'step-down':
+          this.fence.revoke(action.cause);
+          return 'done';
+        case 'publish-status':
+          await store.publish(action.status, retryTimeoutMs);
+          return 'done';
+        case 'stop-service':
+          await this.props.service.stop();
+          return 'done';
+        case 'finish':
+          this.finished = true;
+          return 'done';
+      }
+    } catch (err) {
+      this.log.warn('action failed', { action: action.type, holder: obs.lock.holder, ...errorFields(err) });
+      return 'failed';
+    }
+  }
+}

@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+import { type AgentCommand, parseCommand, USAGE, UsageError } from './cli/dispatch';
+import { type Clock, systemClock } from './clock';
+import { type AgentConfig, buildAgentConfig } from './config/agent-config';
+import { loadFlatConfigFile } from './config/load-config';
+import { ConfigError } from './errors';
+import { ApiServerPool } from './kube/api-server-pool';
+import { KubeClient } from './kube/kube-client';
+import { inClusterConnection, type KubeConnection, kubeConfigConnection } from './kube/kube-connection';
+import { errorFields, jsonLogger, type Logger } from './log/logger';
+import { AgentOnlyService } from './loop/agent-only-service';
+import { HaLoop } from './loop/ha-loop';
+import { KubeStore } from './store/kube-store';
+import { AGENT_VERSION } from './version';
+
+/**
+ * The composition root: the only place that builds and connects components. Everything else receives what it
+ * needs through its constructor.
+ */
+
+/**
+ * Test hook: shifts this process's wall clock (the timestamps it writes into the lock) by this many milliseconds.
+ * Integration tests use it to prove that clock skew changes nothing; production never sets it.
+ */
+const WALL_CLOCK_OFFSET_ENV = 'PGHA_TEST_WALL_CLOCK_OFFSET_MS';
+
+function connectionFor(config: AgentConfig, env: NodeJS.ProcessEnv): KubeConnection {
+  const k = config.kubernetes;
+  return k.kubeconfig ? kubeConfigConnection(k.kubeconfig, k.context) : inClusterConnection(env);
+}
+
+function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger): { loop: HaLoop; client: KubeClient } {
+  const offset = Number(env[WALL_CLOCK_OFFSET_ENV] ?? 0);
+  const clock: Clock = systemClock(Number.isFinite(offset) ? offset : 0);
+  if (offset) logger.warn('wall clock offset applied (test hook)', { offsetMs: offset });
+  const client = new KubeClient(connectionFor(config, env), { userAgent: `pgha/${AGENT_VERSION}` });
+  const k = config.kubernetes;
+  const loopWaitMs = config.loopWait * 1000;
+  const retryTimeoutMs = config.retryTimeout * 1000;
+  const pool = new ApiServerPool({
+    client,
+    logger: logger.child('api-servers'),
+    enabled: k.bypassApiService,
+    // Once per loop run (Patroni refreshes when the list is older than loop_wait - 0.5 s).
+    refreshEveryMs: Math.max(500, loopWaitMs - 500),
+    requestTimeoutMs: Math.max(1000, retryTimeoutMs / 2),
+  });
+  // The loop and the store call each other (the store wakes the loop); the loop is created right after.
+  let loop: HaLoop | undefined;
+  const store = new KubeStore({
+    client,
+    pool,
+    clock,
+    logger: logger.child('store'),
+    namespace: config.namespace,
+    scope: config.scope,
+    name: config.name,
+    ttlSeconds: config.ttl,
+    retryTimeoutMs,
+    useEndpoints: k.useEndpoints,
+    scopeLabel: k.scopeLabel,
+    labels: k.labels,
+    podIp: k.podIp,
+    ports: k.ports,
+    retriableHttpCodes: k.retriableHttpCodes,
+    status: {
+      connUrl: `postgres://${config.postgresql.connectAddress}/postgres`,
+      apiUrl: `${config.restapi.certfile ? 'https' : 'http'}://${config.restapi.connectAddress}/patroni`,
+      version: AGENT_VERSION,
+      roleLabel: k.roleLabel,
+      leaderLabelValue: k.leaderLabelValue,
+      followerLabelValue: k.followerLabelValue,
+      tmpRoleLabel: k.tmpRoleLabel,
+    },
+    onLockChange: () => loop?.wake(),
+    onReady: () => loop?.wake(),
+  });
+  loop = new HaLoop({
+    store,
+    service: new AgentOnlyService(),
+    clock,
+    logger: logger.child('ha'),
+    name: config.name,
+    nofailover: config.tags.nofailover || config.tags.failoverPriority <= 0,
+    core: { ttlMs: config.ttl * 1000, loopWaitMs },
+    retryTimeoutMs,
+  });
+  return { loop, client };
+}
+
+async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
+  let config: AgentConfig;
+  try {
+    config = buildAgentConfig(loadFlatConfigFile(cmd.configFile, env));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      logger.error('invalid configuration', { key: err.key, value: err.value, allowed: err.allowed });
+      return 2;
+    }
+    throw err;
+  }
+  const log = logger.child('agent', { scope: config.scope, member: config.name });
+  const { loop, client } = wireAgent(config, env, log);
+  await loop.start();
+  log.info('agent started', { version: AGENT_VERSION, namespace: config.namespace, useEndpoints: config.kubernetes.useEndpoints, ttl: config.ttl, loopWait: config.loopWait });
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info('shutting down', { signal });
+      // The service gets shutdown_timeout to stop and the lock release one retry_timeout more; past that we leave
+      // the lock to expire rather than hang.
+      const deadline = setTimeout(() => {
+        log.error('shutdown deadline exceeded; exiting without release', {});
+        loop.abandon();
+        resolve(1);
+      }, (config.shutdownTimeout + config.retryTimeout) * 1000);
+      loop
+        .stop()
+        .then(() => resolve(0), (err) => {
+          log.error('shutdown failed', errorFields(err));
+          resolve(1);
+        })
+        .finally(() => {
+          clearTimeout(deadline);
+          client.close();
+        });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const logger = jsonLogger({ level: env.PGHA_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+  try {
+    const cmd = parseCommand(argv);
+    if (cmd.command === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    return await runAgent(cmd, env, logger);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      logger.error('invalid configuration', { key: err.key, value: err.value, allowed: err.allowed });
+      return 2;
+    }
+    logger.error('agent failed', errorFields(err));
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    // Let stdout drain before exiting.
+    process.stdout.write('', () => process.exit(code));
+  });
+}

@@ -1,0 +1,429 @@
+import type { Clock } from '../clock';
+import type { LockBasis } from '../core/actions';
+import type { LockView, MemberStatus, MemberView } from '../core/model';
+import { ConflictError } from '../errors';
+import type { ApiServerPool } from '../kube/api-server-pool';
+import { type KubeClient, type KubeRequest, type KubeResponse, STRATEGIC_MERGE_PATCH } from '../kube/kube-client';
+import { KubeApiError } from '../kube/kube-error';
+import { type CacheChange, type KubeObject, ObjectCache } from '../kube/object-cache';
+import { withRetry } from '../kube/retry';
+import { errorFields, type Logger } from '../log/logger';
+import type { ClusterStore, LockWriteResult } from '../loop/ports';
+import { clusterLabels, labelSelector, lockTimestamp, lockTuple, readLockRecord, type StoreLayout, storeLayout } from './layout';
+import { parseMemberStatus, podStatusPatch, publishedStatus, type StatusContext } from './member-status';
+
+interface EndpointAddress {
+  readonly ip: string;
+  readonly hostname?: string;
+  readonly nodeName?: string;
+  readonly targetRef?: { kind: string; namespace?: string; name: string; uid?: string };
+}
+interface EndpointPort {
+  readonly name?: string;
+  readonly port: number;
+  readonly protocol?: string;
+}
+interface Subset {
+  readonly addresses?: readonly EndpointAddress[];
+  readonly ports?: readonly EndpointPort[];
+}
+interface StoreObject extends KubeObject {
+  readonly subsets?: readonly Subset[];
+}
+interface Pod extends KubeObject {
+  readonly spec?: { nodeName?: string; hostname?: string };
+  readonly status?: { podIP?: string };
+}
+
+export interface KubeStoreProps {
+  readonly client: KubeClient;
+  readonly pool: ApiServerPool;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly namespace: string;
+  readonly scope: string;
+  /** This member's name (= its Pod's name). */
+  readonly name: string;
+  readonly ttlSeconds: number;
+  readonly retryTimeoutMs: number;
+  readonly useEndpoints: boolean;
+  readonly scopeLabel: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly podIp?: string;
+  readonly ports: readonly { readonly name?: string; readonly port: number }[];
+  readonly retriableHttpCodes: readonly number[];
+  readonly status: StatusContext;
+  /** Called when the leader object changes (any field); the loop runs at once. */
+  readonly onLockChange: () => void;
+  /** Called when the caches become ready. */
+  readonly onReady: () => void;
+}
+
+const LOCK_FIELDS = ['leader', 'acquireTime', 'renewTime', 'ttl', 'transitions'] as const;
+
+/** Same lock annotations as we wrote (the check for a retried write that had in fact landed). */
+function sameLock(obj: KubeObject | undefined, written: Readonly<Record<string, string | null>>): boolean {
+  const a = obj?.metadata.annotations ?? {};
+  return LOCK_FIELDS.every((k) => (a[k] ?? null) === (written[k] ?? null));
+}
+
+function subsetKey(subsets: readonly Subset[] | undefined): string {
+  return JSON.stringify(
+    (subsets ?? []).map((s) => ({
+      ips: (s.addresses ?? []).map((a) => [a.ip, a.targetRef?.name ?? null]).sort(),
+      ports: (s.ports ?? []).map((p) => [p.name ?? '', p.port, p.protocol ?? 'TCP']).sort(),
+    })),
+  );
+}
+
+/**
+ * The cluster state on Kubernetes, in Patroni's layout (see `layout.ts`). Two watched caches (the lock/config
+ * kind and the Pods, both with the cluster selector) serve every read; writes are conditional on resourceVersion
+ * inside a strategic-merge patch body, retried within the budget on transient failures, and a 409 is the
+ * expected answer to a lost race.
+ */
+export class KubeStore implements ClusterStore {
+  private readonly layout: StoreLayout;
+  private readonly objects: ObjectCache<StoreObject>;
+  private readonly pods: ObjectCache<Pod>;
+  private readonly log: Logger;
+  private readonly labels: Record<string, string>;
+  private readonly extraRetriable: ReadonlySet<number>;
+  private lockSeen = { tuple: '', at: 0 };
+  private readonly reported = new Set<string>();
+
+  constructor(private readonly props: KubeStoreProps) {
+    this.layout = storeLayout(props.scope, props.useEndpoints);
+    this.log = props.logger;
+    this.labels = clusterLabels(props.scopeLabel, props.scope, props.labels);
+    this.extraRetriable = new Set(props.retriableHttpCodes);
+    this.lockSeen = { tuple: lockTuple(undefined), at: props.clock.monotonicMs() };
+    const selector = labelSelector(this.labels);
+    const base = `/api/v1/namespaces/${props.namespace}`;
+    let pending = 2;
+    const onReady = () => {
+      if (--pending === 0) props.onReady();
+    };
+    const common = { client: props.client, pool: props.pool, labelSelector: selector, listTimeoutMs: props.retryTimeoutMs, now: () => props.clock.monotonicMs(), onReady };
+    this.objects = new ObjectCache<StoreObject>({
+      ...common,
+      logger: props.logger.child('cache', { kind: this.layout.resource }),
+      path: `${base}/${this.layout.resource}`,
+      onChange: (c) => this.onObjectChange(c),
+    });
+    this.pods = new ObjectCache<Pod>({
+      ...common,
+      logger: props.logger.child('cache', { kind: 'pods' }),
+      path: `${base}/pods`,
+      onChange: (c) => this.onPodChange(c),
+    });
+  }
+
+  get ready(): boolean {
+    return this.objects.ready && this.pods.ready;
+  }
+
+  async start(): Promise<void> {
+    await this.props.pool.refresh();
+    if (this.props.useEndpoints) await this.ensureConfigService();
+    this.objects.start();
+    this.pods.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.objects.stop(), this.pods.stop()]);
+  }
+
+  refresh(signal: AbortSignal): Promise<void> {
+    return this.props.pool.refresh(signal);
+  }
+
+  lock(): LockView {
+    const obj = this.objects.get(this.layout.leader);
+    const record = readLockRecord(obj?.metadata.annotations);
+    return {
+      version: obj?.metadata.resourceVersion ?? null,
+      holder: record.holder,
+      ttlMs: (record.ttlSeconds ?? this.props.ttlSeconds) * 1000,
+      transitions: record.transitions,
+      acquireTime: record.acquireTime,
+      observedAt: this.lockSeen.at,
+    };
+  }
+
+  members(): MemberView[] {
+    return this.pods.values().map((pod) => ({ name: pod.metadata.name, status: parseMemberStatus(pod.metadata.annotations?.status) }));
+  }
+
+  ownPublished(): MemberStatus | 'other' | null {
+    const pod = this.pods.get(this.props.name);
+    return pod ? publishedStatus(pod, this.props.status) : null;
+  }
+
+  acquire(basis: LockBasis, budgetMs: number): Promise<LockWriteResult> {
+    const me = this.props.name;
+    const ts = lockTimestamp(this.props.clock.wallTime());
+    const mine = basis.holder === me;
+    return this.writeLock('acquire', basis, budgetMs, {
+      leader: me,
+      // A re-acquire of our own lock keeps its acquireTime and transitions; a change of holder counts one more.
+      acquireTime: mine && basis.acquireTime ? basis.acquireTime : ts,
+      renewTime: ts,
+      ttl: String(this.props.ttlSeconds),
+      transitions: String(mine ? basis.transitions : basis.transitions + 1),
+    });
+  }
+
+  renew(basis: LockBasis, budgetMs: number): Promise<LockWriteResult> {
+    const ts = lockTimestamp(this.props.clock.wallTime());
+    return this.writeLock('renew', basis, budgetMs, {
+      leader: this.props.name,
+      acquireTime: basis.acquireTime ?? ts,
+      renewTime: ts,
+      ttl: String(this.props.ttlSeconds),
+      transitions: String(basis.transitions),
+    });
+  }
+
+  release(basis: LockBasis, budgetMs: number): Promise<LockWriteResult> {
+    return this.writeLock('release', basis, budgetMs, { leader: null });
+  }
+
+  async publish(status: MemberStatus, budgetMs: number): Promise<void> {
+    try {
+      const res = await this.call<Pod>(
+        { method: 'PATCH', path: this.podPath(this.props.name), contentType: STRATEGIC_MERGE_PATCH, body: podStatusPatch(status, this.props.status) },
+        budgetMs,
+      );
+      this.pods.applyWrite(res.body);
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      if (cause instanceof KubeApiError && cause.status === 404) {
+        this.pods.applyDelete(this.props.name);
+        this.log.warn('own pod not found; status not published', { pod: this.props.name });
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The initialize race: the member that creates `<scope>-config` with `initialize=""` (or sets it on an existing
+   * object without it, conditionally) bootstraps the cluster. Returns whether we won.
+   */
+  async claimInitialize(budgetMs = this.props.retryTimeoutMs): Promise<boolean> {
+    const current = this.objects.get(this.layout.config);
+    if (current?.metadata.annotations?.initialize !== undefined) return false;
+    const annotations = { initialize: '' };
+    const req: KubeRequest = current
+      ? { method: 'PATCH', path: this.objectPath(this.layout.config), contentType: STRATEGIC_MERGE_PATCH, body: { metadata: { resourceVersion: current.metadata.resourceVersion, labels: this.labels, annotations } } }
+      : { method: 'POST', path: this.collectionPath(), body: this.newObject(this.layout.config, annotations) };
+    try {
+      const res = await this.call<StoreObject>(req, budgetMs);
+      this.objects.applyWrite(res.body);
+      return true;
+    } catch (err) {
+      if (err instanceof ConflictError) return false;
+      throw err;
+    }
+  }
+
+  /** Records the initialized cluster's system identifier on `<scope>-config`, conditionally. */
+  async setInitialized(sysid: string, budgetMs = this.props.retryTimeoutMs): Promise<boolean> {
+    const current = this.objects.get(this.layout.config);
+    if (!current) return false;
+    try {
+      const res = await this.call<StoreObject>(
+        { method: 'PATCH', path: this.objectPath(this.layout.config), contentType: STRATEGIC_MERGE_PATCH, body: { metadata: { resourceVersion: current.metadata.resourceVersion, annotations: { initialize: sysid } } } },
+        budgetMs,
+      );
+      this.objects.applyWrite(res.body);
+      return true;
+    } catch (err) {
+      if (err instanceof ConflictError) return false;
+      throw err;
+    }
+  }
+
+  // ---- internals ----
+
+  private collectionPath(): string {
+    return `/api/v1/namespaces/${this.props.namespace}/${this.layout.resource}`;
+  }
+
+  private objectPath(name: string): string {
+    return `${this.collectionPath()}/${name}`;
+  }
+
+  private podPath(name: string): string {
+    return `/api/v1/namespaces/${this.props.namespace}/pods/${name}`;
+  }
+
+  private newObject(name: string, annotations: Readonly<Record<string, string | null>>, subsets?: Subset[]): Record<string, unknown> {
+    // Nulls are dropped on create: they only mean "delete" in a patch.
+    const clean = Object.fromEntries(Object.entries(annotations).filter(([, v]) => v !== null));
+    const kind = this.props.useEndpoints ? 'Endpoints' : 'ConfigMap';
+    return { apiVersion: 'v1', kind, metadata: { name, namespace: this.props.namespace, labels: this.labels, annotations: clean }, ...(subsets ? { subsets } : {}) };
+  }
+
+  /** Endpoints mode: the subsets a leader write carries, or undefined when they need no change. */
+  private leaderSubsets(op: 'acquire' | 'renew' | 'release'): Subset[] | undefined {
+    if (!this.props.useEndpoints) return undefined;
+    const current = this.objects.get(this.layout.leader)?.subsets;
+    let want: Subset[] = [];
+    if (op !== 'release') {
+      const pod = this.pods.get(this.props.name);
+      const ip = this.props.podIp ?? pod?.status?.podIP;
+      if (!ip) {
+        this.reportOnce('no-pod-ip', 'no pod IP for the leader endpoints; set kubernetes.pod_ip', {});
+        return undefined;
+      }
+      const address: EndpointAddress = {
+        ip,
+        ...(pod?.spec?.hostname ? { hostname: pod.spec.hostname } : {}),
+        ...(pod?.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+        ...(pod ? { targetRef: { kind: 'Pod', namespace: this.props.namespace, name: pod.metadata.name, uid: pod.metadata.uid } } : {}),
+      };
+      want = [{ addresses: [address], ports: this.props.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: 'TCP' })) }];
+    }
+    return subsetKey(current) === subsetKey(want) ? undefined : want;
+  }
+
+  private async writeLock(op: 'acquire' | 'renew' | 'release', basis: LockBasis, budgetMs: number, annotations: Record<string, string | null>): Promise<LockWriteResult> {
+    const name = this.layout.leader;
+    const started = this.props.clock.monotonicMs();
+    const subsets = this.leaderSubsets(op);
+    const request = (version: string | null): KubeRequest =>
+      version === null
+        ? { method: 'POST', path: this.collectionPath(), body: this.newObject(name, annotations, subsets ?? (this.props.useEndpoints ? [] : undefined)) }
+        : {
+            method: 'PATCH',
+            path: this.objectPath(name),
+            contentType: STRATEGIC_MERGE_PATCH,
+            // The resourceVersion in the body makes the patch conditional: a stale one gets 409.
+            body: { metadata: { resourceVersion: version, labels: this.labels, annotations }, ...(subsets ? { subsets } : {}) },
+          };
+    let ambiguous = false;
+    let version = basis.version;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await this.call<StoreObject>(request(version), budgetMs - (this.props.clock.monotonicMs() - started), () => (ambiguous = true));
+        this.objects.applyWrite(res.body);
+        return { outcome: 'written' };
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        // A conflict is the expected answer to a lost race. Read the object once: an earlier attempt of ours may
+        // have landed (its answer lost), in which case the stored lock is exactly what we wrote.
+        const current = await this.readLockObject(Math.max(1000, budgetMs - (this.props.clock.monotonicMs() - started)));
+        if (current && op !== 'release' && sameLock(current, annotations)) return { outcome: 'written' };
+        if (op === 'release' && (current?.metadata.annotations?.leader ?? '') === '') return { outcome: 'written' };
+        const holder = current?.metadata.annotations?.leader || null;
+        // A renew may try once more when the lock still names us and only its version moved (someone edited another
+        // annotation): that write is still conditional, so it cannot overwrite another holder.
+        const left = budgetMs - (this.props.clock.monotonicMs() - started);
+        if (op === 'renew' && attempt === 0 && current && holder === this.props.name && current.metadata.resourceVersion !== version && left >= 500) {
+          version = current.metadata.resourceVersion ?? null;
+          continue;
+        }
+        this.log.info('lock write lost the race', { op, holder, ambiguous });
+        return { outcome: 'conflict', holder };
+      }
+    }
+  }
+
+  /** Reads the lock object directly (after a 409) and puts the answer in the cache. */
+  private async readLockObject(budgetMs: number): Promise<StoreObject | undefined> {
+    try {
+      const res = await this.call<StoreObject>({ method: 'GET', path: this.objectPath(this.layout.leader) }, budgetMs);
+      this.objects.applyWrite(res.body);
+      if (!res.body.metadata.labels || Object.entries(this.labels).some(([k, v]) => res.body.metadata.labels?.[k] !== v)) {
+        this.reportOnce(`unlabelled-${res.body.metadata.resourceVersion}`, 'lock object lacks the cluster labels; the watch cannot see it', { object: this.layout.leader });
+      }
+      return res.body;
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      if (cause instanceof KubeApiError && cause.status === 404) {
+        this.objects.applyDelete(this.layout.leader);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  /** One request with retries within `budgetMs`, sent to the API server the bypass pool picks. */
+  private call<T>(req: KubeRequest, budgetMs: number, onAmbiguous?: () => void): Promise<KubeResponse<T>> {
+    return withRetry(
+      async ({ timeoutMs }) => {
+        const server = this.props.pool.current();
+        try {
+          return await this.props.client.request<T>({ ...req, timeoutMs, server });
+        } catch (err) {
+          const network = !(err instanceof KubeApiError);
+          // The write may have been applied: the connection broke, or the server timed out after accepting it.
+          if (network || err.status >= 500) {
+            onAmbiguous?.();
+            this.props.pool.failed(server);
+          }
+          throw err;
+        }
+      },
+      {
+        budgetMs: Math.max(0, budgetMs),
+        extraRetriable: this.extraRetriable,
+        now: () => this.props.clock.monotonicMs(),
+        onRetry: (err, attempt, delayMs) => this.log.warn('kubernetes request failed; retrying', { method: req.method, path: req.path, attempt, delayMs: Math.round(delayMs), ...errorFields(err) }),
+      },
+    );
+  }
+
+  private async ensureConfigService(): Promise<void> {
+    // Without a Service, the control plane may garbage-collect the selector-less `<scope>-config` Endpoints.
+    try {
+      await this.props.client.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${this.props.namespace}/services`,
+        server: this.props.pool.current(),
+        timeoutMs: this.props.retryTimeoutMs,
+        body: { apiVersion: 'v1', kind: 'Service', metadata: { name: this.layout.config, namespace: this.props.namespace, labels: this.labels }, spec: { clusterIP: 'None' } },
+      });
+    } catch (err) {
+      if (err instanceof KubeApiError && (err.status === 409 || err.status === 403)) return;
+      this.log.warn('config service not created', { service: this.layout.config, ...errorFields(err) });
+    }
+  }
+
+  private onObjectChange(c: CacheChange<StoreObject>): void {
+    if (c.name === this.layout.leader) {
+      const tuple = c.object ? lockTuple(c.object.metadata.annotations) : lockTuple(undefined);
+      if (tuple !== this.lockSeen.tuple) this.lockSeen = { tuple, at: c.receivedAt };
+      if (c.object) {
+        const problems = readLockRecord(c.object.metadata.annotations).problems;
+        if (problems.length) this.reportOnce(`lock-${c.object.metadata.resourceVersion}`, 'lock annotations unreadable; using defaults', { object: c.name, problems });
+      }
+      this.props.onLockChange();
+      return;
+    }
+    if (c.name === this.layout.config && c.object?.metadata.annotations?.config !== undefined) {
+      try {
+        JSON.parse(c.object.metadata.annotations.config);
+      } catch {
+        this.reportOnce(`config-${c.object.metadata.resourceVersion}`, 'config annotation is not valid JSON; ignored', { object: c.name });
+      }
+    }
+  }
+
+  private onPodChange(c: CacheChange<Pod>): void {
+    const raw = c.object?.metadata.annotations?.status;
+    if (raw !== undefined && parseMemberStatus(raw) === null && c.name !== this.props.name) {
+      this.reportOnce(`pod-${c.name}-${c.object?.metadata.resourceVersion}`, 'member status unreadable; member ignored', { pod: c.name });
+    }
+  }
+
+  /** Logs a problem with data someone else wrote once per object version, so a bad value does not flood the log. */
+  private reportOnce(key: string, msg: string, fields: Record<string, unknown>): void {
+    if (this.reported.has(key)) return;
+    if (this.reported.size > 1000) this.reported.clear();
+    this.reported.add(key);
+    this.log.warn(msg, fields);
+  }
+}
