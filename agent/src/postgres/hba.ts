@@ -1,0 +1,34 @@
+/**
+ * The `pg_hba.conf` the agent writes. Every rule asks for scram-sha-256; nothing is trusted, not even the local
+ * socket, because in a Pod the agent and any other container may share the socket directory.
+ */
+
+/** Quotes a role name for pg_hba.conf when it is not a plain lower-case word (keywords like `all` included). */
+export function quoteHbaRole(role: string): string {
+  if (/["\r\n]/.test(role)) throw new RangeError(`a role name in pg_hba.conf cannot contain '"' or a line break: ${JSON.stringify(role)}`);
+  return /^[a-z_][a-z0-9_]*$/.test(role) && !['all', 'sameuser', 'samerole', 'samegroup', 'replication'].includes(role) ? role : `"${role}"`;
+}
+
+export interface HbaProps {
+  readonly superuser: string;
+  readonly replicationUser: string;
+}
+
+/**
+ * Local socket: the superuser (the agent itself) and replication. Network: replication for the replication role
+ * (replicas stream and clone), the superuser (pg_rewind reads from the new primary), and every role for clients.
+ */
+export function renderHba(p: HbaProps): string {
+  const su = quoteHbaRole(p.superuser);
+  const repl = quoteHbaRole(p.replicationUser);
+  const rows: string[][] = [
+    ['local', 'all', su, '', 'scram-sha-256'],
+    ['local', 'replication', repl, '', 'scram-sha-256'],
+    ['host', 'replication', repl, 'all', 'scram-sha-256'],
+    ['host', 'all', su, 'all', 'scram-sha-256'],
+    ['host', 'all', 'all', 'all', 'scram-sha-256'],
+  ];
+  const lines = ['# Written by pgha; edits are overwritten.', '# TYPE  DATABASE     USER  ADDRESS  METHOD'];
+  for (const r of rows) lines.push(r.filter((c) => c !== '').join('  '));
+  return `${lines.join('\n')}\n`;
+}

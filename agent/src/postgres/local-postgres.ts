@@ -1,0 +1,306 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentConfig } from '../config/agent-config';
+import { FatalError, TransientError } from '../errors';
+import { ensureReplicationRole, runInitdb } from './bootstrap';
+import type { SettingValue } from './conf-file';
+import { passfileLine, primaryConninfo, type Upstream } from './conninfo';
+import { assertSameCluster, type DataDirState, emptyDataDir, inspectDataDir, livePostmasterPid } from './data-dir';
+import { renderHba } from './hba';
+import type { Logger } from './logger';
+import { setStandbySignal, writeOwnedFile, writeSettingsFile } from './owned-files';
+import { type PostmasterEvent, Postmaster, type StopMode, type StopResult } from './postmaster';
+import { runBasebackup, runRewind } from './replica';
+import { handOver, type RunAs } from './run-as';
+import { baseSettings, normalizeParameters, parseListen, replaceSettings, type SettingsChange } from './settings';
+import { readServerFacts, type ServerFacts } from './snapshot';
+import { slotNameForMember } from './slot-name';
+import { createPhysicalSlot, dropSlot, listSlots, type ReplicationSlot } from './slots';
+import { type LocalConnection, withClient } from './sql';
+
+export interface LocalPostgresProps {
+  readonly postgresql: AgentConfig['postgresql'];
+  /** This member's name: the standby's application_name and, sanitized, its slot name. */
+  readonly memberName: string;
+  /** A directory only the agent and Postgres use: the unix socket, the password file, temporary files. */
+  readonly runDir: string;
+  readonly logger: Logger;
+  /** @default - Postgres and its tools run as the agent's own user (the container case) */
+  readonly runAs?: RunAs;
+  /** @default false - Postgres outlives an agent crash; tests set true so nothing survives a killed test run */
+  readonly killWithAgent?: boolean;
+  /** @default 'C.UTF-8' */
+  readonly locale?: string;
+}
+
+/** Passed to every operation that touches an existing data directory. */
+export interface GuardOptions {
+  /** The cluster's system identifier (the `initialize` annotation); a data directory of another cluster is refused. */
+  readonly expectedSystemIdentifier?: string;
+}
+
+/** What the HA loop sees of the local Postgres, read in one call. */
+export interface PostgresSnapshot {
+  /** The postmaster runs as this agent's child. */
+  readonly running: boolean;
+  readonly pid?: number;
+  /** It answered queries; `server` holds the answers. */
+  readonly accepting: boolean;
+  readonly server?: ServerFacts;
+  /** Why it did not answer (starting up, crash recovery, overloaded). */
+  readonly error?: string;
+  /** When not running: what is on disk. */
+  readonly dataDir?: DataDirState;
+}
+
+/** Start-up includes crash recovery, which after a hard stop of a busy primary may replay a lot of WAL. */
+const START_TIMEOUT_MS = 120_000;
+/** A base backup copies the whole cluster; the bound only catches a hung transfer. */
+const CLONE_TIMEOUT_MS = 60 * 60_000;
+const REWIND_TIMEOUT_MS = 30 * 60_000;
+
+/**
+ * The PostgreSQL adapter: the one local Postgres this agent manages. Every method is safe to repeat. Nothing runs
+ * in the constructor.
+ */
+export class LocalPostgres {
+  private readonly postmaster: Postmaster;
+  private readonly pg: AgentConfig['postgresql'];
+
+  constructor(private readonly props: LocalPostgresProps) {
+    this.pg = props.postgresql;
+    this.postmaster = new Postmaster({ ...this.spawning(), binDir: this.pg.binDir, dataDir: this.pg.dataDir, cwd: props.runDir, logger: props.logger });
+  }
+
+  /** The physical slot this member streams from on the primary. */
+  get slotName(): string {
+    return slotNameForMember(this.props.memberName);
+  }
+
+  get pid(): number | undefined {
+    return this.postmaster.pid;
+  }
+
+  /** Postmaster events: `started`, and `exited` with `expected: false` for a crash. Returns the unsubscribe function. */
+  onEvent(listener: (e: PostmasterEvent) => void): () => void {
+    return this.postmaster.onEvent(listener);
+  }
+
+  inspectDataDir(): Promise<DataDirState> {
+    return inspectDataDir({ ...this.spawning(), binDir: this.pg.binDir, dataDir: this.pg.dataDir, cwd: this.props.runDir });
+  }
+
+  /**
+   * Initializes a new cluster and leaves it running as a primary: initdb, the owned configuration, start, the
+   * replication role. Refuses a data directory that is not missing or empty.
+   */
+  async bootstrap(): Promise<{ systemIdentifier: string }> {
+    const state = await this.inspectDataDir();
+    if (state.kind !== 'missing' && state.kind !== 'empty') throw new FatalError('cannot initialize: the data directory is not empty', { dataDir: this.pg.dataDir, found: state.kind });
+    await this.prepareRunDir();
+    this.props.logger.info('initializing a new cluster', { dataDir: this.pg.dataDir });
+    await runInitdb({ ...this.spawning(), binDir: this.pg.binDir, dataDir: this.pg.dataDir, runDir: this.props.runDir, superuser: this.pg.superuser, locale: this.props.locale ?? 'C.UTF-8' });
+    await this.configure(undefined);
+    await this.start();
+    await withClient(this.connection(), 'creating the replication role', (c) => ensureReplicationRole(c, this.pg.replication));
+    const { server } = await this.snapshot();
+    if (!server) throw new TransientError('postgres stopped answering right after initialization', { dataDir: this.pg.dataDir });
+    this.props.logger.info('cluster initialized', { systemIdentifier: server.systemIdentifier });
+    return { systemIdentifier: server.systemIdentifier };
+  }
+
+  /**
+   * Clones `upstream` with pg_basebackup and configures the copy as a standby of it (not started). The data
+   * directory must be missing or empty (see `removeData`). Refuses the copy if it belongs to another cluster.
+   */
+  async createReplica(upstream: Upstream, opts: GuardOptions = {}): Promise<void> {
+    const state = await this.inspectDataDir();
+    if (state.kind !== 'missing' && state.kind !== 'empty') throw new FatalError('cannot clone: the data directory is not empty; remove it first', { dataDir: this.pg.dataDir, found: state.kind });
+    await this.prepareRunDir();
+    this.props.logger.info('cloning from the leader', { upstream });
+    await runBasebackup({ ...this.cloning(upstream, this.pg.replication.username), timeoutMs: CLONE_TIMEOUT_MS });
+    await this.guard(opts);
+    await this.configure(upstream);
+  }
+
+  /** Starts Postgres as a child process and waits until it accepts connections. */
+  async start(opts: GuardOptions & { timeoutMs?: number } = {}): Promise<void> {
+    if (this.postmaster.running) return;
+    await this.guard(opts);
+    const orphan = await livePostmasterPid(this.pg.dataDir);
+    if (orphan !== undefined) {
+      throw new FatalError('postgres is already running on the data directory, but not as this agent\'s child; stop it first', { dataDir: this.pg.dataDir, pid: orphan });
+    }
+    await this.prepareRunDir();
+    await this.writeBaseFiles();
+    await this.postmaster.start(opts.timeoutMs ?? START_TIMEOUT_MS);
+    this.props.logger.info('postgres started', { pid: this.postmaster.pid });
+  }
+
+  /** Stops Postgres with `mode`, escalating after `timeoutMs` (see Postmaster.stop). */
+  async stop(mode: StopMode, timeoutMs: number): Promise<StopResult> {
+    const res = await this.postmaster.stop(mode, timeoutMs);
+    if (res.wasRunning) this.props.logger.info('postgres stopped', { mode, stoppedWith: res.stoppedWith });
+    return res;
+  }
+
+  /** The snapshot the HA loop decides on. Never throws for a Postgres that is down or starting. */
+  async snapshot(): Promise<PostgresSnapshot> {
+    const pid = this.postmaster.pid;
+    if (pid === undefined) return Object.freeze({ running: false, accepting: false, dataDir: await this.inspectDataDir() });
+    try {
+      const server = await withClient(this.connection(), 'reading the server state', readServerFacts);
+      return Object.freeze({ running: true, pid, accepting: true, server });
+    } catch (err) {
+      if (!(err instanceof TransientError)) throw err;
+      return Object.freeze({ running: true, pid, accepting: false, error: String((err.details as { error?: string }).error ?? err.message) });
+    }
+  }
+
+  /** Promotes this standby and waits for the promotion to finish. */
+  async promote(timeoutMs = 60_000): Promise<void> {
+    const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+    const done = await withClient(this.connection(), 'promotion', async (c) => (await c.query<{ ok: boolean }>('SELECT pg_promote(true, $1) AS ok', [seconds])).rows[0]!.ok, timeoutMs + 5000);
+    if (!done) throw new TransientError('promotion did not finish in time', { timeoutMs });
+    await this.writeStandbyFiles(undefined, false);
+    this.props.logger.info('promoted', {});
+  }
+
+  /** An immediate checkpoint (before a switchover, so the stop and the new primary's start are quick). */
+  async checkpoint(): Promise<void> {
+    await withClient(this.connection(), 'checkpoint', (c) => c.query('CHECKPOINT'), 0);
+  }
+
+  /**
+   * Makes this member a standby of `upstream` (undefined: a standby waiting for a leader). A running standby reloads
+   * (primary_conninfo takes effect without a restart since Postgres 13); a running primary is stopped with `mode`
+   * and started as a standby (a demotion); a stopped server is only configured.
+   */
+  async follow(upstream: Upstream | undefined, opts: GuardOptions & { mode?: StopMode; stopTimeoutMs?: number } = {}): Promise<{ restarted: boolean }> {
+    await this.guard(opts);
+    const snap = this.postmaster.running ? await this.snapshot() : undefined;
+    const reloadable = snap?.server?.inRecovery === true;
+    if (this.postmaster.running && !reloadable) {
+      await this.stop(opts.mode ?? 'fast', opts.stopTimeoutMs ?? 30_000);
+      await this.writeStandbyFiles(upstream, true);
+      await this.start();
+      return { restarted: true };
+    }
+    await this.writeStandbyFiles(upstream, true);
+    if (reloadable) await withClient(this.connection(), 'reload', (c) => c.query('SELECT pg_reload_conf()'));
+    this.props.logger.info('following', { upstream: upstream ?? null });
+    return { restarted: false };
+  }
+
+  /** Rewinds this stopped former primary against `upstream` and configures it to follow it (not started). */
+  async rewind(upstream: Upstream, opts: GuardOptions = {}): Promise<{ rewound: boolean }> {
+    if (this.postmaster.running) throw new FatalError('cannot rewind a running server; stop it first', { pid: this.postmaster.pid });
+    await this.guard(opts);
+    await this.prepareRunDir();
+    this.props.logger.info('rewinding against the leader', { upstream });
+    const res = await runRewind({ ...this.cloning(upstream, this.pg.superuser.username), timeoutMs: REWIND_TIMEOUT_MS });
+    // pg_rewind copied the source's configuration files too; put ours back.
+    await this.configure(upstream);
+    return res;
+  }
+
+  /** Empties the (stopped) data directory for a re-clone. */
+  async removeData(opts: GuardOptions = {}): Promise<void> {
+    if (this.postmaster.running) throw new FatalError('cannot remove the data of a running server; stop it first', { pid: this.postmaster.pid });
+    await this.guard(opts);
+    this.props.logger.warn('removing the data directory', { dataDir: this.pg.dataDir });
+    await emptyDataDir(this.pg.dataDir);
+  }
+
+  listSlots(): Promise<ReplicationSlot[]> {
+    return withClient(this.connection(), 'listing slots', listSlots);
+  }
+
+  /** Creates a physical slot (on the primary, for a member). False if it existed. */
+  createSlot(name: string): Promise<boolean> {
+    return withClient(this.connection(), 'creating a slot', (c) => createPhysicalSlot(c, name));
+  }
+
+  /** Drops a slot. False if it did not exist; ConflictError while a standby streams from it. */
+  dropSlot(name: string): Promise<boolean> {
+    return withClient(this.connection(), 'dropping a slot', (c) => dropSlot(c, name));
+  }
+
+  async getSynchronousStandbyNames(): Promise<string> {
+    return withClient(this.connection(), 'reading synchronous_standby_names', async (c) => (await c.query<{ v: string }>("SELECT current_setting('synchronous_standby_names') AS v")).rows[0]!.v);
+  }
+
+  /** Sets synchronous_standby_names ('' for none) in the owned file and reloads. */
+  setSynchronousStandbyNames(value: string): Promise<SettingsChange> {
+    return this.replace('sync', value === '' ? {} : { synchronous_standby_names: value });
+  }
+
+  /**
+   * Replaces the parameters Postgres runs with (the static `postgresql.parameters` merged with the dynamic ones, as
+   * the caller decides) and reloads; reports which changes wait for a restart.
+   */
+  async applyParameters(parameters: Readonly<Record<string, SettingValue>>): Promise<SettingsChange> {
+    return this.replace('parameters', normalizeParameters(parameters));
+  }
+
+  private async replace(file: 'sync' | 'parameters', settings: Readonly<Record<string, SettingValue>>): Promise<SettingsChange> {
+    const base = { dataDir: this.pg.dataDir, file, check: { ...this.spawning(), binDir: this.pg.binDir, cwd: this.props.runDir } };
+    if (!this.postmaster.running) return replaceSettings({ ...base, client: undefined }, settings);
+    return withClient(this.connection(), `changing ${file} settings`, (client) => replaceSettings({ ...base, client }, settings));
+  }
+
+  private async guard(opts: GuardOptions): Promise<void> {
+    const state = await this.inspectDataDir();
+    assertSameCluster(this.pg.dataDir, state, opts.expectedSystemIdentifier);
+  }
+
+  /** All owned files for a fresh or copied data directory: a primary (no upstream) or a standby of `upstream`. */
+  private async configure(upstream: Upstream | undefined): Promise<void> {
+    await this.writeBaseFiles();
+    await writeSettingsFile(this.pg.dataDir, 'parameters', normalizeParameters(this.pg.parameters), this.props.runAs);
+    await writeSettingsFile(this.pg.dataDir, 'sync', {}, this.props.runAs);
+    await this.writeStandbyFiles(upstream, upstream !== undefined);
+  }
+
+  private async writeBaseFiles(): Promise<void> {
+    await writeSettingsFile(this.pg.dataDir, 'base', baseSettings({ listen: this.pg.listen, socketDir: this.props.runDir }), this.props.runAs);
+    const hba = renderHba({ superuser: this.pg.superuser.username, replicationUser: this.pg.replication.username });
+    await writeOwnedFile(join(this.pg.dataDir, 'pg_hba.conf'), hba, 0o600, this.props.runAs);
+  }
+
+  private async writeStandbyFiles(upstream: Upstream | undefined, standby: boolean): Promise<void> {
+    const settings: Record<string, SettingValue> = upstream
+      ? {
+          primary_conninfo: primaryConninfo({ upstream, user: this.pg.replication.username, applicationName: this.props.memberName, passfile: this.passfile() }),
+          primary_slot_name: this.slotName,
+          recovery_target_timeline: 'latest',
+        }
+      : {};
+    await writeSettingsFile(this.pg.dataDir, 'standby', settings, this.props.runAs);
+    await setStandbySignal(this.pg.dataDir, standby, this.props.runAs);
+  }
+
+  /** The run directory and the password file (superuser and replication lines; libpq picks by user name). */
+  private async prepareRunDir(): Promise<void> {
+    await mkdir(this.props.runDir, { recursive: true, mode: 0o700 });
+    await handOver(this.props.runDir, this.props.runAs);
+    const lines = [passfileLine(this.pg.replication.username, this.pg.replication.password), passfileLine(this.pg.superuser.username, this.pg.superuser.password)];
+    await writeOwnedFile(this.passfile(), `${lines.join('\n')}\n`, 0o600, this.props.runAs);
+  }
+
+  private passfile(): string {
+    return join(this.props.runDir, 'pgpass');
+  }
+
+  private cloning(upstream: Upstream, user: string) {
+    return { ...this.spawning(), binDir: this.pg.binDir, dataDir: this.pg.dataDir, runDir: this.props.runDir, upstream, user, passfile: this.passfile() };
+  }
+
+  private spawning() {
+    return { runAs: this.props.runAs, killWithAgent: this.props.killWithAgent ?? false };
+  }
+
+  private connection(): LocalConnection {
+    return { socketDir: this.props.runDir, port: parseListen(this.pg.listen).port, superuser: this.pg.superuser };
+  }
+}

@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { FatalError, TransientError } from '../errors';
+import { buildConninfo, type Upstream } from './conninfo';
+import type { SpawnWrapping } from './run-as';
+import { runTool, toolFailureDetails } from './run-tool';
+
+export interface CloneProps extends SpawnWrapping {
+  readonly binDir: string;
+  readonly dataDir: string;
+  readonly runDir: string;
+  readonly upstream: Upstream;
+  /** The role to connect as; its password is in `passfile`. */
+  readonly user: string;
+  readonly passfile: string;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Copies the upstream's data directory with pg_basebackup, streaming the WAL it needs alongside (`-X stream`) and
+ * asking for an immediate checkpoint so the copy starts at once. A failure is transient (the upstream may be down or
+ * restarting); pg_basebackup removes what it had written.
+ */
+export async function runBasebackup(p: CloneProps): Promise<void> {
+  const res = await runTool({
+    ...p,
+    binary: join(p.binDir, 'pg_basebackup'),
+    args: ['-D', p.dataDir, '-X', 'stream', '--checkpoint=fast', '--no-password', '-d', buildConninfo({ host: p.upstream.host, port: p.upstream.port, user: p.user, application_name: 'pgha_basebackup' })],
+    cwd: p.runDir,
+    env: { PGPASSFILE: p.passfile },
+  });
+  if (res.code !== 0) throw new TransientError('pg_basebackup failed', { upstream: p.upstream, ...toolFailureDetails('pg_basebackup', res) });
+}
+
+/**
+ * Rewinds a stopped data directory whose timeline diverged from the upstream's (a former primary). Connects as the
+ * superuser (pg_rewind reads files through SQL functions). pg_rewind itself runs crash recovery first when the
+ * target was not shut down cleanly. Returns false when it found nothing to rewind. A failure is fatal for this data
+ * directory: the caller re-clones.
+ */
+export async function runRewind(p: CloneProps): Promise<{ rewound: boolean }> {
+  const res = await runTool({
+    ...p,
+    binary: join(p.binDir, 'pg_rewind'),
+    args: ['--target-pgdata', p.dataDir, '--source-server', buildConninfo({ host: p.upstream.host, port: p.upstream.port, user: p.user, dbname: 'postgres', passfile: p.passfile })],
+    cwd: p.runDir,
+    env: { PGPASSFILE: p.passfile },
+  });
+  if (res.code !== 0) throw new FatalError('pg_rewind failed', { upstream: p.upstream, ...toolFailureDetails('pg_rewind', res) });
+  return { rewound: !/no rewind required/.test(res.stdout + res.stderr) };
+}
