@@ -5,6 +5,8 @@ const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 // Compiled output and synthesized manifests are not sources; keep jest's module map free of them.
 const modulePathIgnorePatterns = ['<rootDir>/build/', '<rootDir>/dist/'];
 module.exports = {
+  // Integration tests start processes and wait for failovers; each sets tighter waits of its own where it matters.
+  testTimeout: 120000,
   projects: [
     {
       displayName: 'unit',
@@ -21,7 +23,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/fixtures/global-setup.ts',
       globalTeardown: '<rootDir>/test/fixtures/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };
