@@ -12,6 +12,14 @@ bash test/control-plane/build.sh
 echo "== type check"
 npx tsc -p tsconfig.json
 
+echo "== generated files match their source (npm run synth)"
+npm run --silent synth >/dev/null
+if [ -n "$(git status --porcelain -- templates)" ]; then
+  git status --porcelain -- templates >&2
+  echo "templates/ differ from \`npm run synth\` output: run it and commit the result" >&2
+  exit 1
+fi
+
 echo "== tests"
 results=$(mktemp)
 status=0

@@ -21,10 +21,17 @@ key_of() { # part version wrapper-dir
 }
 k8s_dir=$(key_of k8s "$K8S_VERSION" "$here/k8s-bin")
 etcd_dir=$(key_of etcd "$ETCD_VERSION" "$here/etcd-bin")
+# Deployment-toolkit checkers: real `helm` (lint, template) and OpenShift's template processor (library-go).
+helm_version=$(awk '$1 == "helm.sh/helm/v3" { print $2 }' "$here/helm-bin/go.mod")
+helm_dir=$(key_of helm "$helm_version" "$here/helm-bin")
+template_version=$(awk '$1 == "github.com/openshift/library-go" { print $2 }' "$here/template-bin/go.mod")
+template_dir=$(key_of template-process "${template_version##*-}" "$here/template-bin")
 
 if [ "${1:-}" = "--print" ]; then
   echo "K8S_BIN_DIR=$k8s_dir/bin"
   echo "ETCD_BIN_DIR=$etcd_dir/bin"
+  echo "HELM_BIN_DIR=$helm_dir/bin"
+  echo "TEMPLATE_BIN_DIR=$template_dir/bin"
   exit 0
 fi
 
@@ -32,7 +39,7 @@ fail() { echo "control-plane build: $1" >&2; exit 1; }
 # PGHA_GO names the toolchain explicitly; otherwise `go` on PATH, or the usual install location.
 go_bin=${PGHA_GO:-go}
 if [ -z "${PGHA_GO:-}" ] && ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then go_bin=/usr/local/go/bin/go; fi
-needs_build() { [ ! -f "$k8s_dir/.complete" ] || [ ! -f "$etcd_dir/.complete" ]; }
+needs_build() { [ ! -f "$k8s_dir/.complete" ] || [ ! -f "$etcd_dir/.complete" ] || [ ! -f "$helm_dir/.complete" ] || [ ! -f "$template_dir/.complete" ]; }
 if needs_build && ! command -v "$go_bin" >/dev/null 2>&1; then
   fail "the Go toolchain ($go_bin) was not found; install Go 1.24 or newer, or set PGHA_GO to its path"
 fi
@@ -68,5 +75,10 @@ build_part etcd "$etcd_dir" "$here/etcd-bin" -- -ldflags "-s -w" -o "$etcd_dir/b
 build_part kubernetes "$k8s_dir" "$here/k8s-bin" -- -ldflags "$ldflags" -o "$k8s_dir/bin/" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
 
+build_part template-process "$template_dir" "$here/template-bin" -- -ldflags "-s -w" -o "$template_dir/bin/template-process" .
+build_part helm "$helm_dir" "$here/helm-bin" -- -ldflags "-s -w" -o "$helm_dir/bin/helm" helm.sh/helm/v3/cmd/helm
+
 echo "K8S_BIN_DIR=$k8s_dir/bin"
 echo "ETCD_BIN_DIR=$etcd_dir/bin"
+echo "HELM_BIN_DIR=$helm_dir/bin"
+echo "TEMPLATE_BIN_DIR=$template_dir/bin"

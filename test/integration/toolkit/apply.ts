@@ -1,0 +1,79 @@
+import type { KubeClient } from '../../../agent/src/kube/kube-client';
+
+export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
+
+/** REST plural and scope of every kind the toolkit synthesizes. */
+const RESOURCES: Record<string, { plural: string; namespaced: boolean }> = {
+  ServiceAccount: { plural: 'serviceaccounts', namespaced: true },
+  ConfigMap: { plural: 'configmaps', namespaced: true },
+  Secret: { plural: 'secrets', namespaced: true },
+  Service: { plural: 'services', namespaced: true },
+  Role: { plural: 'roles', namespaced: true },
+  RoleBinding: { plural: 'rolebindings', namespaced: true },
+  ClusterRole: { plural: 'clusterroles', namespaced: false },
+  ClusterRoleBinding: { plural: 'clusterrolebindings', namespaced: false },
+  StatefulSet: { plural: 'statefulsets', namespaced: true },
+  PodDisruptionBudget: { plural: 'poddisruptionbudgets', namespaced: true },
+};
+
+export function objectPath(m: Manifest, namespace: string): string {
+  const r = RESOURCES[m.kind];
+  if (!r) throw new Error(`no REST mapping for kind ${m.kind}`);
+  const base = m.apiVersion.includes('/') ? `/apis/${m.apiVersion}` : `/api/${m.apiVersion}`;
+  return `${base}${r.namespaced ? `/namespaces/${m.metadata.namespace ?? namespace}` : ''}/${r.plural}/${m.metadata.name}`;
+}
+
+export interface ApplyResult {
+  readonly object: string;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Server-side applies every manifest into `namespace` (as `kubectl apply --server-side` does), optionally as a dry
+ * run, and returns the admission warnings the API server sent for each object.
+ */
+export async function serverSideApply(client: KubeClient, namespace: string, manifests: readonly Manifest[], opts: { dryRun: boolean }): Promise<ApplyResult[]> {
+  const results: ApplyResult[] = [];
+  for (const m of manifests) {
+    const res = await client.request({
+      method: 'PATCH',
+      path: objectPath(m, namespace),
+      query: { fieldManager: 'pgha-toolkit-test', force: true, ...(opts.dryRun ? { dryRun: 'All' } : {}) },
+      contentType: 'application/apply-patch+yaml',
+      body: m,
+    });
+    results.push({ object: `${m.kind}/${m.metadata.name}`, warnings: res.headers?.warning ?? [] });
+  }
+  return results;
+}
+
+/** Objects in `manifests` that drew any warning, with the warnings; empty when all applied cleanly. */
+export function warningsOf(results: readonly ApplyResult[]): Record<string, readonly string[]> {
+  return Object.fromEntries(results.filter((r) => r.warnings.length > 0).map((r) => [r.object, r.warnings]));
+}
+
+/**
+ * The shared control plane runs kube-controller-manager under its own identity, without
+ * `--use-service-account-credentials`, and the `system:kube-controller-manager` role alone may not create Pods or
+ * claims. Binding that user to the per-controller bootstrap roles gives it what each controller's own account would
+ * have. Idempotent (server-side apply), so concurrent suites may call it.
+ */
+export async function grantControllerRoles(admin: KubeClient): Promise<void> {
+  const roles = ['statefulset-controller', 'endpointslice-controller', 'endpoint-controller', 'persistent-volume-binder', 'disruption-controller'];
+  for (const role of roles) {
+    const name = `pgha-test-kcm-${role}`;
+    await admin.request({
+      method: 'PATCH',
+      path: `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${name}`,
+      query: { fieldManager: 'pgha-toolkit-test', force: true },
+      contentType: 'application/apply-patch+yaml',
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `system:controller:${role}` },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'system:kube-controller-manager' }],
+      },
+    });
+  }
+}

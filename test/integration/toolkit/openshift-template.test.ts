@@ -1,0 +1,71 @@
+// The committed OpenShift Templates, processed by OpenShift's own processor (library-go templateprocessing), then
+// applied to a real kube-apiserver in a namespace that enforces Pod Security `restricted`.
+import type { KubeClient } from '../../../agent/src/kube/kube-client';
+import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { grantControllerRoles, serverSideApply, warningsOf, type Manifest } from './apply';
+import { repoPath, run, runStatus, toolBinary } from './tools';
+
+
+function processTemplate(file: string, params: Record<string, string>): Manifest[] {
+  const args = ['-f', repoPath('templates', file), ...Object.entries(params).flatMap(([k, v]) => ['-p', `${k}=${v}`])];
+  return (JSON.parse(run(toolBinary('template-process'), args)) as { items: Manifest[] }).items;
+}
+
+describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Template %s', (file) => {
+  let admin: KubeClient;
+  const namespaces: TestNamespace[] = [];
+  beforeAll(async () => {
+    admin = testControlPlane().adminClient();
+    await grantControllerRoles(admin);
+  });
+  afterAll(async () => {
+    for (const ns of namespaces) await ns.delete();
+    admin.close();
+  });
+
+  it('processes with defaults: generated passwords, every parameter substituted, no namespace', () => {
+    const a = processTemplate(file, {});
+    const b = processTemplate(file, {});
+    const secret = (items: Manifest[]) => items.find((o) => o.kind === 'Secret') as unknown as { stringData: Record<string, string> };
+    expect(secret(a).stringData['superuser-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
+    expect(secret(a).stringData['replication-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
+    expect(secret(a).stringData['superuser-password']).not.toBe(secret(b).stringData['superuser-password']);
+    const text = JSON.stringify(a);
+    expect(text).not.toContain('${');
+    expect(a.every((o) => o.metadata.namespace === undefined)).toBe(true);
+    const sts = a.find((o) => o.kind === 'StatefulSet') as any;
+    expect(sts.spec.replicas).toBe(3);
+    expect(sts.spec.template.spec.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  });
+
+  it('takes user values as oc new-app -p does, numbers as numbers', () => {
+    const items = processTemplate(file, { CLUSTER_NAME: 'orders', REPLICAS: '2', SUPERUSER_PASSWORD: 'given-one', PRIMARY_SERVICE_NAME: 'orders-rw', IMAGE: 'registry.example/pgha:1' });
+    const sts = items.find((o) => o.kind === 'StatefulSet') as any;
+    expect(sts.metadata.name).toBe('orders');
+    expect(sts.spec.replicas).toBe(2);
+    expect(sts.spec.template.spec.containers[0].image).toBe('registry.example/pgha:1');
+    expect(items.find((o) => o.kind === 'Service' && o.metadata.name === 'orders-rw')).toBeDefined();
+    expect((items.find((o) => o.kind === 'Secret') as any).stringData['superuser-password']).toBe('given-one');
+    expect((items.find((o) => o.kind === 'ConfigMap') as any).data['pgha.yaml']).toContain('scope: orders');
+  });
+
+  it('refuses an unknown parameter', () => {
+    const r = runStatus(toolBinary('template-process'), ['-f', repoPath('templates', file), '-p', 'NO_SUCH=1']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('unknown parameter name "NO_SUCH"');
+  });
+
+  it('applies with a server-side dry run and no warnings, then for real with every Pod created', async () => {
+    const ns = await createTestNamespace(admin, 'tk-tpl', { restricted: true });
+    namespaces.push(ns);
+    const items = processTemplate(file, { CLUSTER_NAME: 'tpl', REPLICAS: '2', PRIMARY_SERVICE_NAME: 'tpl-rw', REPLICAS_SERVICE_NAME: 'tpl-ro' });
+    expect(warningsOf(await serverSideApply(admin, ns.name, items, { dryRun: true }))).toEqual({});
+    expect(warningsOf(await serverSideApply(admin, ns.name, items, { dryRun: false }))).toEqual({});
+    await eventually('two Pods', async () => {
+      const pods = await admin.request<{ items: unknown[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/pods`, query: { labelSelector: 'cluster-name=tpl' } });
+      return pods.body.items.length === 2 || undefined;
+    }, 60_000);
+    const events = await admin.request<{ items: { reason: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/events` });
+    expect(events.body.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
+  });
+});

@@ -1,0 +1,90 @@
+// The plain manifests (dist/) on a real kube-apiserver with Pod Security `restricted` enforced and warned.
+import { App, Chart, Testing } from 'cdk8s';
+import type { KubeClient } from '../../../agent/src/kube/kube-client';
+import { Persistence, Platform, PostgresCluster, StoreMode, type PostgresClusterProps } from '../../../constructs';
+import { buildApp } from '../../../src/app';
+import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { grantControllerRoles, serverSideApply, warningsOf, type Manifest } from './apply';
+
+
+function clusterManifests(props: PostgresClusterProps, id = 'pg'): Manifest[] {
+  const chart = new Chart(Testing.app(), 'c', { disableResourceNameHashes: true });
+  new PostgresCluster(chart, id, props);
+  return chart.toJson() as Manifest[];
+}
+
+describe('plain manifests on a restricted namespace', () => {
+  let admin: KubeClient;
+  const namespaces: TestNamespace[] = [];
+
+  beforeAll(async () => {
+    admin = testControlPlane().adminClient();
+    await grantControllerRoles(admin);
+  });
+  afterAll(async () => {
+    for (const ns of namespaces) await ns.delete();
+    admin.close();
+  });
+
+  async function restrictedNamespace(prefix: string): Promise<string> {
+    const ns = await createTestNamespace(admin, prefix, { restricted: true });
+    namespaces.push(ns);
+    return ns.name;
+  }
+
+  const app: App = buildApp('unused');
+  it.each(app.charts.map((c) => [c.node.id, c] as const))('dist/%s.k8s.yaml passes a server-side dry run with no warnings', async (_id, chart) => {
+    const ns = await restrictedNamespace('tk-dry');
+    const results = await serverSideApply(admin, ns, chart.toJson() as Manifest[], { dryRun: true });
+    expect(results.length).toBeGreaterThan(5);
+    expect(warningsOf(results)).toEqual({});
+  });
+
+  it.each([
+    ['Endpoints mode', { storeMode: StoreMode.ENDPOINTS }],
+    ['OpenShift platform', { platform: Platform.OPENSHIFT }],
+    ['ephemeral storage', { persistence: Persistence.EPHEMERAL }],
+  ] as const)('the %s variant passes a server-side dry run with no warnings', async (_name, props) => {
+    const ns = await restrictedNamespace('tk-var');
+    expect(warningsOf(await serverSideApply(admin, ns, clusterManifests(props), { dryRun: true }))).toEqual({});
+  });
+
+  it('is refused by the enforcing namespace when the Pod template drops the restricted settings (the check can fail)', async () => {
+    const ns = await restrictedNamespace('tk-neg');
+    const manifests = clusterManifests({});
+    const sts = manifests.find((m) => m.kind === 'StatefulSet') as any;
+    delete sts.spec.template.spec.containers[0].securityContext.capabilities;
+    const results = await serverSideApply(admin, ns, [sts], { dryRun: true });
+    expect(JSON.stringify(warningsOf(results))).toContain('capabilities');
+  });
+
+  it('applied for real, lets the StatefulSet controller create every Pod with no FailedCreate', async () => {
+    const ns = await restrictedNamespace('tk-real');
+    const manifests = clusterManifests({ replicas: 3, persistence: Persistence.EPHEMERAL });
+    expect(warningsOf(await serverSideApply(admin, ns, manifests, { dryRun: false }))).toEqual({});
+    const pods = await eventually('three Pods from the StatefulSet', async () => {
+      const res = await admin.request<{ items: { metadata: { name: string; labels: Record<string, string> } }[] }>({
+        method: 'GET',
+        path: `/api/v1/namespaces/${ns}/pods`,
+        query: { labelSelector: 'app.kubernetes.io/name=pgha,cluster-name=pg' },
+      });
+      return res.body.items.length === 3 ? res.body.items : undefined;
+    }, 60_000);
+    expect(pods.map((p) => p.metadata.name).sort()).toEqual(['pg-0', 'pg-1', 'pg-2']);
+    const events = await admin.request<{ items: { reason: string; message: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` });
+    expect(events.body.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
+    expect(events.body.items.filter((e) => e.reason === 'SuccessfulCreate').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('applied for real with persistent storage, creates the Pods and one claim per member', async () => {
+    const ns = await restrictedNamespace('tk-pvc');
+    await serverSideApply(admin, ns, clusterManifests({ replicas: 2 }), { dryRun: false });
+    await eventually('two Pods and two claims', async () => {
+      const pods = await admin.request<{ items: unknown[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/pods` });
+      const pvcs = await admin.request<{ items: { metadata: { name: string } }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/persistentvolumeclaims` });
+      return pods.body.items.length === 2 && pvcs.body.items.length === 2 ? true : undefined;
+    }, 60_000);
+    const events = await admin.request<{ items: { reason: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` });
+    expect(events.body.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
+  });
+});
