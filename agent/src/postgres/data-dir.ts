@@ -60,7 +60,10 @@ export async function livePostmasterPid(dataDir: string): Promise<number | undef
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return /\) Z /.test(stat) ? undefined : pid;
+    if (/\) Z /.test(stat)) return undefined;
+    // A stale lock file's PID may have been reused by an unrelated process.
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return /postgres|postmaster/.test(cmdline) ? pid : undefined;
   } catch {
     return undefined;
   }

@@ -192,6 +192,25 @@ export class LocalPostgres {
     return { restarted: false };
   }
 
+  /**
+   * Demotes a primary: stops it with `mode` (fast for a graceful switchover, immediate when the lock is lost), then
+   * starts it as a standby of `upstream` (undefined: waiting for a leader). Whether its history must be rewound first
+   * is the caller's call; a diverged standby stops streaming and reports it in its log.
+   */
+  async demote(upstream: Upstream | undefined, opts: GuardOptions & { mode: StopMode; stopTimeoutMs?: number }): Promise<void> {
+    await this.guard(opts);
+    await this.stop(opts.mode, opts.stopTimeoutMs ?? 30_000);
+    await this.writeStandbyFiles(upstream, true);
+    await this.start();
+    this.props.logger.info('demoted', { upstream: upstream ?? null, mode: opts.mode });
+  }
+
+  /** Stops and starts again (for settings that wait for a restart). */
+  async restart(mode: StopMode, stopTimeoutMs: number, opts: GuardOptions = {}): Promise<void> {
+    await this.stop(mode, stopTimeoutMs);
+    await this.start(opts);
+  }
+
   /** Rewinds this stopped former primary against `upstream` and configures it to follow it (not started). */
   async rewind(upstream: Upstream, opts: GuardOptions = {}): Promise<{ rewound: boolean }> {
     if (this.postmaster.running) throw new FatalError('cannot rewind a running server; stop it first', { pid: this.postmaster.pid });

@@ -130,8 +130,32 @@ describe('postgres replication lifecycle', () => {
     expect(a.pg.pid).toBe(pidBefore);
   });
 
+  test('switches over: the primary demotes cleanly and follows the promoted standby without a rewind', async () => {
+    await query(b, "INSERT INTO t VALUES (5, 'b-before-switchover')");
+    expect(await a.pg.createSlot(b.pg.slotName)).toBe(true);
+    await b.pg.checkpoint();
+
+    // A fast stop sends every last WAL record to the connected standby before it exits.
+    await b.pg.demote(a.upstream, { mode: 'fast', expectedSystemIdentifier: systemIdentifier });
+    await a.pg.promote();
+
+    expect((await a.pg.snapshot()).server).toMatchObject({ inRecovery: false, timeline: 3 });
+    await query(a, "INSERT INTO t VALUES (6, 'a-after-switchover')");
+    const rows = await eventually('row 6 on the demoted member', async () => {
+      const r = await query<{ id: number }>(b, 'SELECT id FROM t ORDER BY id');
+      return r.some((x) => x.id === 6) ? r : undefined;
+    });
+    expect(rows.map((r) => r.id)).toEqual([1, 2, 4, 5, 6]);
+    await eventually('demoted member on timeline 3', async () => ((await b.pg.snapshot()).server?.timeline === 3 ? true : undefined));
+  });
+
   test('drops a slot only when no standby uses it', async () => {
-    await expect(b.pg.dropSlot(a.pg.slotName)).rejects.toMatchObject({ name: 'ConflictError' });
-    expect(await b.pg.dropSlot('no_such_slot')).toBe(false);
+    await eventually('member B streams through its slot', async () => ((await a.pg.listSlots()).some((x) => x.name === b.pg.slotName && x.active) ? true : undefined));
+    await expect(a.pg.dropSlot(b.pg.slotName)).rejects.toMatchObject({ name: 'ConflictError' });
+    expect(await a.pg.dropSlot('no_such_slot')).toBe(false);
+    // The slot member-a used on member B is idle now that member-a is the primary.
+    expect(await b.pg.listSlots()).toEqual([expect.objectContaining({ name: a.pg.slotName, active: false })]);
+    expect(await b.pg.dropSlot(a.pg.slotName)).toBe(true);
+    expect(await b.pg.listSlots()).toEqual([]);
   });
 });
