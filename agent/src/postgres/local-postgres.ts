@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentConfig } from '../config/agent-config';
@@ -178,16 +179,14 @@ export class LocalPostgres {
    */
   async follow(upstream: Upstream | undefined, opts: GuardOptions & { mode?: StopMode; stopTimeoutMs?: number } = {}): Promise<{ restarted: boolean }> {
     await this.guard(opts);
-    const snap = this.postmaster.running ? await this.snapshot() : undefined;
-    const reloadable = snap?.server?.inRecovery === true;
-    if (this.postmaster.running && !reloadable) {
-      await this.stop(opts.mode ?? 'fast', opts.stopTimeoutMs ?? 30_000);
-      await this.writeStandbyFiles(upstream, true);
-      await this.start();
+    // Postgres deletes standby.signal when it promotes, so while it runs the file tells a standby from a primary,
+    // even before the standby accepts connections.
+    if (this.postmaster.running && !existsSync(join(this.pg.dataDir, 'standby.signal'))) {
+      await this.demote(upstream, { mode: opts.mode ?? 'fast', stopTimeoutMs: opts.stopTimeoutMs });
       return { restarted: true };
     }
     await this.writeStandbyFiles(upstream, true);
-    if (reloadable) await withClient(this.connection(), 'reload', (c) => c.query('SELECT pg_reload_conf()'));
+    if (this.postmaster.running) this.postmaster.reload();
     this.props.logger.info('following', { upstream: upstream ?? null });
     return { restarted: false };
   }

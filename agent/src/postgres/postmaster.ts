@@ -139,6 +139,12 @@ export class Postmaster {
     throw new FatalError('postgres did not exit even after SIGKILL', { pid: child.pid });
   }
 
+  /** Makes Postgres re-read its configuration files (SIGHUP); works while it is still starting, unlike pg_reload_conf(). */
+  reload(): void {
+    if (!this.child) throw new FatalError('postgres is not running under this agent; nothing to reload', { dataDir: this.props.dataDir });
+    this.child.kill('SIGHUP');
+  }
+
   /** The last lines Postgres wrote, for error messages. */
   recentLog(): string[] {
     return [...this.recent];
@@ -170,10 +176,9 @@ export class Postmaster {
   }
 
   private recording(): Logger {
-    const keep = (fields?: object) => {
-      const f = fields as { message?: string } | undefined;
-      if (f?.message === undefined) return;
-      this.recent.push(f.message);
+    const keep = (fields?: Readonly<Record<string, unknown>>) => {
+      if (typeof fields?.message !== 'string') return;
+      this.recent.push(fields.message);
       if (this.recent.length > 20) this.recent.shift();
     };
     const l = this.props.logger;

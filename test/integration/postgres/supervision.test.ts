@@ -80,4 +80,16 @@ describe('postgres supervision', () => {
     const error = m.logger.records.find((r) => r.fields.severity === 'ERROR' && String(r.fields.message).includes('no_such_column'));
     expect(error?.level).toBe('error');
   });
+
+  test('following while a primary restarts as a standby; promotion brings it back on a new timeline', async () => {
+    const before = m.pg.pid;
+    expect(await m.pg.follow(undefined)).toEqual({ restarted: true });
+    expect(m.pg.pid).not.toBe(before);
+    expect((await m.pg.snapshot()).server).toMatchObject({ inRecovery: true, replicationState: 'in archive recovery' });
+    // Already a standby: a reload is enough.
+    expect(await m.pg.follow(undefined)).toEqual({ restarted: false });
+
+    await m.pg.promote();
+    expect((await m.pg.snapshot()).server).toMatchObject({ inRecovery: false, timeline: 2 });
+  });
 });

@@ -1,3 +1,5 @@
+import { jsonLogger } from '../../../agent/src/log/logger';
+import type { Logger } from '../../../agent/src/postgres/logger';
 import { parseLogLine, PostgresLogPipe } from '../../../agent/src/postgres/postgres-log';
 
 interface Rec {
@@ -6,9 +8,9 @@ interface Rec {
   fields: Record<string, unknown>;
 }
 
-function collector(): { logger: { info: (m: string, f?: object) => void; warn: (m: string, f?: object) => void; error: (m: string, f?: object) => void }; records: Rec[] } {
+function collector(): { logger: Logger; records: Rec[] } {
   const records: Rec[] = [];
-  const at = (level: string) => (msg: string, fields: object = {}) => records.push({ level, msg, fields: fields as Record<string, unknown> });
+  const at = (level: string) => (msg: string, fields: Readonly<Record<string, unknown>> = {}) => void records.push({ level, msg, fields: { ...fields } });
   return { logger: { info: at('info'), warn: at('warn'), error: at('error') }, records };
 }
 
@@ -38,6 +40,17 @@ describe('postgres log re-emission', () => {
       ['error', 'postgres log', 'ERROR', 'broken', 2],
       ['info', 'postgres log', 'STATEMENT', 'SELECT 1\nFROM x', 2],
       ['error', 'postgres log', 'FATAL', 'gone', 3],
+    ]);
+  });
+
+  test("writes JSON lines through the agent's logger", () => {
+    const lines: string[] = [];
+    const logger: Logger = jsonLogger({ write: (l) => lines.push(l), now: () => new Date(0) }).child('postgres');
+    const pipe = new PostgresLogPipe(logger, 'stderr');
+    pipe.write('2026-11-21 10:00:00.000 UTC [7] LOG:  checkpoint starting: time\n');
+    pipe.end();
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { ts: '1970-01-01T00:00:00.000Z', level: 'info', component: 'postgres', msg: 'postgres log', severity: 'LOG', message: 'checkpoint starting: time', pid: 7, time: '2026-11-21 10:00:00.000 UTC', stream: 'stderr' },
     ]);
   });
 
