@@ -1,0 +1,160 @@
+// The Helm chart, rendered by the real helm (built from its Go module), applied to a real kube-apiserver.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { KubeClient } from '../../../agent/src/kube/kube-client';
+import { helmChartFiles } from '../../../src/outputs/helm-chart';
+import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { grantControllerRoles, serverSideApply, warningsOf, type Manifest } from './apply';
+import { run, runStatus, toolBinary } from './tools';
+
+const work = mkdtempSync(join(tmpdir(), 'pgha-helm-'));
+const chart = join(work, 'pgha');
+// helm keeps its caches and config here, not in the home directory.
+const helmEnv = { HELM_CACHE_HOME: join(work, 'cache'), HELM_CONFIG_HOME: join(work, 'config'), HELM_DATA_HOME: join(work, 'data') };
+
+function writeChart(): void {
+  for (const [path, text] of Object.entries(helmChartFiles())) {
+    mkdirSync(dirname(join(chart, path)), { recursive: true });
+    writeFileSync(join(chart, path), text);
+  }
+}
+
+function template(release: string, set: Record<string, string> = {}, extra: string[] = []): Manifest[] {
+  const args = ['template', release, chart, ...Object.entries(set).flatMap(([k, v]) => ['--set', `${k}=${v}`]), ...extra];
+  return parseAllDocuments(run(toolBinary('helm'), args, helmEnv))
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((o): o is Manifest => o !== null);
+}
+
+const byKind = (objects: Manifest[], kind: string, name?: string) => objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name)) as any;
+
+describe('Helm chart', () => {
+  let admin: KubeClient;
+  const namespaces: TestNamespace[] = [];
+  beforeAll(async () => {
+    writeChart();
+    admin = testControlPlane().adminClient();
+    await grantControllerRoles(admin);
+  });
+  afterAll(async () => {
+    for (const ns of namespaces) await ns.delete();
+    admin.close();
+  });
+  async function restricted(prefix: string): Promise<string> {
+    const ns = await createTestNamespace(admin, prefix, { restricted: true });
+    namespaces.push(ns);
+    return ns.name;
+  }
+
+  it('passes helm lint --strict, also with every switch flipped', () => {
+    run(toolBinary('helm'), ['lint', '--strict', chart], helmEnv);
+    run(toolBinary('helm'), ['lint', '--strict', chart, '--set', 'useEndpoints=true,openshift=true,storage.persistent=false'], helmEnv);
+  });
+
+  it('renders the same objects as the construct by default, named after the release', () => {
+    const objects = template('orders');
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      ['ConfigMap/orders-pgha', 'PodDisruptionBudget/orders', 'Role/orders', 'RoleBinding/orders', 'Secret/orders-credentials', 'Service/orders', 'Service/orders-members', 'Service/orders-replicas', 'ServiceAccount/orders', 'StatefulSet/orders'].sort(),
+    );
+    expect(byKind(objects, 'Secret').stringData['superuser-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
+  });
+
+  it('lets every value drive the output', () => {
+    const objects = template('r', {
+      clusterName: 'billing',
+      image: 'registry.example/pgha:2',
+      replicas: '5',
+      'storage.size': '20Gi',
+      'storage.className': 'fast',
+      'resources.requests.cpu': '1',
+      'resources.requests.memory': '2Gi',
+      'resources.limits.memory': '4Gi',
+      roleLabel: 'pg-role',
+      leaderLabelValue: 'master',
+      followerLabelValue: 'standby',
+      ttl: '40',
+      loopWait: '5',
+      retryTimeout: '15',
+      'credentials.superuserPassword': 'given-su',
+    });
+    const sts = byKind(objects, 'StatefulSet', 'billing');
+    const c = sts.spec.template.spec.containers[0];
+    expect(sts.spec.replicas).toBe(5);
+    expect(c.image).toBe('registry.example/pgha:2');
+    expect(c.resources).toEqual({ requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '4Gi' } });
+    expect(sts.spec.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'fast', resources: { requests: { storage: '20Gi' } } });
+    expect(byKind(objects, 'Service', 'billing').spec.selector['pg-role']).toBe('master');
+    expect(byKind(objects, 'Service', 'billing-replicas').spec.selector['pg-role']).toBe('standby');
+    const config = byKind(objects, 'ConfigMap', 'billing-pgha').data['pgha.yaml'];
+    expect(config).toMatch(/^ttl: 40$/m);
+    expect(config).toMatch(/^loop_wait: 5$/m);
+    expect(config).toMatch(/^retry_timeout: 15$/m);
+    expect(config).toMatch(/role_label: "pg-role"/);
+    expect(byKind(objects, 'Secret').stringData['superuser-password']).toBe('given-su');
+    expect(byKind(objects, 'Secret').stringData['replication-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
+  });
+
+  it('switches store mode, platform and persistence', () => {
+    const ep = template('r', { useEndpoints: 'true' });
+    expect(byKind(ep, 'Service', 'r').spec.selector).toBeUndefined();
+    expect(byKind(ep, 'Service', 'r-config')).toBeDefined();
+    expect(byKind(ep, 'Role').rules.map((r: { resources: string[] }) => r.resources[0])).toContain('endpoints');
+    const os = template('r', { openshift: 'true', 'storage.persistent': 'false' });
+    const pod = byKind(os, 'StatefulSet').spec.template.spec;
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.volumes).toContainEqual({ name: 'data', emptyDir: {} });
+    expect(byKind(os, 'StatefulSet').spec.volumeClaimTemplates).toBeUndefined();
+  });
+
+  it('fails with impossible timing, naming the values', () => {
+    const r = runStatus(toolBinary('helm'), ['template', 'r', chart, '--set', 'ttl=20'], helmEnv);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('invalid ttl: got 20; must be at least loopWait + 2 * retryTimeout = 30');
+  });
+
+  it('fails through values.schema.json with replicas below 1 or a size that does not parse', () => {
+    const replicas = runStatus(toolBinary('helm'), ['template', 'r', chart, '--set', 'replicas=0'], helmEnv);
+    expect(replicas.status).not.toBe(0);
+    expect(replicas.stderr).toMatch(/replicas/);
+    const size = runStatus(toolBinary('helm'), ['template', 'r', chart, '--set', 'storage.size=ten'], helmEnv);
+    expect(size.status).not.toBe(0);
+    expect(size.stderr).toMatch(/size/);
+  });
+
+  it('fails for a release name that cannot be a cluster name', () => {
+    const r = runStatus(toolBinary('helm'), ['template', 'a'.repeat(51), chart], helmEnv);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('invalid clusterName');
+  });
+
+  it.each([
+    ['defaults', {}],
+    ['Endpoints mode', { useEndpoints: 'true' }],
+    ['OpenShift, ephemeral', { openshift: 'true', 'storage.persistent': 'false' }],
+  ] as const)('renders (%s) objects that pass a server-side dry run with no warnings in a restricted namespace', async (_name, set) => {
+    const ns = await restricted('tk-helm');
+    const objects = template('pg', set, ['--namespace', ns]);
+    expect(warningsOf(await serverSideApply(admin, ns, objects, { dryRun: true }))).toEqual({});
+  });
+
+  it('keeps the generated passwords on upgrade: lookup reads them back from the live Secret', async () => {
+    const ns = await restricted('tk-helm-up');
+    const kubeconfig = testControlPlane().state.kubeconfig;
+    const first = template('pg', { replicas: '1' }, ['--namespace', ns, '--dry-run=server', '--kubeconfig', kubeconfig]);
+    const installed = byKind(first, 'Secret').stringData;
+    expect(installed['superuser-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
+    expect(warningsOf(await serverSideApply(admin, ns, first, { dryRun: false }))).toEqual({});
+    const upgrade = template('pg', { replicas: '2' }, ['--namespace', ns, '--dry-run=server', '--kubeconfig', kubeconfig]);
+    expect(byKind(upgrade, 'Secret').stringData).toEqual(installed);
+    expect(byKind(upgrade, 'StatefulSet').spec.replicas).toBe(2);
+    await serverSideApply(admin, ns, upgrade, { dryRun: false });
+    await eventually('two Pods after the upgrade', async () => {
+      const pods = await admin.request<{ items: unknown[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/pods`, query: { labelSelector: 'cluster-name=pg' } });
+      return pods.body.items.length === 2 || undefined;
+    }, 60_000);
+    const events = await admin.request<{ items: { reason: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` });
+    expect(events.body.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
+  });
+});
