@@ -1,0 +1,136 @@
+import { timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../log/logger';
+import type { ApiBackend, ApiResult } from './backend';
+import { type ApiRequest, route, UNSAFE_METHODS } from './router';
+
+export interface ApiServerOptions {
+  /** `host:port`; port 0 picks a free one (tests). */
+  readonly listen: string;
+  readonly backend: ApiBackend;
+  readonly logger: Logger;
+  /** Basic-auth credentials required for unsafe methods; none means the API is open. */
+  readonly authentication?: { readonly username: string; readonly password: string };
+  /** PEM files; both set means HTTPS. */
+  readonly certfile?: string;
+  readonly keyfile?: string;
+}
+
+/** Requests larger than this are refused: no endpoint takes more than a small JSON document. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+function splitHostPort(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(listen.slice(i + 1)) };
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The REST API on its own port (8008 by default), with Patroni's routes and status codes. */
+export class ApiServer {
+  private server: Server | undefined;
+
+  constructor(private readonly options: ApiServerOptions) {}
+
+  async start(): Promise<void> {
+    const o = this.options;
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = o.certfile && o.keyfile ? createHttpsServer({ cert: readFileSync(o.certfile), key: readFileSync(o.keyfile) }, handler) : createHttpServer(handler);
+    // Health checks are frequent and short; keep idle connections from piling up.
+    this.server.keepAliveTimeout = 5000;
+    const { host, port } = splitHostPort(o.listen);
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => resolve());
+    });
+    o.logger.info('REST API listening', { address: this.address(), tls: Boolean(o.certfile) });
+  }
+
+  /** `host:port` actually bound (useful with port 0). */
+  address(): string {
+    const a = this.server?.address() as AddressInfo | null;
+    return a ? `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}` : '';
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  }
+
+  private authenticated(req: IncomingMessage): boolean {
+    const creds = this.options.authentication;
+    if (!creds || !UNSAFE_METHODS.has((req.method ?? '').toUpperCase())) return true;
+    const header = req.headers.authorization ?? '';
+    if (!header.startsWith('Basic ')) return false;
+    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+    const sep = decoded.indexOf(':');
+    return sep >= 0 && sameSecret(decoded.slice(0, sep), creds.username) && sameSecret(decoded.slice(sep + 1), creds.password);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const path = url.pathname.split('/').filter(Boolean)[0] ?? '';
+    let result: ApiResult;
+    try {
+      const body = await readBody(req);
+      const request: ApiRequest = {
+        method: req.method ?? 'GET',
+        path,
+        query: Object.fromEntries(url.searchParams.entries()),
+        body,
+        authenticated: this.authenticated(req),
+      };
+      result = await route(request, this.options.backend);
+    } catch (err) {
+      result = err instanceof BodyTooLarge ? { status: 413, body: `request body exceeds ${MAX_BODY_BYTES} bytes` } : { status: 400, body: 'could not read the request' };
+    }
+    if (result.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="pgha"');
+    if (UNSAFE_METHODS.has((req.method ?? '').toUpperCase())) {
+      this.options.logger.info('REST API request', { method: req.method, path: url.pathname, status: result.status, remote: req.socket.remoteAddress });
+    }
+    send(res, result);
+  }
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BodyTooLarge());
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, result: ApiResult): void {
+  if (result.body === undefined) {
+    res.writeHead(result.status).end();
+    return;
+  }
+  const isText = typeof result.body === 'string';
+  const payload = isText ? (result.body as string) : JSON.stringify(result.body);
+  const type = result.contentType ?? (isText ? 'text/plain; charset=utf-8' : 'application/json');
+  res.writeHead(result.status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(payload) }).end(payload);
+}

@@ -1,0 +1,77 @@
+import type { ApiBackend, ApiResult } from './backend';
+import { HEALTH_PATHS, healthStatus, type Query } from './health';
+import { BadRequest, parseJsonObject, parseReinitialize, parseRestart, parseSwitchover } from './request-parsing';
+
+export interface ApiRequest {
+  readonly method: string;
+  /** First path segment, without slashes (`patroni`, `replica`, `` for `/`). */
+  readonly path: string;
+  readonly query: Query;
+  readonly body: string;
+  /** Whether the caller passed authentication (always true when the API has none configured). */
+  readonly authenticated: boolean;
+}
+
+/** Methods that change something: they need authentication when the API has credentials. */
+export const UNSAFE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+type Handler = (req: ApiRequest, backend: ApiBackend) => ApiResult | Promise<ApiResult>;
+
+const GET_ROUTES: Readonly<Record<string, Handler>> = {
+  patroni: (_r, b) => ({ status: 200, body: b.statusJson() }),
+  cluster: (_r, b) => ({ status: 200, body: b.cluster() }),
+  history: (_r, b) => ({ status: 200, body: b.history() }),
+  config: (_r, b) => {
+    const config = b.config();
+    return config ? { status: 200, body: config } : { status: 502, body: 'Cluster has no dynamic configuration' };
+  },
+  metrics: (_r, b) => ({ status: 200, body: b.metrics(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }),
+  failsafe: () => ({ status: 502, body: 'failsafe_mode is not supported by pgha' }),
+};
+
+const WRITE_ROUTES: Readonly<Record<string, Readonly<Record<string, Handler>>>> = {
+  POST: {
+    switchover: (r, b) => b.switchover(parseSwitchover(parseJsonObject(r.body), 'switchover')),
+    failover: (r, b) => b.switchover(parseSwitchover(parseJsonObject(r.body), 'failover')),
+    restart: (r, b) => b.restart(parseRestart(r.body.trim() ? parseJsonObject(r.body) : {})),
+    reload: (_r, b) => b.reload(),
+    reinitialize: (r, b) => b.reinitialize(parseReinitialize(r.body.trim() ? parseJsonObject(r.body) : {})),
+  },
+  PATCH: { config: (r, b) => b.patchConfig(parseJsonObject(r.body)) },
+  PUT: { config: (r, b) => b.replaceConfig(parseJsonObject(r.body)) },
+  DELETE: {
+    switchover: (_r, b) => b.cancelSwitchover(),
+    restart: (_r, b) => b.cancelRestart(),
+  },
+};
+
+function getRoute(req: ApiRequest, backend: ApiBackend): ApiResult {
+  const handler = GET_ROUTES[req.path];
+  if (handler) return handler(req, backend) as ApiResult;
+  const status = healthStatus(req.path, req.query, backend.healthFacts());
+  if (status !== undefined) return { status, body: backend.statusJson() };
+  return {
+    status: 404,
+    body: { error: `unknown endpoint GET /${req.path}`, endpoints: [...Object.keys(GET_ROUTES), ...HEALTH_PATHS.filter(Boolean)].sort() },
+  };
+}
+
+/** Answers one request. Never throws: bad input becomes 4xx, a failing backend 503. */
+export async function route(req: ApiRequest, backend: ApiBackend): Promise<ApiResult> {
+  const method = req.method.toUpperCase();
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') {
+    const result = getRoute(req, backend);
+    return method === 'GET' ? result : { status: result.status };
+  }
+  const routes = WRITE_ROUTES[method];
+  if (!routes) return { status: 501, body: `Unsupported method ${method}` };
+  const handler = routes[req.path];
+  if (!handler) return { status: 404, body: { error: `unknown endpoint ${method} /${req.path}`, endpoints: Object.keys(routes).sort() } };
+  if (!req.authenticated) return { status: 401, body: 'not authenticated' };
+  try {
+    return await handler(req, backend);
+  } catch (err) {
+    if (err instanceof BadRequest) return { status: err.status, body: err.message };
+    return { status: 503, body: `request failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
