@@ -61,8 +61,8 @@ const CLONE_TIMEOUT_MS = 60 * 60_000;
 const REWIND_TIMEOUT_MS = 30 * 60_000;
 
 /**
- * The PostgreSQL adapter: the one local Postgres this agent manages. Every method is safe to repeat. Nothing runs
- * in the constructor.
+ * The PostgreSQL adapter: the one local Postgres this agent manages. Every method is safe to repeat: it does the
+ * same again, finds the work done, or refuses with a clear error. Nothing runs in the constructor.
  */
 export class LocalPostgres {
   private readonly postmaster: Postmaster;
@@ -100,14 +100,23 @@ export class LocalPostgres {
     if (state.kind !== 'missing' && state.kind !== 'empty') throw new FatalError('cannot initialize: the data directory is not empty', { dataDir: this.pg.dataDir, found: state.kind });
     await this.prepareRunDir();
     this.props.logger.info('initializing a new cluster', { dataDir: this.pg.dataDir });
-    await runInitdb({ ...this.spawning(), binDir: this.pg.binDir, dataDir: this.pg.dataDir, runDir: this.props.runDir, superuser: this.pg.superuser, locale: this.props.locale ?? 'C.UTF-8' });
-    await this.configure(undefined);
-    await this.start();
-    await withClient(this.connection(), 'creating the replication role', (c) => ensureReplicationRole(c, this.pg.replication));
-    const { server } = await this.snapshot();
-    if (!server) throw new TransientError('postgres stopped answering right after initialization', { dataDir: this.pg.dataDir });
-    this.props.logger.info('cluster initialized', { systemIdentifier: server.systemIdentifier });
-    return { systemIdentifier: server.systemIdentifier };
+    try {
+      await runInitdb({ ...this.spawning(), binDir: this.pg.binDir, dataDir: this.pg.dataDir, runDir: this.props.runDir, superuser: this.pg.superuser, locale: this.props.locale ?? 'C.UTF-8' });
+      await this.configure(undefined);
+      await this.start();
+      await withClient(this.connection(), 'creating the replication role', (c) => ensureReplicationRole(c, this.pg.replication));
+      const { server } = await this.snapshot();
+      if (!server) throw new TransientError('postgres stopped answering right after initialization', { dataDir: this.pg.dataDir });
+      this.props.logger.info('cluster initialized', { systemIdentifier: server.systemIdentifier });
+      return { systemIdentifier: server.systemIdentifier };
+    } catch (err) {
+      // Nobody has seen this cluster yet (its identifier is published only after a successful bootstrap), so a
+      // half-made one is removed and the next attempt starts clean.
+      this.props.logger.error('initialization failed; removing the half-made cluster', { dataDir: this.pg.dataDir, error: String(err) });
+      await this.stop('immediate', 10_000);
+      await emptyDataDir(this.pg.dataDir);
+      throw err;
+    }
   }
 
   /**

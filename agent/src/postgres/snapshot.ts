@@ -21,6 +21,12 @@ export interface ServerFacts {
   readonly inRecovery: boolean;
   /** The current timeline: of the WAL being written (primary) or received (standby). */
   readonly timeline: number;
+  /**
+   * The timeline of the latest checkpoint (restartpoint on a standby). On a fresh primary it stays below `timeline`
+   * until the first checkpoint after promotion; pg_rewind against this server is reliable only once they match
+   * (Patroni's `checkpoint_after_promote`).
+   */
+  readonly checkpointTimeline: number;
   /** Primary only: pg_current_wal_lsn() and pg_current_wal_flush_lsn(). */
   readonly currentLsn?: bigint;
   readonly flushLsn?: bigint;
@@ -54,6 +60,7 @@ SELECT pg_is_in_recovery() AS in_recovery,
             THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
             ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
        END AS timeline,
+       (SELECT timeline_id FROM pg_control_checkpoint()) AS checkpoint_timeline,
        (SELECT status FROM pg_stat_wal_receiver) AS wal_receiver_status,
        ARRAY(SELECT name FROM pg_settings WHERE pending_restart ORDER BY name) AS pending_restart`;
 
@@ -91,6 +98,7 @@ export async function readServerFacts(client: Client): Promise<ServerFacts> {
   return Object.freeze({
     inRecovery,
     timeline: f.timeline as number,
+    checkpointTimeline: f.checkpoint_timeline as number,
     currentLsn: lsn(f, 'current_lsn'),
     flushLsn: lsn(f, 'flush_lsn'),
     receivedLsn: lsn(f, 'received_lsn'),

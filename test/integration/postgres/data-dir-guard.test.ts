@@ -69,6 +69,15 @@ describe('data directory guard', () => {
     expect(await readFile(join(stranger.config.dataDir, 'precious.txt'), 'utf8')).toBe('not yours');
   });
 
+  test('fails a bootstrap half way and leaves an empty data directory and no process', async () => {
+    // Role names starting with pg_ are reserved: initdb succeeds, creating the replication role fails.
+    const half = await cluster.member('half', { replicationUsername: 'pg_replicator' });
+    await expect(half.pg.bootstrap()).rejects.toMatchObject({ name: 'FatalError', details: { sqlstate: '42939' } });
+    expect(half.pg.pid).toBeUndefined();
+    expect(half.events.map((e) => e.type)).toEqual(['started', 'exited']);
+    expect(await half.pg.inspectDataDir()).toEqual({ kind: 'empty' });
+  });
+
   test('removes its own cluster for a re-clone, keeping the directory', async () => {
     await m.pg.removeData({ expectedSystemIdentifier: sysid });
     expect(await readdir(m.config.dataDir)).toEqual([]);

@@ -19,7 +19,7 @@ describe('postgres parameters', () => {
 
   beforeAll(async () => {
     cluster = await PostgresTestCluster.create();
-    m = await cluster.member('params', { work_mem: '4MB' });
+    m = await cluster.member('params', { parameters: { work_mem: '4MB' } });
     await m.pg.bootstrap();
   });
 

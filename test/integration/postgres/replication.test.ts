@@ -91,6 +91,7 @@ describe('postgres replication lifecycle', () => {
     const snap = await b.pg.snapshot();
     expect(snap.server).toMatchObject({ inRecovery: false, timeline: 2 });
     await b.pg.checkpoint();
+    expect((await b.pg.snapshot()).server).toMatchObject({ timeline: 2, checkpointTimeline: 2 });
     await query(b, "INSERT INTO t VALUES (2, 'b-after-promotion')");
   });
 
