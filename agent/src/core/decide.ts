@@ -89,6 +89,10 @@ export function decide(obs: Observation, config: CoreConfig): Decision {
     }
   }
 
-  publishIfChanged(obs, { state: self.healthy ? 'running' : 'stopped', role: leading ? 'primary' : 'replica' }, actions);
+  // While racing for the lock, publishing "replica" first would be a wasted write: the run right after the race
+  // publishes the outcome. A primary label, though, comes off at once.
+  const racing = actions.some((a) => a.type === 'acquire');
+  const showsPrimary = self.published !== null && self.published !== 'other' && self.published.role === 'primary';
+  if (!racing || showsPrimary) publishIfChanged(obs, { state: self.healthy ? 'running' : 'stopped', role: leading ? 'primary' : 'replica' }, actions);
   return { actions, reason: reasons.join('; '), nextCheckAt };
 }

@@ -24,6 +24,8 @@ export interface CacheChange<T> {
   readonly previous: T | undefined;
   /** Monotonic time the change reached us. */
   readonly receivedAt: number;
+  /** `write`: the answer to our own write; `watch`: a list or watch event. */
+  readonly source: 'watch' | 'write';
 }
 
 export interface ObjectCacheProps<T> {
@@ -100,20 +102,20 @@ export class ObjectCache<T extends KubeObject> {
   applyWrite(obj: T): void {
     const prev = this.items.get(obj.metadata.name);
     if (prev && !isNewer(obj.metadata.resourceVersion, prev.metadata.resourceVersion)) return;
-    this.set(obj.metadata.name, obj);
+    this.set(obj.metadata.name, obj, 'write');
   }
 
   /** Records that an object is gone (our own read got 404). */
   applyDelete(name: string): void {
-    if (this.items.has(name)) this.set(name, undefined);
+    if (this.items.has(name)) this.set(name, undefined, 'write');
   }
 
-  private set(name: string, obj: T | undefined): void {
+  private set(name: string, obj: T | undefined, source: 'watch' | 'write' = 'watch'): void {
     const previous = this.items.get(name);
     if (obj) this.items.set(name, obj);
     else this.items.delete(name);
     try {
-      this.props.onChange({ name, object: obj, previous, receivedAt: this.now() });
+      this.props.onChange({ name, object: obj, previous, receivedAt: this.now(), source });
     } catch (err) {
       this.props.logger.error('cache change handler failed', { path: this.props.path, name, ...errorFields(err) });
     }
@@ -182,7 +184,9 @@ export class ObjectCache<T extends KubeObject> {
         const rv = event.object.metadata?.resourceVersion;
         if (event.type !== 'BOOKMARK') {
           const name = event.object.metadata.name;
-          if (event.type === 'DELETED') this.applyDelete(name);
+          if (event.type === 'DELETED') {
+            if (this.items.has(name)) this.set(name, undefined);
+          }
           else if (isNewer(rv, this.items.get(name)?.metadata.resourceVersion)) this.set(name, event.object);
         }
         if (rv) this.resourceVersion = rv;

@@ -400,7 +400,8 @@ export class KubeStore implements ClusterStore {
         const problems = readLockRecord(c.object.metadata.annotations).problems;
         if (problems.length) this.reportOnce(`lock-${c.object.metadata.resourceVersion}`, 'lock annotations unreadable; using defaults', { object: c.name, problems });
       }
-      this.props.onLockChange();
+      // Our own writes need no wake-up: the loop that wrote them runs again by itself.
+      if (c.source === 'watch') this.props.onLockChange();
       return;
     }
     if (c.name === this.layout.config && c.object?.metadata.annotations?.config !== undefined) {

@@ -10,6 +10,7 @@ const leading = { leaseDeadline: 20_000, lastRenewAt: 0, published: { state: 'ru
 // [case, observation, expected action types, reason fragment]
 const CASES: [string, Observation, ActionType[], RegExp][] = [
   ['a free lock is taken', obs({ lock: { holder: null } }), ['acquire'], /lock is free/],
+  ['a member racing for the lock publishes nothing until the race is decided', obs({ lock: { holder: null }, self: { published: 'other' } }), ['acquire'], /lock is free/],
   ['a missing lock object is created', obs({ lock: { holder: null, version: null } }), ['acquire'], /lock is free/],
   ['a live lock of another member is followed', obs({ now: 29_999, lock: { holder: 'b', observedAt: 0 } }), [], /following/],
   ['a lock unchanged for ttl since we saw it is taken', obs({ now: 30_000, lock: { holder: 'b', observedAt: 0 } }), ['acquire'], /expired/],

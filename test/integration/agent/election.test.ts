@@ -1,0 +1,201 @@
+// Leader election between real agent processes on the real API server, in both store modes: the race for an
+// empty lock, failover after SIGKILL and SIGTERM, role labels, and (Endpoints mode) subsets that move with the lock.
+import type { KubeClient } from '../../../agent/src/kube/kube-client';
+import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import {
+  AgentProcess, agentBuild, createMemberPods, expectNoOverlap, getPod, holderOf, type LockObject, readLock, stopAll, workDir, writeKubeconfig,
+} from './harness';
+
+jest.setTimeout(180_000);
+const TTL = 8;
+const cp = testControlPlane();
+let admin: KubeClient;
+let ns: TestNamespace;
+let dir: string;
+let kubeconfig: string;
+const started: AgentProcess[] = [];
+let scopes = 0;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  admin = cp.adminClient();
+  ns = await createTestNamespace(admin, 'elect');
+  dir = workDir('elect');
+  kubeconfig = writeKubeconfig(dir, 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
+  agentBuild();
+}, 180_000);
+
+afterAll(async () => {
+  await stopAll(started);
+  await ns.delete();
+  admin.close();
+});
+
+const ipOf = (name: string) => `192.0.2.${10 + Number(name.slice(name.lastIndexOf('-') + 1))}`;
+
+async function cluster(useEndpoints: boolean, count: number, kubernetes: Record<string, unknown> = {}): Promise<{ scope: string; agents: AgentProcess[] }> {
+  const scope = `c${++scopes}${useEndpoints ? 'ep' : 'cm'}`;
+  const names = Array.from({ length: count }, (_, i) => `${scope}-${i}`);
+  await createMemberPods(admin, ns.name, scope, names);
+  if (useEndpoints) {
+    // The selector-less primary Service the user creates; the leader owns its Endpoints.
+    await admin.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns.name}/services`,
+      body: { apiVersion: 'v1', kind: 'Service', metadata: { name: scope }, spec: { ports: [{ name: 'postgresql', port: 5432 }] } },
+    });
+  }
+  const agents = names.map((name) => AgentProcess.start({ name, scope, namespace: ns.name, kubeconfig, ttl: TTL, useEndpoints, podIp: ipOf(name), kubernetes }, dir));
+  started.push(...agents);
+  return { scope, agents };
+}
+
+async function settledHolder(scope: string, useEndpoints: boolean): Promise<string> {
+  return eventually('a lock holder', () => holderOf(admin, ns.name, scope, useEndpoints), 20_000, 50);
+}
+
+describe.each([
+  ['ConfigMap', false],
+  ['Endpoints', true],
+])('%s mode', (_mode, useEndpoints) => {
+  it('three agents racing for an empty lock: exactly one wins, every time', async () => {
+    for (let rep = 0; rep < 4; rep++) {
+      const { scope, agents } = await cluster(useEndpoints, 3);
+      const holder = await settledHolder(scope, useEndpoints);
+      await sleep(2_000);
+      expect(await holderOf(admin, ns.name, scope, useEndpoints)).toBe(holder);
+      const winners = agents.filter((a) => a.find((l) => l.msg === 'acquired the lock')).map((a) => a.name);
+      expect(winners).toEqual([holder]);
+      // Losers saw the race as an expected outcome, not an error.
+      for (const a of agents) expect(a.lines.filter((l) => l.level === 'error')).toEqual([]);
+      await eventually('role labels', async () => {
+        const roles = await Promise.all(agents.map(async (a) => (await getPod(admin, ns.name, a.name)).metadata.labels?.role));
+        const want = agents.map((a) => (a.name === holder ? 'primary' : 'replica'));
+        return JSON.stringify(roles) === JSON.stringify(want) ? true : undefined;
+      });
+      const lock = (await readLock(admin, ns.name, scope, useEndpoints))!;
+      expect(lock.metadata.annotations).toMatchObject({ leader: holder, ttl: String(TTL), transitions: '1' });
+      expect(lock.metadata.annotations?.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/);
+      expect(lock.metadata.labels).toEqual({ 'cluster-name': scope });
+      expectNoOverlap(agents);
+      await stopAll(agents);
+    }
+  });
+
+  it('after the leader is killed (SIGKILL), another member holds the lock within ttl plus a small margin', async () => {
+    const { scope, agents } = await cluster(useEndpoints, 3);
+    const holder = await settledHolder(scope, useEndpoints);
+    await sleep(1_500);
+    const before = (await readLock(admin, ns.name, scope, useEndpoints))!;
+    const leader = agents.find((a) => a.name === holder)!;
+    leader.signal('SIGKILL');
+    await leader.exited;
+    const next = await eventually(
+      'a new lock holder',
+      async () => {
+        const h = await holderOf(admin, ns.name, scope, useEndpoints);
+        return h && h !== holder ? h : undefined;
+      },
+      TTL * 1000 + 4_000,
+      50,
+    );
+    expect(agents.map((a) => a.name)).toContain(next);
+    const after = (await readLock(admin, ns.name, scope, useEndpoints))!;
+    expect(Number(after.metadata.annotations?.transitions)).toBe(Number(before.metadata.annotations?.transitions) + 1);
+    expectNoOverlap(agents);
+    await stopAll(agents);
+  });
+
+  it('after the leader is stopped (SIGTERM), it releases the lock and another member holds it within two seconds', async () => {
+    const { scope, agents } = await cluster(useEndpoints, 3);
+    const holder = await settledHolder(scope, useEndpoints);
+    await sleep(1_500);
+    const leader = agents.find((a) => a.name === holder)!;
+    // Watch every version of the lock object while it changes hands.
+    const versions: LockObject[] = [];
+    const abort = new AbortController();
+    const resource = useEndpoints ? 'endpoints' : 'configmaps';
+    const name = useEndpoints ? scope : `${scope}-leader`;
+    const watching = admin
+      .watch<LockObject>(`/api/v1/namespaces/${ns.name}/${resource}`, { fieldSelector: `metadata.name=${name}` }, (e) => {
+        if (e.type === 'ADDED' || e.type === 'MODIFIED') versions.push(e.object);
+      }, abort.signal)
+      .catch(() => undefined);
+    await sleep(300);
+    leader.signal('SIGTERM');
+    const next = await eventually(
+      'a new lock holder',
+      async () => {
+        const h = await holderOf(admin, ns.name, scope, useEndpoints);
+        return h && h !== holder ? h : undefined;
+      },
+      2_000,
+      20,
+    );
+    expect(await leader.exited).toBe(0);
+    expect(leader.find((l) => l.msg === 'released the lock')).toBeDefined();
+    await eventually('the old leader\'s role label removed', async () => ((await getPod(admin, ns.name, holder)).metadata.labels?.role === undefined ? true : undefined));
+    await eventually('the new leader labelled primary', async () => ((await getPod(admin, ns.name, next)).metadata.labels?.role === 'primary' ? true : undefined));
+    await sleep(500);
+    abort.abort();
+    await watching;
+    expect(versions.some((v) => !v.metadata.annotations?.leader)).toBe(true);
+    if (useEndpoints) {
+      // The lock and the traffic switch in one write: every version that names a leader points at its Pod, and the
+      // released version points nowhere.
+      for (const v of versions) {
+        const leaderName = v.metadata.annotations?.leader;
+        const addresses = (v.subsets ?? []).flatMap((s) => s.addresses ?? []);
+        if (leaderName) {
+          expect(addresses.map((a) => [a.ip, a.targetRef?.name])).toEqual([[ipOf(leaderName), leaderName]]);
+          expect(v.subsets?.[0]?.ports).toEqual([{ name: 'postgresql', port: 5432, protocol: 'TCP' }]);
+        } else {
+          expect(addresses).toEqual([]);
+        }
+      }
+    }
+    expectNoOverlap(agents);
+    await stopAll(agents);
+  });
+});
+
+describe('role labels', () => {
+  it('follow role_label, the configured values and tmp_role_label, and are removed when a member stops', async () => {
+    const { scope, agents } = await cluster(false, 3, {
+      role_label: 'pgha-role',
+      leader_label_value: 'master',
+      follower_label_value: 'standby',
+      tmp_role_label: 'spilo-role',
+    });
+    const holder = await settledHolder(scope, false);
+    const labelsOf = async (name: string) => (await getPod(admin, ns.name, name)).metadata.labels ?? {};
+    await eventually('labels on every member', async () => {
+      for (const a of agents) {
+        const want = a.name === holder ? 'master' : 'standby';
+        const l = await labelsOf(a.name);
+        if (l['pgha-role'] !== want || l['spilo-role'] !== want) return undefined;
+      }
+      return true;
+    });
+    const follower = agents.find((a) => a.name !== holder)!;
+    const status = JSON.parse((await getPod(admin, ns.name, follower.name)).metadata.annotations!.status!);
+    expect(status).toEqual({ conn_url: `postgres://${ipOf(follower.name)}:5432/postgres`, api_url: `http://${ipOf(follower.name)}:8008/patroni`, state: 'running', role: 'replica', version: '0.1.0' });
+    expect(await follower.stop()).toBe(0);
+    const l = await labelsOf(follower.name);
+    expect(l['pgha-role']).toBeUndefined();
+    expect(l['spilo-role']).toBeUndefined();
+    expect(l['cluster-name']).toBe(scope);
+    await stopAll(agents);
+  });
+
+  it('are not rewritten while nothing changes (no pod PATCH in steady state)', async () => {
+    const { scope, agents } = await cluster(false, 3);
+    await settledHolder(scope, false);
+    await sleep(2_500);
+    const rvs = await Promise.all(agents.map(async (a) => (await getPod(admin, ns.name, a.name)).metadata));
+    await sleep(3 * 1_000);
+    const again = await Promise.all(agents.map(async (a) => (await getPod(admin, ns.name, a.name)).metadata));
+    expect(again.map((m) => m.resourceVersion)).toEqual(rvs.map((m) => m.resourceVersion));
+    await stopAll(agents);
+  });
+});

@@ -1,0 +1,345 @@
+// Runs real agent processes against the test control plane: compiles the agent once per source version, starts
+// members as child processes (stopped by PID), and reads their JSON log lines.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import type { KubeClient } from '../../../agent/src/kube/kube-client';
+import { KubeApiError } from '../../../agent/src/kube/kube-error';
+import type { ControlPlane } from '../../control-plane/control-plane';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** Compiles agent/src/main.ts and what it imports into a directory keyed by the sources' hash; returns main.js. */
+export function agentBuild(): string {
+  const hash = createHash('sha256');
+  for (const f of sourceFiles(join(ROOT, 'agent', 'src')).sort()) hash.update(relative(ROOT, f)).update(readFileSync(f));
+  const out = join(tmpdir(), `pgha-agent-build-${hash.digest('hex').slice(0, 16)}`);
+  const main = join(out, 'agent', 'src', 'main.js');
+  if (existsSync(join(out, '.complete'))) return main;
+  const lock = `${out}.lock`;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (existsSync(join(out, '.complete'))) return main;
+      execFileSync('sleep', ['0.5']);
+    }
+  }
+  try {
+    if (!existsSync(join(out, '.complete'))) {
+      execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(__dirname, 'tsconfig.agent.json'), '--outDir', out, '--noEmitOnError', 'false'], { cwd: ROOT, stdio: 'pipe' });
+      writeFileSync(join(out, '.complete'), '');
+    }
+  } catch (err) {
+    const e = err as { stdout?: Buffer };
+    // Type errors elsewhere in the tree must not stop the agent tests; tsc still emits.
+    if (!existsSync(main)) throw new Error(`agent build failed: ${e.stdout?.toString() ?? String(err)}`);
+    writeFileSync(join(out, '.complete'), '');
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+  return main;
+}
+
+export interface LogLine {
+  readonly ts: string;
+  readonly level: string;
+  readonly msg: string;
+  readonly component?: string;
+  readonly [field: string]: unknown;
+}
+
+export interface AgentSpec {
+  readonly name: string;
+  readonly scope: string;
+  readonly namespace: string;
+  readonly kubeconfig: string;
+  readonly ttl?: number;
+  readonly loopWait?: number;
+  readonly retryTimeout?: number;
+  readonly useEndpoints?: boolean;
+  readonly podIp?: string;
+  /** Extra `kubernetes.*` keys. */
+  readonly kubernetes?: Record<string, unknown>;
+  /** Extra top-level keys (e.g. a wrong one for a config test). */
+  readonly extra?: Record<string, unknown>;
+  readonly wallClockOffsetMs?: number;
+}
+
+/** One agent process. */
+export class AgentProcess {
+  readonly lines: LogLine[] = [];
+  readonly exited: Promise<number | null>;
+  private buffer = '';
+
+  private constructor(
+    readonly spec: AgentSpec,
+    private readonly child: ChildProcess,
+    readonly logFile: string,
+  ) {
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => this.onData(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => appendFileSync(logFile, chunk));
+    this.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  }
+
+  static start(spec: AgentSpec, dir: string): AgentProcess {
+    const config = {
+      scope: spec.scope,
+      name: spec.name,
+      namespace: spec.namespace,
+      ttl: spec.ttl ?? 8,
+      loop_wait: spec.loopWait ?? 1,
+      retry_timeout: spec.retryTimeout ?? 2,
+      kubernetes: { kubeconfig: spec.kubeconfig, use_endpoints: spec.useEndpoints ?? false, pod_ip: spec.podIp ?? '192.0.2.10', ...spec.kubernetes },
+      restapi: { listen: '127.0.0.1:8008' },
+      ...spec.extra,
+    };
+    const file = join(dir, `${spec.scope}-${spec.name}.yml`);
+    writeFileSync(file, toYaml(config));
+    const logFile = join(dir, `${spec.scope}-${spec.name}.log`);
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      NODE_PATH: join(ROOT, 'node_modules'),
+      PATRONI_SUPERUSER_PASSWORD: 'test',
+      PATRONI_REPLICATION_PASSWORD: 'test',
+      ...(spec.wallClockOffsetMs ? { PGHA_TEST_WALL_CLOCK_OFFSET_MS: String(spec.wallClockOffsetMs) } : {}),
+    };
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, agentBuild(), 'agent', '--config', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    return new AgentProcess(spec, child, logFile);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.running) process.kill(this.pid, sig);
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs = 8000): Promise<number | null> {
+    this.signal('SIGTERM');
+    const code = await Promise.race([this.exited, sleep(graceMs).then(() => 'timeout' as const)]);
+    if (code !== 'timeout') return code;
+    this.signal('SIGKILL');
+    return this.exited;
+  }
+
+  find(pred: (l: LogLine) => boolean): LogLine | undefined {
+    return this.lines.find(pred);
+  }
+
+  async waitFor(what: string, pred: (l: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.lines.find(pred);
+      if (hit) return hit;
+      if (Date.now() > deadline) throw new Error(`${this.name}: timed out waiting for ${what}; log ${this.logFile}`);
+      await sleep(50);
+    }
+  }
+
+  private onData(chunk: string): void {
+    appendFileSync(this.logFile, chunk);
+    this.buffer += chunk;
+    let nl: number;
+    while ((nl = this.buffer.indexOf('\n')) >= 0) {
+      const line = this.buffer.slice(0, nl);
+      this.buffer = this.buffer.slice(nl + 1);
+      try {
+        this.lines.push(JSON.parse(line) as LogLine);
+      } catch {
+        this.lines.push({ ts: new Date().toISOString(), level: 'raw', msg: line });
+      }
+    }
+  }
+}
+
+/** Intervals during which each agent acted as leader, from its own log ('acquired the lock' .. 'stopped acting as leader' or exit). */
+export function leadershipIntervals(agents: readonly AgentProcess[], endMs = Date.now()): { name: string; from: number; to: number }[] {
+  const out: { name: string; from: number; to: number }[] = [];
+  for (const a of agents) {
+    let from: number | null = null;
+    for (const l of a.lines) {
+      const t = Date.parse(l.ts) - (a.spec.wallClockOffsetMs ?? 0);
+      if (l.msg === 'acquired the lock' && from === null) from = t;
+      if (l.msg === 'stopped acting as leader' && from !== null) {
+        out.push({ name: a.name, from, to: t });
+        from = null;
+      }
+    }
+    if (from !== null) out.push({ name: a.name, from, to: a.running ? endMs : Date.parse(a.lines.at(-1)?.ts ?? new Date(endMs).toISOString()) - (a.spec.wallClockOffsetMs ?? 0) });
+  }
+  return out.sort((x, y) => x.from - y.from);
+}
+
+/** Fails when two agents' leadership intervals overlap (split brain). */
+export function expectNoOverlap(agents: readonly AgentProcess[]): void {
+  const iv = leadershipIntervals(agents);
+  for (let i = 1; i < iv.length; i++) {
+    const prev = iv[i - 1]!;
+    const cur = iv[i]!;
+    if (prev.name !== cur.name && cur.from < prev.to) {
+      throw new Error(`split brain: ${prev.name} led until ${new Date(prev.to).toISOString()} but ${cur.name} led from ${new Date(cur.from).toISOString()}`);
+    }
+  }
+}
+
+/** A kubeconfig file for `token` against `server`. */
+export function writeKubeconfig(dir: string, name: string, server: string, caFile: string, token: string): string {
+  const path = join(dir, `${name}.kubeconfig`);
+  writeFileSync(
+    path,
+    toYaml({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server, 'certificate-authority': caFile } }],
+      users: [{ name: 'u', user: { token } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    }),
+    { mode: 0o600 },
+  );
+  return path;
+}
+
+export function workDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `pgha-${prefix}-`));
+}
+
+export interface TestPod {
+  metadata: { name: string; uid: string; resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+}
+
+/** Creates the member Pods (never scheduled; they exist so agents can publish status on them). */
+export async function createMemberPods(admin: KubeClient, ns: string, scope: string, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    await admin.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns}/pods`,
+      body: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, labels: { 'cluster-name': scope } },
+        spec: { containers: [{ name: 'postgres', image: 'postgres:16' }] },
+      },
+    });
+  }
+}
+
+export async function getPod(admin: KubeClient, ns: string, name: string): Promise<TestPod> {
+  return (await admin.request<TestPod>({ method: 'GET', path: `/api/v1/namespaces/${ns}/pods/${name}` })).body;
+}
+
+export interface LockObject {
+  metadata: { name: string; resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  subsets?: { addresses?: { ip: string; targetRef?: { name: string } }[]; ports?: { name?: string; port: number }[] }[];
+}
+
+export async function readLock(admin: KubeClient, ns: string, scope: string, useEndpoints: boolean): Promise<LockObject | undefined> {
+  const path = useEndpoints ? `/api/v1/namespaces/${ns}/endpoints/${scope}` : `/api/v1/namespaces/${ns}/configmaps/${scope}-leader`;
+  try {
+    return (await admin.request<LockObject>({ method: 'GET', path })).body;
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+export async function holderOf(admin: KubeClient, ns: string, scope: string, useEndpoints: boolean): Promise<string | undefined> {
+  const lock = await readLock(admin, ns, scope, useEndpoints);
+  return lock?.metadata.annotations?.leader || undefined;
+}
+
+/** Stops every agent still running (SIGTERM then SIGKILL), by PID. */
+export async function stopAll(agents: readonly AgentProcess[]): Promise<void> {
+  await Promise.all(agents.map((a) => a.stop()));
+}
+
+export type { ControlPlane };
+
+/**
+ * A TCP forwarder in front of the API server, so a test can cut one agent off (connections refused, open ones
+ * reset) and later let it back in. TLS passes through untouched.
+ */
+export class TcpProxy {
+  private server: import('node:net').Server | undefined;
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  private constructor(
+    private readonly target: { host: string; port: number },
+    public port: number,
+  ) {}
+
+  static async start(targetUrl: string): Promise<TcpProxy> {
+    const u = new URL(targetUrl);
+    const proxy = new TcpProxy({ host: u.hostname, port: Number(u.port) }, 0);
+    await proxy.listen();
+    return proxy;
+  }
+
+  get url(): string {
+    return `https://127.0.0.1:${this.port}`;
+  }
+
+  /** Refuses new connections and resets open ones. */
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+
+  /** Accepts connections again on the same port. */
+  async restore(): Promise<void> {
+    if (!this.server) await this.listen();
+  }
+
+  close(): Promise<void> {
+    return this.cut();
+  }
+
+  private async listen(): Promise<void> {
+    const net = await import('node:net');
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.target.port, this.target.host);
+      this.sockets.add(client);
+      this.sockets.add(upstream);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(this.port, '127.0.0.1', () => resolve()));
+    this.port = (server.address() as import('node:net').AddressInfo).port;
+    this.server = server;
+  }
+}

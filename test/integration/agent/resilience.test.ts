@@ -1,0 +1,197 @@
+// The lock under trouble, with real agent processes: a leader cut off from the API server, skewed wall clocks,
+// malformed annotations and a deleted lock object, and configuration errors.
+import type { KubeClient } from '../../../agent/src/kube/kube-client';
+import { MERGE_PATCH } from '../../../agent/src/kube/kube-client';
+import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import {
+  AgentProcess, type AgentSpec, agentBuild, createMemberPods, expectNoOverlap, getPod, holderOf, readLock, stopAll, TcpProxy, workDir, writeKubeconfig,
+} from './harness';
+
+jest.setTimeout(180_000);
+const TTL = 8;
+const cp = testControlPlane();
+let admin: KubeClient;
+let ns: TestNamespace;
+let dir: string;
+let kubeconfig: string;
+const started: AgentProcess[] = [];
+const proxies: TcpProxy[] = [];
+let scopes = 0;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  admin = cp.adminClient();
+  ns = await createTestNamespace(admin, 'resil');
+  dir = workDir('resil');
+  kubeconfig = writeKubeconfig(dir, 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
+  agentBuild();
+}, 180_000);
+
+afterAll(async () => {
+  await stopAll(started);
+  for (const p of proxies) await p.close();
+  await ns.delete();
+  admin.close();
+});
+
+async function newScope(count: number): Promise<{ scope: string; names: string[] }> {
+  const scope = `r${++scopes}`;
+  const names = Array.from({ length: count }, (_, i) => `${scope}-${i}`);
+  await createMemberPods(admin, ns.name, scope, names);
+  return { scope, names };
+}
+
+function start(spec: Omit<AgentSpec, 'namespace' | 'kubeconfig' | 'ttl'> & { kubeconfig?: string }): AgentProcess {
+  const a = AgentProcess.start({ namespace: ns.name, kubeconfig, ttl: TTL, ...spec }, dir);
+  started.push(a);
+  return a;
+}
+
+/** A kubeconfig that reaches the API server through a proxy the test can cut. */
+async function proxiedKubeconfig(name: string): Promise<{ proxy: TcpProxy; kubeconfig: string }> {
+  const proxy = await TcpProxy.start(cp.state.server);
+  proxies.push(proxy);
+  return { proxy, kubeconfig: writeKubeconfig(dir, name, proxy.url, cp.state.caFile, cp.state.adminToken) };
+}
+
+const logTime = (a: AgentProcess, msg: string) => {
+  const l = a.find((x) => x.msg === msg);
+  return l ? Date.parse(l.ts) - (a.spec.wallClockOffsetMs ?? 0) : undefined;
+};
+
+describe('a leader cut off from the API server', () => {
+  it('stops acting as leader before its ttl runs out, and only then does another member take over', async () => {
+    const { scope, names } = await newScope(3);
+    const { proxy, kubeconfig: viaProxy } = await proxiedKubeconfig('cut');
+    const leader = start({ name: names[0]!, scope, kubeconfig: viaProxy });
+    await eventually('the first member to lead', async () => ((await holderOf(admin, ns.name, scope, false)) === names[0] ? true : undefined));
+    const others = names.slice(1).map((name) => start({ name, scope }));
+    await sleep(2_000);
+    const cutAt = Date.now();
+    await proxy.cut();
+    const stepDown = await leader.waitFor('step-down', (l) => l.msg === 'stopped acting as leader', TTL * 1000 + 2_000);
+    expect(stepDown.cause).toBe('lease-deadline');
+    const next = await eventually(
+      'a new holder',
+      async () => {
+        const h = await holderOf(admin, ns.name, scope, false);
+        return h && h !== names[0] ? h : undefined;
+      },
+      TTL * 1000 + 4_000,
+      50,
+    );
+    const stoppedAt = Date.parse(stepDown.ts);
+    expect(stoppedAt - cutAt).toBeLessThan(TTL * 1000);
+    const successor = others.find((a) => a.name === next)!;
+    expect(logTime(successor, 'acquired the lock')!).toBeGreaterThan(stoppedAt);
+    expect(leader.running).toBe(true);
+    // Back online, the old leader follows and shows the replica role.
+    await proxy.restore();
+    await eventually('the old leader labelled replica', async () => ((await getPod(admin, ns.name, names[0]!)).metadata.labels?.role === 'replica' ? true : undefined), 15_000);
+    expectNoOverlap([leader, ...others]);
+    await stopAll([leader, ...others]);
+  });
+});
+
+describe('clock skew', () => {
+  it('a member whose wall clock is minutes off neither steals a live lock nor keeps an expired one', async () => {
+    const { scope, names } = await newScope(3);
+    // The leader's clock is 10 minutes behind: its renewTime looks stale to anyone comparing clocks.
+    const { proxy, kubeconfig: viaProxy } = await proxiedKubeconfig('skew');
+    const leader = start({ name: names[0]!, scope, kubeconfig: viaProxy, wallClockOffsetMs: -600_000 });
+    await eventually('the skewed member to lead', async () => ((await holderOf(admin, ns.name, scope, false)) === names[0] ? true : undefined));
+    // One follower is 10 minutes ahead: to it, every timestamp looks ancient.
+    const ahead = start({ name: names[1]!, scope, wallClockOffsetMs: 600_000 });
+    const normal = start({ name: names[2]!, scope });
+    await sleep(2 * TTL * 1000);
+    expect(await holderOf(admin, ns.name, scope, false)).toBe(names[0]);
+    expect(ahead.find((l) => l.msg === 'acquired the lock')).toBeUndefined();
+    expect(normal.find((l) => l.msg === 'acquired the lock')).toBeUndefined();
+    const lock = await readLock(admin, ns.name, scope, false);
+    expect(lock?.metadata.annotations?.transitions).toBe('1');
+    expect(Date.parse(lock!.metadata.annotations!.renewTime!.replace(/(\.\d{3})\d{3}/, '$1'))).toBeLessThan(Date.now() - 500_000);
+
+    // Now the skewed leader loses the API: it steps down by its monotonic clock, and the others take over once the
+    // lock has been unchanged for ttl by theirs, not by comparing renewTime with their own clocks.
+    await proxy.cut();
+    const next = await eventually(
+      'a new holder',
+      async () => {
+        const h = await holderOf(admin, ns.name, scope, false);
+        return h && h !== names[0] ? h : undefined;
+      },
+      TTL * 1000 + 4_000,
+      50,
+    );
+    expect([names[1], names[2]]).toContain(next);
+    expect(leader.find((l) => l.msg === 'stopped acting as leader')).toBeDefined();
+    expectNoOverlap([leader, ahead, normal]);
+    await stopAll([leader, ahead, normal]);
+  });
+});
+
+describe('bad input', () => {
+  it('malformed annotations written by someone else are logged, not fatal, and cause no split brain', async () => {
+    const { scope, names } = await newScope(3);
+    const agents = names.map((name) => start({ name, scope }));
+    const holder = await eventually('a holder', () => holderOf(admin, ns.name, scope, false));
+    await sleep(1_500);
+    await admin.request({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${ns.name}/configmaps/${scope}-leader`,
+      contentType: MERGE_PATCH,
+      body: { metadata: { annotations: { ttl: 'thirty', transitions: 'many', optime: '{' } } },
+    });
+    const follower = names.find((n) => n !== holder)!;
+    await admin.request({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${ns.name}/pods/${follower}`,
+      contentType: MERGE_PATCH,
+      body: { metadata: { annotations: { status: '{"state": "running", ' } } },
+    });
+    for (const a of agents) await a.waitFor('the lock problem logged', (l) => l.msg === 'lock annotations unreadable; using defaults');
+    for (const a of agents.filter((x) => x.name !== follower)) await a.waitFor('the member problem logged', (l) => l.msg === 'member status unreadable; member ignored');
+    // The member whose status was damaged writes it again; the leader's renew rewrites the lock's ttl.
+    await eventually('the status repaired', async () => {
+      const raw = (await getPod(admin, ns.name, follower)).metadata.annotations?.status ?? '';
+      return raw.startsWith('{"conn_url"') ? true : undefined;
+    });
+    await eventually('the ttl repaired', async () => ((await readLock(admin, ns.name, scope, false))?.metadata.annotations?.ttl === String(TTL) ? true : undefined));
+    expect(await holderOf(admin, ns.name, scope, false)).toBe(holder);
+    for (const a of agents) expect(a.running).toBe(true);
+    expectNoOverlap(agents);
+    await stopAll(agents);
+  });
+
+  it('a lock object deleted under the agents is re-created by exactly one of them', async () => {
+    const { scope, names } = await newScope(3);
+    const agents = names.map((name) => start({ name, scope }));
+    const holder = await eventually('a holder', () => holderOf(admin, ns.name, scope, false));
+    await sleep(1_500);
+    await admin.request({ method: 'DELETE', path: `/api/v1/namespaces/${ns.name}/configmaps/${scope}-leader` });
+    const leader = agents.find((a) => a.name === holder)!;
+    await leader.waitFor('the leader to step down', (l) => l.msg === 'stopped acting as leader' && l.cause === 'lock-lost');
+    const next = await eventually('a new holder', () => holderOf(admin, ns.name, scope, false), TTL * 1000);
+    expect(names).toContain(next);
+    await sleep(2_000);
+    expect(await holderOf(admin, ns.name, scope, false)).toBe(next);
+    for (const a of agents) expect(a.running).toBe(true);
+    for (const a of agents) expect(a.lines.filter((l) => l.level === 'error')).toEqual([]);
+    expectNoOverlap(agents);
+    await stopAll(agents);
+  });
+
+  it.each([
+    ['an unknown key', { unknown_key: 1 }, 'unknown_key'],
+    ['a wrong type', { ttl: 'thirty' }, 'ttl'],
+    ['ttl below loop_wait + 2 * retry_timeout', { ttl: 5, loop_wait: 2, retry_timeout: 2 }, 'ttl'],
+  ])('refuses to start with %s, naming the key', async (_what, extra, key) => {
+    const { scope, names } = await newScope(1);
+    const a = start({ name: names[0]!, scope, extra });
+    expect(await a.exited).toBe(2);
+    const line = a.find((l) => l.msg === 'invalid configuration');
+    expect(line).toBeDefined();
+    expect(String(line!.key)).toContain(key);
+    expect(line!.allowed).toEqual(expect.any(String));
+  });
+});
