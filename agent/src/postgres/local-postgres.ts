@@ -167,13 +167,21 @@ export class LocalPostgres {
     }
   }
 
-  /** Promotes this standby and waits for the promotion to finish. */
+  /** Promotes this standby and waits for the promotion to finish. A primary is left as it is. */
   async promote(timeoutMs = 60_000): Promise<void> {
     const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-    const done = await withClient(this.connection(), 'promotion', async (c) => (await c.query<{ ok: boolean }>('SELECT pg_promote(true, $1) AS ok', [seconds])).rows[0]!.ok, timeoutMs + 5000);
-    if (!done) throw new TransientError('promotion did not finish in time', { timeoutMs });
+    const outcome = await withClient(
+      this.connection(),
+      'promotion',
+      async (c) => {
+        if (!(await c.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r')).rows[0]!.r) return 'already primary';
+        return (await c.query<{ ok: boolean }>('SELECT pg_promote(true, $1) AS ok', [seconds])).rows[0]!.ok ? 'promoted' : 'timed out';
+      },
+      timeoutMs + 5000,
+    );
+    if (outcome === 'timed out') throw new TransientError('promotion did not finish in time', { timeoutMs });
     await this.writeStandbyFiles(undefined, false);
-    this.props.logger.info('promoted', {});
+    this.props.logger.info('promoted', { outcome });
   }
 
   /** An immediate checkpoint (before a switchover, so the stop and the new primary's start are quick). */

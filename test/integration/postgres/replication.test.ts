@@ -90,15 +90,19 @@ describe('postgres replication lifecycle', () => {
     await b.pg.promote();
     const snap = await b.pg.snapshot();
     expect(snap.server).toMatchObject({ inRecovery: false, timeline: 2 });
+    await b.pg.promote();
+    expect((await b.pg.snapshot()).server).toMatchObject({ inRecovery: false, timeline: 2 });
     await b.pg.checkpoint();
     expect((await b.pg.snapshot()).server).toMatchObject({ timeline: 2, checkpointTimeline: 2 });
     await query(b, "INSERT INTO t VALUES (2, 'b-after-promotion')");
   });
 
   test('rewinds the diverged former primary and makes it follow the new one', async () => {
-    // The old primary keeps taking writes after the promotion: its history now diverges from member B's.
+    // The old primary keeps taking writes after the promotion: its history now diverges from member B's. Then it
+    // goes down hard, as a failed primary does; pg_rewind has to run its crash recovery first.
     await query(a, "INSERT INTO t VALUES (3, 'a-diverged')");
-    await a.pg.stop('fast', 30_000);
+    await a.pg.stop('immediate', 30_000);
+    expect(await a.pg.inspectDataDir()).toMatchObject({ control: { clusterState: 'in production' } });
     expect(await b.pg.createSlot(a.pg.slotName)).toBe(true);
 
     const { rewound } = await a.pg.rewind(b.upstream, { expectedSystemIdentifier: systemIdentifier });
