@@ -92,7 +92,8 @@ export class KubeClient {
     const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
     try {
       // One deadline for the whole exchange, body included; the caller's signal can end it earlier.
-      const deadline = AbortSignal.timeout(req.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      // Whole milliseconds: AbortSignal.timeout rejects fractions, and callers compute budgets from performance.now().
+      const deadline = AbortSignal.timeout(Math.max(1, Math.ceil(req.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
       const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
       const res = await this.send(url, req.method, req.contentType ?? 'application/json', payload, signal);
       const text = await readAll(res);

@@ -49,7 +49,8 @@ export async function withRetry<T>(op: (attempt: Attempt) => Promise<T>, opts: R
     }
     // The first attempt gets half the budget so a second attempt always fits.
     const share = index === 0 ? opts.budgetMs / 2 : remaining;
-    const timeoutMs = Math.min(remaining, Math.max(MIN_ATTEMPT_MS, share));
+    // Whole milliseconds: timers reject fractions.
+    const timeoutMs = Math.max(1, Math.floor(Math.min(remaining, Math.max(MIN_ATTEMPT_MS, share))));
     try {
       return await op({ index, timeoutMs });
     } catch (err) {

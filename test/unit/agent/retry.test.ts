@@ -61,4 +61,12 @@ describe('withRetry', () => {
     expect(timeouts[0]).toBe(5_000);
     expect(timeouts[1]).toBeLessThanOrEqual(10_000 - 100);
   });
+
+  it('gives whole-millisecond attempt timeouts even for fractional budgets (timers reject fractions)', async () => {
+    const timeouts: number[] = [];
+    await withRetry(async ({ timeoutMs }) => {
+      timeouts.push(timeoutMs);
+    }, { budgetMs: 4_999.7 });
+    expect(Number.isInteger(timeouts[0])).toBe(true);
+  });
 });

@@ -1,0 +1,149 @@
+// The Kubernetes store in-process against the real API server: many repetitions of a race for an empty lock,
+// a write whose answer was lost, the initialize race, and the objects Endpoints mode creates.
+import { systemClock } from '../../../agent/src/clock';
+import { ApiServerPool } from '../../../agent/src/kube/api-server-pool';
+import { KubeClient, type KubeRequest, type KubeResponse } from '../../../agent/src/kube/kube-client';
+import { silentLogger } from '../../../agent/src/log/logger';
+import { KubeStore } from '../../../agent/src/store/kube-store';
+import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { createMemberPods, holderOf, readLock } from './harness';
+
+jest.setTimeout(180_000);
+const cp = testControlPlane();
+let admin: KubeClient;
+let ns: TestNamespace;
+let scopes = 0;
+const open: { store: KubeStore; client: KubeClient }[] = [];
+
+beforeAll(async () => {
+  admin = cp.adminClient();
+  ns = await createTestNamespace(admin, 'store');
+});
+
+afterAll(async () => {
+  for (const o of open) {
+    await o.store.stop();
+    o.client.close();
+  }
+  await ns.delete();
+  admin.close();
+});
+
+/** A client whose next write reaches the server but whose answer is lost, as when a connection breaks mid-reply. */
+class LossyClient extends KubeClient {
+  loseNextWriteAnswer = false;
+  writes = 0;
+  override async request<T>(req: KubeRequest): Promise<KubeResponse<T>> {
+    const write = req.method === 'PATCH' || req.method === 'POST';
+    if (write) this.writes++;
+    const res = await super.request<T>(req);
+    if (write) {
+      if (this.loseNextWriteAnswer) {
+        this.loseNextWriteAnswer = false;
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      }
+    }
+    return res;
+  }
+}
+
+async function makeStore(scope: string, name: string, useEndpoints = false): Promise<{ store: KubeStore; client: LossyClient }> {
+  const token = cp.state.adminToken;
+  const client = new LossyClient({ server: cp.state.server, caPem: cp.caPem, token: () => token });
+  let ready!: () => void;
+  const synced = new Promise<void>((r) => (ready = r));
+  const store = new KubeStore({
+    client,
+    pool: new ApiServerPool({ client, logger: silentLogger, enabled: false, refreshEveryMs: 1000, requestTimeoutMs: 1000 }),
+    clock: systemClock(),
+    logger: silentLogger,
+    namespace: ns.name,
+    scope,
+    name,
+    ttlSeconds: 30,
+    retryTimeoutMs: 5_000,
+    useEndpoints,
+    scopeLabel: 'cluster-name',
+    labels: {},
+    podIp: '192.0.2.20',
+    ports: [{ name: 'postgresql', port: 5432 }],
+    retriableHttpCodes: [],
+    status: { connUrl: 'postgres://x:5432/postgres', apiUrl: 'http://x:8008/patroni', version: '0', roleLabel: 'role', leaderLabelValue: 'primary', followerLabelValue: 'replica' },
+    onLockChange: () => undefined,
+    onReady: ready,
+  });
+  await store.start();
+  await synced;
+  open.push({ store, client });
+  return { store, client };
+}
+
+describe('KubeStore', () => {
+  it('lets exactly one of four stores win a race for an empty lock, across many repetitions', async () => {
+    for (let rep = 0; rep < 25; rep++) {
+      const scope = `race${++scopes}`;
+      const stores = await Promise.all(['a', 'b', 'c', 'd'].map((n) => makeStore(scope, n)));
+      const results = await Promise.all(stores.map(({ store }) => store.acquire({ ...store.lock(), holder: store.lock().holder }, 5_000)));
+      const winners = results.map((r, i) => (r.outcome === 'written' ? ['a', 'b', 'c', 'd'][i] : null)).filter(Boolean);
+      expect(winners).toHaveLength(1);
+      expect(await holderOf(admin, ns.name, scope, false)).toBe(winners[0]);
+      // Every loser learned who won.
+      for (const r of results) if (r.outcome === 'conflict') expect(r.holder).toBe(winners[0]);
+      for (const { store, client } of stores) {
+        await store.stop();
+        client.close();
+      }
+      open.length = 0;
+    }
+  });
+
+  it('counts a retried write whose first answer was lost as written, once the stored lock equals ours', async () => {
+    const scope = `lost${++scopes}`;
+    const { store, client } = await makeStore(scope, 'a');
+    expect((await store.acquire(store.lock(), 5_000)).outcome).toBe('written');
+    await eventually('the cache to see our lock', async () => (store.lock().holder === 'a' ? true : undefined));
+    // The renew lands, its answer is lost, the retry carries the old resourceVersion and gets 409: the store
+    // reads the lock, finds exactly what it wrote, and reports success.
+    client.loseNextWriteAnswer = true;
+    const before = client.writes;
+    const basis = store.lock();
+    expect((await store.renew(basis, 5_000)).outcome).toBe('written');
+    expect(client.writes - before).toBe(2);
+    expect((await readLock(admin, ns.name, scope, false))?.metadata.annotations?.leader).toBe('a');
+    // A stale renew of a lock someone else now holds is a conflict, not a success.
+    const { store: other } = await makeStore(scope, 'b');
+    const stale = other.lock();
+    await admin.request({ method: 'PATCH', path: `/api/v1/namespaces/${ns.name}/configmaps/${scope}-leader`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: { leader: 'c' } } } });
+    expect(await other.acquire(stale, 5_000)).toEqual({ outcome: 'conflict', holder: 'c' });
+  });
+
+  it('lets exactly one store win the initialize race on <scope>-config', async () => {
+    const scope = `init${++scopes}`;
+    const stores = await Promise.all(['a', 'b', 'c'].map((n) => makeStore(scope, n)));
+    const won = await Promise.all(stores.map(({ store }) => store.claimInitialize()));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    const winner = stores[won.indexOf(true)]!.store;
+    await eventually('the config object in the cache', async () => (await winner.setInitialized('7312345678901234567')) || undefined);
+    const cm = await admin.request<{ metadata: { annotations: Record<string, string>; labels: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/${scope}-config` });
+    expect(cm.body.metadata.annotations.initialize).toBe('7312345678901234567');
+    expect(cm.body.metadata.labels).toEqual({ 'cluster-name': scope });
+  });
+
+  it('in Endpoints mode, creates the headless <scope>-config Service and writes lock and subsets together', async () => {
+    const scope = `ep${++scopes}`;
+    await createMemberPods(admin, ns.name, scope, ['a']);
+    const { store } = await makeStore(scope, 'a', true);
+    const svc = await admin.request<{ spec: { clusterIP: string; selector?: unknown } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/services/${scope}-config` });
+    expect(svc.body.spec.clusterIP).toBe('None');
+    expect(svc.body.spec.selector).toBeUndefined();
+    expect((await store.acquire(store.lock(), 5_000)).outcome).toBe('written');
+    const ep = (await readLock(admin, ns.name, scope, true))!;
+    expect(ep.metadata.annotations?.leader).toBe('a');
+    expect(ep.subsets).toEqual([{ addresses: [expect.objectContaining({ ip: '192.0.2.20', targetRef: expect.objectContaining({ kind: 'Pod', name: 'a' }) })], ports: [{ name: 'postgresql', port: 5432, protocol: 'TCP' }] }]);
+    await eventually('the cache to see our lock', async () => (store.lock().holder === 'a' ? true : undefined));
+    expect((await store.release(store.lock(), 5_000)).outcome).toBe('written');
+    const released = (await readLock(admin, ns.name, scope, true))!;
+    expect(released.metadata.annotations?.leader).toBeUndefined();
+    expect(released.subsets ?? []).toEqual([]);
+  });
+});
