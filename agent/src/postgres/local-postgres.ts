@@ -233,10 +233,11 @@ export class LocalPostgres {
     await this.guard(opts);
     await this.prepareRunDir();
     this.props.logger.info('rewinding against the leader', { upstream });
-    const res = await runRewind({ ...this.cloning(upstream, this.pg.superuser.username), timeoutMs: REWIND_TIMEOUT_MS });
+    const { rewound, output } = await runRewind({ ...this.cloning(upstream, this.pg.superuser.username), timeoutMs: REWIND_TIMEOUT_MS });
+    this.props.logger.info('rewind finished', { rewound, output: output.split('\n').slice(-10) });
     // pg_rewind copied the source's configuration files too; put ours back.
     await this.configure(upstream);
-    return res;
+    return { rewound };
   }
 
   /** Empties the (stopped) data directory for a re-clone. */

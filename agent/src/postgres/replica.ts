@@ -37,7 +37,7 @@ export async function runBasebackup(p: CloneProps): Promise<void> {
  * target was not shut down cleanly. Returns false when it found nothing to rewind. A failure is fatal for this data
  * directory: the caller re-clones.
  */
-export async function runRewind(p: CloneProps): Promise<{ rewound: boolean }> {
+export async function runRewind(p: CloneProps): Promise<{ rewound: boolean; output: string }> {
   const res = await runTool({
     ...p,
     binary: join(p.binDir, 'pg_rewind'),
@@ -46,5 +46,6 @@ export async function runRewind(p: CloneProps): Promise<{ rewound: boolean }> {
     env: { PGPASSFILE: p.passfile },
   });
   if (res.code !== 0) throw new FatalError('pg_rewind failed', { upstream: p.upstream, ...toolFailureDetails('pg_rewind', res) });
-  return { rewound: !/no rewind required/.test(res.stdout + res.stderr) };
+  const output = (res.stdout + res.stderr).trim();
+  return { rewound: !/no rewind required/.test(output), output };
 }
