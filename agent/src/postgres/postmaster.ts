@@ -183,9 +183,18 @@ export class Postmaster {
     };
     const l = this.props.logger;
     return {
-      info: (m, f) => (keep(f), l.info(m, f)),
-      warn: (m, f) => (keep(f), l.warn(m, f)),
-      error: (m, f) => (keep(f), l.error(m, f)),
+      info: (m, f) => {
+        keep(f);
+        l.info(m, f);
+      },
+      warn: (m, f) => {
+        keep(f);
+        l.warn(m, f);
+      },
+      error: (m, f) => {
+        keep(f);
+        l.error(m, f);
+      },
     };
   }
 
