@@ -224,6 +224,9 @@ export class ControlPlane {
           args: [
             `--kubeconfig=${kcmConfig}`,
             '--leader-elect=false',
+            // Each controller acts as its own service account, bound to its bootstrap role, as in real clusters;
+            // without this the controllers run as the KCM user, which RBAC does not let create Pods or slices.
+            '--use-service-account-credentials=true',
             '--bind-address=127.0.0.1',
             '--secure-port=0',
             `--controllers=${CONTROLLERS.join(',')}`,
