@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests use, only when missing. Idempotent; needs root (as CI and developer machines
+# Installs the Debian packages the tests use, only when missing: PostgreSQL 15, openssl for test certificates,
+# util-linux (setpriv, unshare), iproute2 (network namespaces) and patroni, whose patronictl is the client our
+# compatibility is judged by. Idempotent; needs root (as CI and developer machines
 # here are) or an already-provisioned machine.
 set -euo pipefail
 needed=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for pkg in postgresql-15 openssl util-linux iproute2; do
+for pkg in postgresql-15 openssl util-linux iproute2 patroni; do
   have "$pkg" || needed+=("$pkg")
 done
 if [ ${#needed[@]} -eq 0 ]; then
