@@ -4,13 +4,22 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { KubeApiError } from '../../../agent/src/kube/kube-error';
 import type { ControlPlane } from '../../control-plane/control-plane';
 
-const ROOT = join(__dirname, '..', '..', '..');
+/** The repository root, from the sources (ts-jest) or from compiled output under build/ (benchmarks). */
+function repoRoot(): string {
+  // Set for compiled scripts that run from a temp directory (the bypass scenario).
+  if (process.env.PGHA_REPO_ROOT) return process.env.PGHA_REPO_ROOT;
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules')) && existsSync(join(dir, 'agent', 'src', 'main.ts'))) return dir;
+  }
+  throw new Error(`cannot find the repository root above ${__dirname}`);
+}
+const ROOT = repoRoot();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sourceFiles(dir: string): string[] {
@@ -20,38 +29,47 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Compiles agent/src/main.ts and what it imports into a directory keyed by the sources' hash; returns main.js. */
-export function agentBuild(): string {
-  const hash = createHash('sha256');
-  for (const f of sourceFiles(join(ROOT, 'agent', 'src')).sort()) hash.update(relative(ROOT, f)).update(readFileSync(f));
-  const out = join(tmpdir(), `pgha-agent-build-${hash.digest('hex').slice(0, 16)}`);
-  const main = join(out, 'agent', 'src', 'main.js');
-  if (existsSync(join(out, '.complete'))) return main;
+/**
+ * Compiles the entry named by a tsconfig (and what it imports) into a temp directory keyed by the hash of the
+ * sources under `hashDirs`, once per source version; returns the output directory. Runs with NODE_PATH pointing
+ * at the repository's node_modules.
+ */
+export function compileEntry(tsconfig: string, hashDirs: readonly string[]): string {
+  const hash = createHash('sha256').update(tsconfig);
+  for (const d of hashDirs) for (const f of sourceFiles(join(ROOT, d)).sort()) hash.update(relative(ROOT, f)).update(readFileSync(f));
+  const out = join(tmpdir(), `pgha-build-${hash.digest('hex').slice(0, 16)}`);
+  if (existsSync(join(out, '.complete'))) return out;
   const lock = `${out}.lock`;
   for (;;) {
     try {
       mkdirSync(lock);
       break;
     } catch {
-      if (existsSync(join(out, '.complete'))) return main;
+      if (existsSync(join(out, '.complete'))) return out;
       execFileSync('sleep', ['0.5']);
     }
   }
   try {
     if (!existsSync(join(out, '.complete'))) {
-      execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(__dirname, 'tsconfig.agent.json'), '--outDir', out, '--noEmitOnError', 'false'], { cwd: ROOT, stdio: 'pipe' });
-      writeFileSync(join(out, '.complete'), '');
+      execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, tsconfig), '--outDir', out], { cwd: ROOT, stdio: 'pipe' });
     }
   } catch (err) {
-    const e = err as { stdout?: Buffer };
-    // Type errors elsewhere in the tree must not stop the agent tests; tsc still emits.
-    if (!existsSync(main)) throw new Error(`agent build failed: ${e.stdout?.toString() ?? String(err)}`);
-    writeFileSync(join(out, '.complete'), '');
+    // Type errors elsewhere in the tree must not stop these tests; tsc still emits. A missing output is fatal.
+    if (!existsSync(out)) throw new Error(`build of ${tsconfig} failed: ${(err as { stdout?: Buffer }).stdout?.toString() ?? String(err)}`);
   } finally {
+    if (existsSync(out)) writeFileSync(join(out, '.complete'), '');
     rmSync(lock, { recursive: true, force: true });
   }
-  return main;
+  return out;
 }
+
+/** Compiles the agent (agent/src/main.ts and its imports); returns the path of main.js. */
+export function agentBuild(): string {
+  return join(compileEntry('test/integration/agent/tsconfig.agent.json', ['agent/src']), 'agent', 'src', 'main.js');
+}
+
+/** node_modules of the repository, for processes running compiled code from a temp directory. */
+export const NODE_PATH = join(ROOT, 'node_modules');
 
 export interface LogLine {
   readonly ts: string;
@@ -112,7 +130,7 @@ export class AgentProcess {
     const logFile = join(dir, `${spec.scope}-${spec.name}.log`);
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
-      NODE_PATH: join(ROOT, 'node_modules'),
+      NODE_PATH,
       PATRONI_SUPERUSER_PASSWORD: 'test',
       PATRONI_REPLICATION_PASSWORD: 'test',
       ...(spec.wallClockOffsetMs ? { PGHA_TEST_WALL_CLOCK_OFFSET_MS: String(spec.wallClockOffsetMs) } : {}),
