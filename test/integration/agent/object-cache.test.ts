@@ -1,0 +1,88 @@
+// The watched cache against the real API server: a broken stream resumes from the last resourceVersion without a
+// new LIST; only 410 Gone makes it list again. The stream break and the 410 are injected at the client.
+import { ApiServerPool } from '../../../agent/src/kube/api-server-pool';
+import { KubeClient, type KubeRequest, type KubeResponse, type Query, type WatchEvent } from '../../../agent/src/kube/kube-client';
+import { KubeApiError } from '../../../agent/src/kube/kube-error';
+import { type KubeObject, ObjectCache } from '../../../agent/src/kube/object-cache';
+import { silentLogger } from '../../../agent/src/log/logger';
+import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+
+jest.setTimeout(120_000);
+const cp = testControlPlane();
+let admin: KubeClient;
+let ns: TestNamespace;
+
+beforeAll(async () => {
+  admin = cp.adminClient();
+  ns = await createTestNamespace(admin, 'cache');
+});
+afterAll(async () => {
+  await ns.delete();
+  admin.close();
+});
+
+class CountingClient extends KubeClient {
+  lists = 0;
+  watches: (string | undefined)[] = [];
+  breakCurrentWatch: (() => void) | undefined;
+  goneOnNextWatch = false;
+
+  override request<T>(req: KubeRequest): Promise<KubeResponse<T>> {
+    if (req.method === 'GET') this.lists++;
+    return super.request<T>(req);
+  }
+
+  override async watch<T>(path: string, query: Query, onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal, server?: string): Promise<void> {
+    this.watches.push(query.resourceVersion as string | undefined);
+    if (this.goneOnNextWatch) {
+      this.goneOnNextWatch = false;
+      throw new KubeApiError('WATCH', path, 410, 'too old resource version', {}, undefined);
+    }
+    const local = new AbortController();
+    this.breakCurrentWatch = () => local.abort();
+    return super.watch(path, query, onEvent, AbortSignal.any([signal, local.signal]), server);
+  }
+}
+
+const cm = (name: string, value: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { app: 'cache-test' }, annotations: { v: value } } });
+
+it('resumes a broken watch from the last resourceVersion and lists again only after 410', async () => {
+  const token = cp.state.adminToken;
+  const client = new CountingClient({ server: cp.state.server, caPem: cp.caPem, token: () => token });
+  const cache = new ObjectCache<KubeObject>({
+    client,
+    pool: new ApiServerPool({ client, logger: silentLogger, enabled: false, refreshEveryMs: 1000, requestTimeoutMs: 1000 }),
+    logger: silentLogger,
+    path: `/api/v1/namespaces/${ns.name}/configmaps`,
+    labelSelector: 'app=cache-test',
+    listTimeoutMs: 5000,
+    onChange: () => undefined,
+  });
+  const base = `/api/v1/namespaces/${ns.name}/configmaps`;
+  try {
+    await admin.request({ method: 'POST', path: base, body: cm('one', '1') });
+    cache.start();
+    await eventually('the first list', async () => (cache.get('one') ? true : undefined));
+    await eventually('a watch', async () => (client.watches.length === 1 ? true : undefined));
+    expect(client.lists).toBe(1);
+
+    // A broken stream: the cache watches again from where it was, and misses nothing written meanwhile.
+    client.breakCurrentWatch!();
+    await admin.request({ method: 'POST', path: base, body: cm('two', '2') });
+    await eventually('the change made while the stream was down', async () => (cache.get('two') ? true : undefined));
+    expect(client.lists).toBe(1);
+    expect(client.watches.length).toBeGreaterThanOrEqual(2);
+    expect(client.watches[1]).toBeDefined();
+
+    // 410 Gone: the version is too old, so it lists again, and deletions made meanwhile are seen.
+    client.goneOnNextWatch = true;
+    client.breakCurrentWatch!();
+    await admin.request({ method: 'DELETE', path: `${base}/one` });
+    await eventually('the list after 410', async () => (client.lists === 2 ? true : undefined));
+    await eventually('the deletion', async () => (cache.get('one') === undefined ? true : undefined));
+    expect(cache.get('two')?.metadata.annotations?.v).toBe('2');
+  } finally {
+    await cache.stop();
+    client.close();
+  }
+});
