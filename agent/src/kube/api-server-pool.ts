@@ -63,6 +63,11 @@ export class ApiServerPool {
     return this.enabled;
   }
 
+  /** How many API servers requests can rotate over (1 when the bypass is off). */
+  get size(): number {
+    return this.enabled ? Math.max(1, this.servers.length) : 1;
+  }
+
   /** The base URL for the next request; `undefined` means the configured server (the Service VIP). */
   current(): string | undefined {
     return this.enabled && this.servers.length > 0 ? this.servers[this.index % this.servers.length] : undefined;

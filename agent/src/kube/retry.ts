@@ -12,6 +12,12 @@ export interface RetryOptions {
   readonly now?: () => number;
   /** @default Math.random */
   readonly random?: () => number;
+  /**
+   * Longest single attempt. With several API servers the budget is shared between them, so a server that
+   * swallows packets cannot use it all up before the others are tried. @default half the budget for the first
+   * attempt, whatever remains for later ones
+   */
+  readonly maxAttemptMs?: number;
   /** Called before each pause, for logging. */
   readonly onRetry?: (err: Error, attempt: number, delayMs: number) => void;
 }
@@ -48,7 +54,7 @@ export async function withRetry<T>(op: (attempt: Attempt) => Promise<T>, opts: R
       throw new TransientError('kubernetes request retries exhausted', { attempts: index, budgetMs: opts.budgetMs }, { cause: last });
     }
     // The first attempt gets half the budget so a second attempt always fits.
-    const share = index === 0 ? opts.budgetMs / 2 : remaining;
+    const share = opts.maxAttemptMs ?? (index === 0 ? opts.budgetMs / 2 : remaining);
     // Whole milliseconds: timers reject fractions.
     const timeoutMs = Math.max(1, Math.floor(Math.min(remaining, Math.max(MIN_ATTEMPT_MS, share))));
     try {

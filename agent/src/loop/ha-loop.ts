@@ -159,7 +159,8 @@ export class HaLoop {
   }
 
   private async runOnce(): Promise<{ nextCheckAt: number; rerun: boolean }> {
-    await this.props.store.refresh(this.abort.signal);
+    // The API server list (bypass) is re-read in the background: a slow answer must never delay a renew.
+    void this.props.store.refresh(this.abort.signal);
     const obs = this.observe();
     let decision: Decision = decide(obs, this.props.core);
     const broken = violations(obs, decision);

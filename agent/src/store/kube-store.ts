@@ -369,6 +369,9 @@ export class KubeStore implements ClusterStore {
       },
       {
         budgetMs: Math.max(0, budgetMs),
+        // With the bypass, every API server gets a share of the budget (as Patroni splits it), so one that
+        // swallows packets costs a share, not the whole budget.
+        maxAttemptMs: this.props.pool.size >= 2 ? budgetMs / this.props.pool.size : undefined,
         extraRetriable: this.extraRetriable,
         now: () => this.props.clock.monotonicMs(),
         onRetry: (err, attempt, delayMs) => this.log.warn('kubernetes request failed; retrying', { method: req.method, path: req.path, attempt, delayMs: Math.round(delayMs), ...errorFields(err) }),

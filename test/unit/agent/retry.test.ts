@@ -70,3 +70,15 @@ describe('withRetry', () => {
     expect(Number.isInteger(timeouts[0])).toBe(true);
   });
 });
+
+describe('withRetry with several API servers', () => {
+  it('caps every attempt at its share of the budget', async () => {
+    const timeouts: number[] = [];
+    await withRetry(async ({ timeoutMs, index }) => {
+      timeouts.push(timeoutMs);
+      if (index < 2) throw new Error('ETIMEDOUT');
+    }, { budgetMs: 10_000, maxAttemptMs: 2_500, random: () => 0 });
+    expect(timeouts.every((t) => t <= 2_500)).toBe(true);
+    expect(timeouts).toHaveLength(3);
+  });
+});
