@@ -304,6 +304,7 @@ export type { ControlPlane };
 export class TcpProxy {
   private server: import('node:net').Server | undefined;
   private readonly sockets = new Set<import('node:net').Socket>();
+  private frozen = false;
 
   private constructor(
     private readonly target: { host: string; port: number },
@@ -330,8 +331,25 @@ export class TcpProxy {
     if (server) await new Promise<void>((r) => server.close(() => r()));
   }
 
-  /** Accepts connections again on the same port. */
+  /**
+   * Goes silent: open connections stop carrying bytes and new ones are accepted but lead nowhere, like a network
+   * that drops packets. Requests hang until their own timeouts.
+   */
+  freeze(): void {
+    this.frozen = true;
+    for (const s of this.sockets) {
+      s.unpipe();
+      s.pause();
+    }
+  }
+
+  /** Accepts and forwards connections again on the same port (silent connections are reset). */
   async restore(): Promise<void> {
+    if (this.frozen) {
+      this.frozen = false;
+      for (const s of this.sockets) s.destroy();
+      this.sockets.clear();
+    }
     if (!this.server) await this.listen();
   }
 
@@ -342,6 +360,11 @@ export class TcpProxy {
   private async listen(): Promise<void> {
     const net = await import('node:net');
     const server = net.createServer((client) => {
+      if (this.frozen) {
+        this.sockets.add(client);
+        client.on('error', () => client.destroy());
+        return;
+      }
       const upstream = net.connect(this.target.port, this.target.host);
       this.sockets.add(client);
       this.sockets.add(upstream);

@@ -59,7 +59,10 @@ const logTime = (a: AgentProcess, msg: string) => {
   return l ? Date.parse(l.ts) - (a.spec.wallClockOffsetMs ?? 0) : undefined;
 };
 
-describe('a leader cut off from the API server', () => {
+describe.each([
+  ['refuses connections', 'cut'],
+  ['drops packets', 'freeze'],
+] as const)('a leader whose API server %s', (_how, method) => {
   it('stops acting as leader before its ttl runs out, and only then does another member take over', async () => {
     const { scope, names } = await newScope(3);
     const { proxy, kubeconfig: viaProxy } = await proxiedKubeconfig('cut');
@@ -68,7 +71,8 @@ describe('a leader cut off from the API server', () => {
     const others = names.slice(1).map((name) => start({ name, scope }));
     await sleep(2_000);
     const cutAt = Date.now();
-    await proxy.cut();
+    if (method === 'cut') await proxy.cut();
+    else proxy.freeze();
     const stepDown = await leader.waitFor('step-down', (l) => l.msg === 'stopped acting as leader', TTL * 1000 + 2_000);
     expect(stepDown.cause).toBe('lease-deadline');
     const next = await eventually(
