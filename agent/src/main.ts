@@ -101,9 +101,9 @@ async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logge
   }
   const log = logger.child('agent', { scope: config.scope, member: config.name });
   const { loop, client } = wireAgent(config, env, log);
-  await loop.start();
-  log.info('agent started', { version: AGENT_VERSION, namespace: config.namespace, useEndpoints: config.kubernetes.useEndpoints, ttl: config.ttl, loopWait: config.loopWait });
-  return new Promise<number>((resolve) => {
+  // Signals are handled from before the start, so a SIGTERM during start still releases what was taken.
+  let started: Promise<void> = Promise.resolve();
+  const finished = new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) return;
@@ -116,9 +116,9 @@ async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logge
         loop.abandon();
         resolve(1);
       }, (config.shutdownTimeout + config.retryTimeout) * 1000);
-      loop
-        .stop()
-        .then(() => resolve(0), (err) => {
+      started
+        .then(() => loop.stop())
+        .then(() => resolve(0), (err: unknown) => {
           log.error('shutdown failed', errorFields(err));
           resolve(1);
         })
@@ -130,6 +130,10 @@ async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logge
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+  started = loop.start();
+  await started;
+  log.info('agent started', { version: AGENT_VERSION, namespace: config.namespace, useEndpoints: config.kubernetes.useEndpoints, ttl: config.ttl, loopWait: config.loopWait });
+  return finished;
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
