@@ -10,29 +10,11 @@ import { withRetry } from '../kube/retry';
 import { errorFields, type Logger } from '../log/logger';
 import type { ClusterStore, LockWriteResult } from '../loop/ports';
 import { clusterLabels, labelSelector, lockTimestamp, lockTuple, readLockRecord, type StoreLayout, storeLayout } from './layout';
+import { leaderSubsets, type Pod, sameSubsets, type Subset } from './leader-endpoints';
 import { parseMemberStatus, podStatusPatch, publishedStatus, type StatusContext } from './member-status';
 
-interface EndpointAddress {
-  readonly ip: string;
-  readonly hostname?: string;
-  readonly nodeName?: string;
-  readonly targetRef?: { kind: string; namespace?: string; name: string; uid?: string };
-}
-interface EndpointPort {
-  readonly name?: string;
-  readonly port: number;
-  readonly protocol?: string;
-}
-interface Subset {
-  readonly addresses?: readonly EndpointAddress[];
-  readonly ports?: readonly EndpointPort[];
-}
 interface StoreObject extends KubeObject {
   readonly subsets?: readonly Subset[];
-}
-interface Pod extends KubeObject {
-  readonly spec?: { nodeName?: string; hostname?: string };
-  readonly status?: { podIP?: string };
 }
 
 export interface KubeStoreProps {
@@ -65,15 +47,6 @@ const LOCK_FIELDS = ['leader', 'acquireTime', 'renewTime', 'ttl', 'transitions']
 function sameLock(obj: KubeObject | undefined, written: Readonly<Record<string, string | null>>): boolean {
   const a = obj?.metadata.annotations ?? {};
   return LOCK_FIELDS.every((k) => (a[k] ?? null) === (written[k] ?? null));
-}
-
-function subsetKey(subsets: readonly Subset[] | undefined): string {
-  return JSON.stringify(
-    (subsets ?? []).map((s) => ({
-      ips: (s.addresses ?? []).map((a) => [a.ip, a.targetRef?.name ?? null]).sort(),
-      ports: (s.ports ?? []).map((p) => [p.name ?? '', p.port, p.protocol ?? 'TCP']).sort(),
-    })),
-  );
 }
 
 /**
@@ -269,24 +242,16 @@ export class KubeStore implements ClusterStore {
   /** Endpoints mode: the subsets a leader write carries, or undefined when they need no change. */
   private leaderSubsets(op: 'acquire' | 'renew' | 'release'): Subset[] | undefined {
     if (!this.props.useEndpoints) return undefined;
-    const current = this.objects.get(this.layout.leader)?.subsets;
     let want: Subset[] = [];
     if (op !== 'release') {
-      const pod = this.pods.get(this.props.name);
-      const ip = this.props.podIp ?? pod?.status?.podIP;
-      if (!ip) {
+      const found = leaderSubsets(this.pods.get(this.props.name), this.props.podIp, this.props.ports, this.props.namespace);
+      if (!found) {
         this.reportOnce('no-pod-ip', 'no pod IP for the leader endpoints; set kubernetes.pod_ip', {});
         return undefined;
       }
-      const address: EndpointAddress = {
-        ip,
-        ...(pod?.spec?.hostname ? { hostname: pod.spec.hostname } : {}),
-        ...(pod?.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
-        ...(pod ? { targetRef: { kind: 'Pod', namespace: this.props.namespace, name: pod.metadata.name, uid: pod.metadata.uid } } : {}),
-      };
-      want = [{ addresses: [address], ports: this.props.ports.map((p) => ({ ...(p.name ? { name: p.name } : {}), port: p.port, protocol: 'TCP' })) }];
+      want = found;
     }
-    return subsetKey(current) === subsetKey(want) ? undefined : want;
+    return sameSubsets(this.objects.get(this.layout.leader)?.subsets, want) ? undefined : want;
   }
 
   private async writeLock(op: 'acquire' | 'renew' | 'release', basis: LockBasis, budgetMs: number, annotations: Record<string, string | null>): Promise<LockWriteResult> {
