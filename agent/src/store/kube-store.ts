@@ -63,6 +63,8 @@ export class KubeStore implements ClusterStore {
   private readonly labels: Record<string, string>;
   private readonly extraRetriable: ReadonlySet<number>;
   private lockSeen = { tuple: '', at: 0 };
+  /** Annotations of the lock object as last seen while it existed; kept when it is deleted (see `lock()`). */
+  private lastLockAnnotations: Readonly<Record<string, string>> | undefined;
   private readonly reported = new Set<string>();
 
   constructor(private readonly props: KubeStoreProps) {
@@ -111,9 +113,15 @@ export class KubeStore implements ClusterStore {
     return this.props.pool.refresh(signal);
   }
 
+  /**
+   * The lock as last seen. A lock object deleted by someone else keeps naming its last holder, valid for ttl from
+   * when we saw the deletion: the holder may still be acting as leader, and a deletion carries no version for a
+   * conditional write to protect. The holder itself re-creates it on its next renew; others create it only once
+   * that ttl has passed. (A node that starts after the deletion cannot know the holder and sees a free lock.)
+   */
   lock(): LockView {
     const obj = this.objects.get(this.layout.leader);
-    const record = readLockRecord(obj?.metadata.annotations);
+    const record = readLockRecord(obj ? obj.metadata.annotations : this.lastLockAnnotations);
     return {
       version: obj?.metadata.resourceVersion ?? null,
       holder: record.holder,
@@ -364,6 +372,7 @@ export class KubeStore implements ClusterStore {
     if (c.name === this.layout.leader) {
       const tuple = c.object ? lockTuple(c.object.metadata.annotations) : lockTuple(undefined);
       if (tuple !== this.lockSeen.tuple) this.lockSeen = { tuple, at: c.receivedAt };
+      if (c.object) this.lastLockAnnotations = c.object.metadata.annotations ?? {};
       if (c.object) {
         const problems = readLockRecord(c.object.metadata.annotations).problems;
         if (problems.length) this.reportOnce(`lock-${c.object.metadata.resourceVersion}`, 'lock annotations unreadable; using defaults', { object: c.name, problems });
