@@ -3,28 +3,26 @@
  * (retry, give up the race, exit) rather than by parsing messages. Each keeps its `cause`.
  */
 
-/** A failure that may go away if the same request is tried again (network errors, 5xx, 429, timeouts). */
-export class TransientError extends Error {
-  override readonly name = 'TransientError';
+/** An error with structured details for logs (status, path, attempts...) and a `cause` chain. */
+abstract class DetailedError extends Error {
   constructor(message: string, readonly details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/** A failure that may go away if the same request is tried again (network errors, 5xx, 429, timeouts). */
+export class TransientError extends DetailedError {
+  override readonly name = 'TransientError';
 }
 
 /** An optimistic-concurrency conflict: someone else changed the object first. An expected outcome, never retried blindly. */
-export class ConflictError extends Error {
+export class ConflictError extends DetailedError {
   override readonly name = 'ConflictError';
-  constructor(message: string, readonly details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** A failure that repeating the request cannot fix (403, 404 where the object must exist, 422, bad data). */
-export class FatalError extends Error {
+export class FatalError extends DetailedError {
   override readonly name = 'FatalError';
-  constructor(message: string, readonly details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** Invalid configuration: names the key, the value received and what is allowed. */
