@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { type AgentCommand, parseCommand, USAGE, UsageError } from './cli/dispatch';
+import { runCtl } from './cli/ctl-main';
 import { type Clock, systemClock } from './clock';
 import { type AgentConfig, buildAgentConfig } from './config/agent-config';
 import { loadFlatConfigFile } from './config/load-config';
@@ -144,6 +146,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
+    if (cmd.command === 'ctl') return await runCtl(cmd, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env, readStdin: () => readFileSync(0, 'utf8') });
     return await runAgent(cmd, env, logger);
   } catch (err) {
     if (err instanceof UsageError) {

@@ -1,7 +1,13 @@
 /**
- * Command dispatch for the `pgha` binary: `pgha agent --config FILE` runs the HA agent; later issues add CLI
- * subcommands here. Parsing only: the handlers come from main.ts, the one place that wires components.
+ * Command dispatch for the `pgha` binary: `pgha agent --config FILE` runs the HA agent; `pgha list`, `switchover`
+ * and the other cluster commands are parsed by ctl-args.ts. Parsing only: the handlers come from main.ts (the agent)
+ * and ctl-main.ts (the cluster commands).
  */
+import { CTL_COMMANDS, type CtlCommand, type CtlCommandName, CTL_USAGE, parseCtlArgs } from './ctl-args';
+import { UsageError } from './usage-error';
+
+export { UsageError } from './usage-error';
+export type { CtlCommand } from './ctl-args';
 export interface AgentCommand {
   readonly command: 'agent';
   /** Configuration file; without it, the environment alone configures the agent. */
@@ -12,17 +18,14 @@ export interface HelpCommand {
   readonly command: 'help';
 }
 
-export type Command = AgentCommand | HelpCommand;
+export type Command = AgentCommand | HelpCommand | CtlCommand;
 
-export const USAGE = 'usage: pgha agent [--config FILE]';
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export const USAGE = `usage: pgha agent [--config FILE]\n       pgha <${CTL_COMMANDS.join('|')}> [options]\n\n${CTL_USAGE}`;
 
 export function parseCommand(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if ((CTL_COMMANDS as readonly string[]).includes(command)) return parseCtlArgs(command as CtlCommandName, rest);
   if (command !== 'agent') throw new UsageError(`unknown command ${JSON.stringify(command)}; ${USAGE}`);
   let configFile: string | undefined;
   for (let i = 0; i < rest.length; i++) {

@@ -1,0 +1,99 @@
+/**
+ * Resolves which cluster the cluster commands talk to, from flags, an optional configuration file (the agent's own,
+ * or patronictl's) and the environment, in that order of precedence. Kubernetes: the kubeconfig (flag, file key,
+ * `KUBECONFIG`) or the in-cluster service account. REST credentials: `ctl.authentication` or
+ * `restapi.authentication` in the file, else `PATRONI_RESTAPI_USERNAME`/`PASSWORD`.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { inClusterConnection, type KubeConnection, kubeConfigConnection } from '../kube/kube-connection';
+import { UsageError } from './usage-error';
+import type { TargetOptions } from './ctl-args';
+
+export interface CtlTarget {
+  readonly scope: string;
+  readonly namespace: string;
+  readonly useEndpoints: boolean;
+  /** `<scope_label>=<scope>` plus `kubernetes.labels`: the selector of the cluster's Pods. */
+  readonly selectorLabels: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly scopeLabel: string;
+  readonly connection: KubeConnection;
+  readonly auth?: { readonly username: string; readonly password: string };
+  /** Skip certificate checks of HTTPS member APIs (`ctl.insecure`). */
+  readonly insecure: boolean;
+  readonly cacert?: string;
+}
+
+type Doc = Record<string, unknown>;
+
+function section(doc: Doc, key: string): Doc {
+  const v = doc[key];
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Doc) : {};
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function truthy(v: unknown): boolean {
+  return v === true || (typeof v === 'string' && ['true', 'on', 'yes', '1'].includes(v.toLowerCase()));
+}
+
+function credentials(s: Doc): { username: string; password: string } | undefined {
+  const username = str(s.username);
+  const password = str(s.password);
+  return username !== undefined && password !== undefined ? { username, password } : undefined;
+}
+
+/** Reads the configuration file, if any, as a plain document. */
+export function readTargetFile(path: string | undefined, read: (p: string) => string = (p) => readFileSync(p, 'utf8')): Doc {
+  if (!path) return {};
+  let text: string;
+  try {
+    text = read(path);
+  } catch (err) {
+    throw new UsageError(`-c ${path}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const doc = parseYaml(text) as unknown;
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`-c ${path}: the file must be a YAML mapping`);
+  return doc as Doc;
+}
+
+/** Everything but the connection: pure, so the precedence rules are unit-tested. */
+export function resolveTargetSettings(opts: TargetOptions, file: Doc, env: NodeJS.ProcessEnv) {
+  const k8s = section(file, 'kubernetes');
+  const scope = opts.scope ?? str(file.scope) ?? str(env.PATRONI_SCOPE);
+  if (!scope) throw new UsageError('no cluster named: pass --scope NAME, -c FILE with a scope, or set PATRONI_SCOPE');
+  const namespace = opts.namespace ?? str(k8s.namespace) ?? str(file.namespace) ?? str(env.PATRONI_KUBERNETES_NAMESPACE) ?? 'default';
+  const scopeLabel = str(k8s.scope_label) ?? str(env.PATRONI_KUBERNETES_SCOPE_LABEL) ?? 'cluster-name';
+  let labels: Record<string, string> = {};
+  const rawLabels = k8s.labels ?? (env.PATRONI_KUBERNETES_LABELS ? JSON.parse(env.PATRONI_KUBERNETES_LABELS) : undefined);
+  if (typeof rawLabels === 'object' && rawLabels !== null) labels = Object.fromEntries(Object.entries(rawLabels).map(([a, b]) => [a, String(b)]));
+  const useEndpoints = opts.useEndpoints ?? (k8s.use_endpoints !== undefined ? truthy(k8s.use_endpoints) : truthy(env.PATRONI_KUBERNETES_USE_ENDPOINTS));
+  const ctl = section(file, 'ctl');
+  const auth =
+    credentials(section(ctl, 'authentication')) ??
+    credentials(section(section(file, 'restapi'), 'authentication')) ??
+    credentials({ username: env.PATRONI_RESTAPI_USERNAME, password: env.PATRONI_RESTAPI_PASSWORD });
+  return {
+    scope,
+    namespace,
+    scopeLabel,
+    labels,
+    selectorLabels: { ...labels, [scopeLabel]: scope },
+    useEndpoints,
+    auth,
+    insecure: truthy(ctl.insecure),
+    cacert: str(ctl.cacert),
+    kubeconfig: opts.kubeconfig ?? str(k8s.kubeconfig) ?? str(env.KUBECONFIG),
+    context: opts.context ?? str(k8s.context) ?? str(env.PATRONI_KUBERNETES_CONTEXT),
+  };
+}
+
+export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv): CtlTarget {
+  const s = resolveTargetSettings(opts, readTargetFile(opts.configFile), env);
+  const connection = s.kubeconfig ? kubeConfigConnection(s.kubeconfig, s.context) : inClusterConnection(env);
+  return { ...s, connection };
+}

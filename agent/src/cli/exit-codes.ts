@@ -1,0 +1,21 @@
+/** Exit codes of the `pgha` cluster commands; scripts may rely on them (documented in the usage text and README). */
+export const ExitCode = {
+  /** The command did what was asked (or scheduled it, when asked to schedule). */
+  ok: 0,
+  /** Something unexpected failed; the message says what. */
+  failed: 1,
+  /** The command line was wrong; nothing was sent. */
+  usage: 2,
+  /** The cluster refused or the request is not possible (no such member, no leader, already paused, HTTP 4xx/412). */
+  refused: 3,
+  /** Kubernetes or the member API could not be reached, or the action did not complete within the timeout. */
+  unreachable: 4,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Maps a member REST answer to an exit code: 2xx ok, 503 and 5xx unreachable/incomplete, other codes refused. */
+export function exitCodeForStatus(status: number): ExitCode {
+  if (status >= 200 && status < 300) return ExitCode.ok;
+  if (status >= 500) return ExitCode.unreachable;
+  return ExitCode.refused;
+}
