@@ -89,18 +89,20 @@ async function pauseResume(ctx: CtlContext, pause: boolean): Promise<ExitCode> {
   const view = clusterView(await ctx.cluster.read());
   if (!view.config && !view.configVersion) return fail(ctx, ExitCode.refused, `cluster ${view.scope} has no dynamic configuration`);
   if (view.paused === pause) return fail(ctx, ExitCode.refused, `Cluster is ${pause ? 'already paused' : 'not paused'}`);
-  const timeoutMs = (ctx.cmd.timeoutSeconds ?? 10) * 1000;
-  for (const url of apiUrlsLeaderFirst(view)) {
-    const answer = await callMember(url, 'PATCH', 'config', { pause }, timeoutMs, ctx.api);
-    if (!answer.reachable) {
-      ctx.io.stderr(`${url}: ${answer.error}\n`);
-      continue;
-    }
-    if (answer.status >= 200 && answer.status < 300) {
+  // A config PATCH answers at once; a member that has not answered in a few seconds is treated as unreachable.
+  const timeoutMs = (ctx.cmd.timeoutSeconds ?? 5) * 1000;
+  const [first, ...rest] = apiUrlsLeaderFirst(view);
+  // The leader first, as patronictl does; if it does not answer, every other member at once (any applies it).
+  for (const urls of [first ? [first] : [], rest]) {
+    const answers = await Promise.all(urls.map(async (url) => ({ url, answer: await callMember(url, 'PATCH', 'config', { pause }, timeoutMs, ctx.api) })));
+    for (const { url, answer } of answers) if (!answer.reachable) ctx.io.stderr(`${url}: ${answer.error}\n`);
+    const got = answers.find((a) => a.answer.reachable);
+    if (!got) continue;
+    if (got.answer.status >= 200 && got.answer.status < 300) {
       emit(ctx, { ok: true, pause, via: 'rest' }, pause ? 'Success: cluster management is paused' : 'Success: cluster management is resumed');
       return ExitCode.ok;
     }
-    return fail(ctx, exitCodeForStatus(answer.status), `${url} answered ${answer.status}: ${answer.body.trim()}`);
+    return fail(ctx, exitCodeForStatus(got.answer.status), `${got.url} answered ${got.answer.status}: ${got.answer.body.trim()}`);
   }
   // No member API answered: make the same change the way edit-config does.
   ctx.io.stderr('no member REST API answered; writing the configuration object directly\n');
