@@ -1,10 +1,12 @@
 // `npm run sandbox -- <command>`: a real control plane for people and scripts, running in the background.
 //   up       start it (harmless when already running) and write .sandbox/kubeconfig
 //   status   say whether it runs and answers /readyz; exit 0 only when it does
-//   down     stop every process it started and remove its state
+//   down     stop every process it started (a sandbox cluster too) and remove its state
+//   cluster  a multi-member pgha cluster on the control plane: cluster up|status|down (see cluster-cli.ts)
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ControlPlane } from '../control-plane/control-plane';
+import { clusterCommand, down as clusterDown, type SandboxPaths } from './cluster-cli';
 
 /** The repository root: the nearest directory above this file with cdk8s.yaml (works from sources and build/). */
 function findRepoRoot(from: string): string {
@@ -15,6 +17,7 @@ const SANDBOX = join(findRepoRoot(__dirname), '.sandbox');
 const CP_DIR = join(SANDBOX, 'control-plane');
 const STATE = join(CP_DIR, 'state.json');
 const KUBECONFIG = join(SANDBOX, 'kubeconfig');
+const PATHS: SandboxPaths = { root: findRepoRoot(__dirname), sandbox: SANDBOX, controlPlaneState: STATE, kubeconfig: KUBECONFIG };
 
 async function ready(cp: ControlPlane): Promise<boolean> {
   const client = cp.adminClient();
@@ -66,6 +69,7 @@ async function status(): Promise<number> {
 }
 
 async function down(): Promise<number> {
+  await clusterDown(PATHS);
   const cp = running();
   if (cp) await cp.stop();
   rmSync(SANDBOX, { recursive: true, force: true });
@@ -76,9 +80,10 @@ async function down(): Promise<number> {
 const COMMANDS: Record<string, () => Promise<number>> = { up, status, down };
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'cluster') return clusterCommand(argv.slice(1), PATHS, up);
   const command = COMMANDS[argv[0] ?? ''];
   if (!command) {
-    console.error(`usage: npm run sandbox -- <${Object.keys(COMMANDS).join('|')}>; got ${JSON.stringify(argv[0] ?? '')}`);
+    console.error(`usage: npm run sandbox -- <${[...Object.keys(COMMANDS), 'cluster'].join('|')}>; got ${JSON.stringify(argv[0] ?? '')}`);
     return 2;
   }
   return command();
