@@ -10,6 +10,9 @@ import { ApiServerPool } from './kube/api-server-pool';
 import { KubeClient } from './kube/kube-client';
 import { inClusterConnection, type KubeConnection, kubeConfigConnection } from './kube/kube-connection';
 import { errorFields, jsonLogger, type Logger } from './log/logger';
+import type { ApiServer } from './api/http-server';
+import { postgresAgent } from './ha/postgres-agent';
+import type { PostgresService } from './ha/postgres-service';
 import { AgentOnlyService } from './loop/agent-only-service';
 import { HaLoop } from './loop/ha-loop';
 import { KubeStore } from './store/kube-store';
@@ -26,12 +29,18 @@ import { AGENT_VERSION } from './version';
  */
 const WALL_CLOCK_OFFSET_ENV = 'PGHA_TEST_WALL_CLOCK_OFFSET_MS';
 
+/**
+ * Test hook: the agent manages no PostgreSQL and serves no REST API, only the lock (the leader-election tests run
+ * many such agents side by side). Production never sets it.
+ */
+const LOCK_ONLY_ENV = 'PGHA_TEST_LOCK_ONLY';
+
 function connectionFor(config: AgentConfig, env: NodeJS.ProcessEnv): KubeConnection {
   const k = config.kubernetes;
   return k.kubeconfig ? kubeConfigConnection(k.kubeconfig, k.context) : inClusterConnection(env);
 }
 
-function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger): { loop: HaLoop; client: KubeClient } {
+function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger): { loop: HaLoop; client: KubeClient; api?: ApiServer } {
   const offset = Number(env[WALL_CLOCK_OFFSET_ENV] ?? 0);
   const clock: Clock = systemClock(Number.isFinite(offset) ? offset : 0);
   if (offset) logger.warn('wall clock offset applied (test hook)', { offsetMs: offset });
@@ -47,8 +56,9 @@ function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger):
     refreshEveryMs: Math.max(500, loopWaitMs - 500),
     requestTimeoutMs: Math.max(1000, retryTimeoutMs / 2),
   });
-  // The loop and the store call each other (the store wakes the loop); the loop is created right after.
+  // The loop, the store and the service call each other (wake-ups, status fields); they are created right after.
   let loop: HaLoop | undefined;
+  let pgService: PostgresService | undefined;
   const store = new KubeStore({
     client,
     pool,
@@ -73,13 +83,31 @@ function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger):
       leaderLabelValue: k.leaderLabelValue,
       followerLabelValue: k.followerLabelValue,
       tmpRoleLabel: k.tmpRoleLabel,
+      extra: () => pgService?.statusExtra() ?? {},
     },
     onLockChange: () => loop?.wake(),
     onReady: () => loop?.wake(),
+    lockAnnotations: () => pgService?.lockAnnotations() ?? {},
+    onClusterObjectChange: () => loop?.wake(),
   });
+  let api: ApiServer | undefined;
+  if (env[LOCK_ONLY_ENV] !== '1') {
+    const parts = postgresAgent({
+      config,
+      env,
+      clock,
+      logger,
+      store,
+      leading: () => loop?.leading ?? false,
+      lastLoopAt: () => loop?.lastRunCompletedAt,
+      wake: () => loop?.wake(),
+    });
+    pgService = parts.service;
+    api = parts.api;
+  }
   loop = new HaLoop({
     store,
-    service: new AgentOnlyService(),
+    service: pgService ?? new AgentOnlyService(),
     clock,
     logger: logger.child('ha'),
     name: config.name,
@@ -87,7 +115,7 @@ function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger):
     core: { ttlMs: config.ttl * 1000, loopWaitMs },
     retryTimeoutMs,
   });
-  return { loop, client };
+  return { loop, client, api };
 }
 
 async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
@@ -102,7 +130,7 @@ async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logge
     throw err;
   }
   const log = logger.child('agent', { scope: config.scope, member: config.name });
-  const { loop, client } = wireAgent(config, env, log);
+  const { loop, client, api } = wireAgent(config, env, log);
   // Signals are handled from before the start, so a SIGTERM during start still releases what was taken.
   let started: Promise<void> = Promise.resolve();
   const finished = new Promise<number>((resolve) => {
@@ -127,12 +155,14 @@ async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logge
         .finally(() => {
           clearTimeout(deadline);
           client.close();
+          void api?.stop();
         });
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  started = loop.start();
+  // The REST API comes up first: other members ask it before they race, and probes ask it from the start.
+  started = (api ? api.start() : Promise.resolve()).then(() => loop.start());
   await started;
   log.info('agent started', { version: AGENT_VERSION, namespace: config.namespace, useEndpoints: config.kubernetes.useEndpoints, ttl: config.ttl, loopWait: config.loopWait });
   return finished;

@@ -24,6 +24,7 @@ export interface AgentConfig {
   readonly retryTimeout: number;
   readonly maximumLagOnFailover: number;
   readonly shutdownTimeout: number;
+  readonly primaryStartTimeout: number;
   readonly kubernetes: {
     readonly useEndpoints: boolean;
     readonly scopeLabel: string;
@@ -53,6 +54,10 @@ export interface AgentConfig {
     readonly dataDir: string;
     readonly binDir: string;
     readonly usePgRewind: boolean;
+    /** @default - `pgha-run` next to the data directory */
+    readonly runDir?: string;
+    /** `uid:gid`, when the agent runs as root. */
+    readonly runAs?: string;
     readonly parameters: Readonly<Record<string, string | number | boolean>>;
     readonly superuser: Credentials;
     readonly replication: Credentials;
@@ -139,6 +144,7 @@ export function buildAgentConfig(flat: FlatConfig, readFile: (p: string) => stri
     retryTimeout,
     maximumLagOnFailover: get('maximum_lag_on_failover'),
     shutdownTimeout: get('shutdown_timeout'),
+    primaryStartTimeout: get('primary_start_timeout'),
     kubernetes: {
       useEndpoints: get('kubernetes.use_endpoints'),
       scopeLabel: get('kubernetes.scope_label'),
@@ -168,6 +174,8 @@ export function buildAgentConfig(flat: FlatConfig, readFile: (p: string) => stri
       dataDir: get('postgresql.data_dir'),
       binDir: get('postgresql.bin_dir'),
       usePgRewind: get('postgresql.use_pg_rewind'),
+      runDir: get('postgresql.run_dir'),
+      runAs: get('postgresql.run_as'),
       parameters: get('postgresql.parameters'),
       superuser: credentials('postgresql.authentication.superuser'),
       replication: credentials('postgresql.authentication.replication'),

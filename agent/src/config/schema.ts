@@ -66,6 +66,8 @@ export const FIELDS: readonly FieldSpec[] = [
   { key: 'postgresql.connect_address', type: 'string', env: 'PATRONI_POSTGRESQL_CONNECT_ADDRESS', pattern: HOST_PORT, doc: 'Address other members use to reach this PostgreSQL. @default pod_ip:listen port' },
   { key: 'postgresql.data_dir', type: 'string', env: 'PATRONI_POSTGRESQL_DATA_DIR', default: '/var/lib/pgha/data', doc: 'PostgreSQL data directory.' },
   { key: 'postgresql.bin_dir', type: 'string', env: 'PATRONI_POSTGRESQL_BIN_DIR', default: '/usr/lib/postgresql/15/bin', doc: 'Directory of initdb, pg_ctl, postgres, pg_basebackup and pg_rewind.' },
+  { key: 'postgresql.run_dir', type: 'string', env: 'PGHA_POSTGRESQL_RUN_DIR', doc: 'Directory for the unix socket and the password file, used only by the agent and PostgreSQL. @default - `pgha-run` next to the data directory' },
+  { key: 'postgresql.run_as', type: 'string', env: 'PGHA_POSTGRESQL_RUN_AS', pattern: { re: /^\d+:\d+$/, describe: 'uid:gid' }, doc: 'Run PostgreSQL and its tools as this uid:gid (only when the agent runs as root, e.g. in tests; PostgreSQL refuses root). @default - the agent\'s own user' },
   { key: 'postgresql.use_pg_rewind', type: 'boolean', env: 'PATRONI_POSTGRESQL_USE_PG_REWIND', default: true, doc: 'Rewind a diverged former primary instead of re-cloning it.' },
   { key: 'postgresql.parameters', type: 'parameters', default: {}, doc: 'PostgreSQL settings for this member (dynamic settings belong in `<scope>-config`).' },
   { key: 'postgresql.authentication.superuser.username', type: 'string', env: 'PATRONI_SUPERUSER_USERNAME', default: 'postgres', doc: 'Superuser the agent connects as.' },
@@ -80,6 +82,7 @@ export const FIELDS: readonly FieldSpec[] = [
   { key: 'tags.noloadbalance', type: 'boolean', env: 'PATRONI_NOLOADBALANCE', default: false, doc: '`GET /replica` answers 503, taking the member out of read load balancing.' },
   { key: 'tags.nosync', type: 'boolean', env: 'PATRONI_NOSYNC', default: false, doc: 'Never choose this member as a synchronous standby.' },
 
+  { key: 'primary_start_timeout', type: 'integer', env: 'PATRONI_PRIMARY_START_TIMEOUT', default: 30, min: 0, max: 3600, doc: 'Seconds a crashed primary may take to come back before its lock is released for a failover (Patroni defaults to 300).' },
   { key: 'shutdown_timeout', type: 'integer', env: 'PGHA_SHUTDOWN_TIMEOUT', default: 25, min: 1, max: 3600, doc: 'Seconds the agent allows PostgreSQL to stop on SIGTERM; keep it below the Pod\'s terminationGracePeriodSeconds.' },
 ];
 

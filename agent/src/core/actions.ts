@@ -18,13 +18,16 @@ export type Action =
   /** Give the lock up (holder removed) with a write conditional on `basis.version`. */
   | { readonly type: 'release'; readonly basis: LockBasis }
   /** Stop acting as leader locally, now. Never needs the API. */
-  | { readonly type: 'step-down'; readonly cause: 'lease-deadline' | 'lock-lost' | 'shutdown' }
+  | { readonly type: 'step-down'; readonly cause: StepDownCause }
   /** Write our member status (and the role label that follows from it) to our Pod. */
   | { readonly type: 'publish-status'; readonly status: MemberStatus }
   /** Stop the local service (later: Postgres) before the lock may be released. */
   | { readonly type: 'stop-service' }
   /** Shutdown is complete; the loop ends. */
   | { readonly type: 'finish' };
+
+/** Why a leader stops acting as one. `give-up`: its local service asks to give the lock up (see `SelfView.giveUp`). */
+export type StepDownCause = 'lease-deadline' | 'lock-lost' | 'shutdown' | 'give-up';
 
 export type ActionType = Action['type'];
 

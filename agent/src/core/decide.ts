@@ -65,7 +65,14 @@ export function decide(obs: Observation, config: CoreConfig): Decision {
     leading = false;
   }
 
-  if (leading) {
+  if (leading && self.giveUp && self.stopped) {
+    // The service gives the lock up (its primary cannot come back, or a switchover hands over): release it at once
+    // rather than let it expire, so a replica takes over.
+    actions.push({ type: 'step-down', cause: 'give-up' });
+    if (lock.version !== null) actions.push({ type: 'release', basis: basisOf(obs) });
+    reasons.push('local service gives the lock up; releasing it');
+    leading = false;
+  } else if (leading) {
     const dueAt = self.lastRenewAt === null ? now : self.lastRenewAt + config.loopWaitMs;
     if (now >= dueAt) {
       actions.push({ type: 'renew', basis: basisOf(obs) });
@@ -76,7 +83,7 @@ export function decide(obs: Observation, config: CoreConfig): Decision {
     }
     nextCheckAt = Math.min(nextCheckAt, self.leaseDeadline!);
   } else {
-    const mayLead = self.healthy && !self.nofailover;
+    const mayLead = self.healthy && !self.nofailover && !self.giveUp;
     const free = lockIsFree(lock, now);
     if ((free || holderIsMe) && mayLead) {
       actions.push({ type: 'acquire', basis: basisOf(obs) });
@@ -93,6 +100,8 @@ export function decide(obs: Observation, config: CoreConfig): Decision {
   // publishes the outcome. A primary label, though, comes off at once.
   const racing = actions.some((a) => a.type === 'acquire');
   const showsPrimary = self.published !== null && self.published !== 'other' && self.published.role === 'primary';
-  if (!racing || showsPrimary) publishIfChanged(obs, { state: self.healthy ? 'running' : 'stopped', role: leading ? 'primary' : 'replica' }, actions);
+  const state = self.state ?? (self.healthy ? 'running' : 'stopped');
+  const role = leading && (self.primaryReady ?? true) ? 'primary' : 'replica';
+  if (!racing || showsPrimary) publishIfChanged(obs, { state, role }, actions);
   return { actions, reason: reasons.join('; '), nextCheckAt };
 }

@@ -19,6 +19,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
     const { self, lock } = obs;
     if (!obs.storeReady) return 'acquire without a synced store';
     if (self.shuttingDown) return 'acquire while shutting down';
+    if (self.giveUp) return 'acquire by a member whose service failed';
     if (!self.healthy || self.nofailover) return 'acquire by a member that may not lead';
     if (!lockIsFree(lock, obs.now) && lock.holder !== self.name) return 'acquire of a live lock held by another member';
     if (a.basis.version !== lock.version) return 'acquire conditional on a version other than the one observed';
@@ -53,12 +54,16 @@ export const RULES: Readonly<Record<string, Rule>> = {
     const claims = d.actions.some((a) => a.type === 'publish-status' && a.status.role === 'primary');
     if (!claims) return null;
     if (!isActing(obs) || has(d, 'step-down') || obs.lock.holder !== obs.self.name) return 'primary status published without leading';
+    if (obs.self.primaryReady === false) return 'primary status published before the service runs as a primary';
     return null;
   },
-  /** On shutdown the lock is released only after the service has stopped, and only our own lock. */
+  /**
+   * The lock is released only after the service has stopped, only our own lock, and only on shutdown or when the
+   * service cannot come back (`giveUp`).
+   */
   releaseOnlyAfterStop: (obs, d) => {
     if (!has(d, 'release')) return null;
-    if (!obs.self.shuttingDown) return 'release outside shutdown';
+    if (!obs.self.shuttingDown && !obs.self.giveUp) return 'release outside shutdown';
     if (!obs.self.stopped) return 'release before the service stopped';
     if (obs.lock.holder !== obs.self.name) return 'release of a lock held by another member';
     return null;

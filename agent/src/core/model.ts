@@ -23,9 +23,22 @@ export interface LockView {
 }
 
 /** What a member publishes about itself (the `status` annotation of its Pod; the role label follows from it). */
+/** Patroni's member states (the `state` field of the Pod status); only `running` gets a role label. */
+export type MemberState =
+  | 'running'
+  | 'stopped'
+  | 'starting'
+  | 'stopping'
+  | 'crashed'
+  | 'restarting'
+  | 'creating replica'
+  | 'initializing new cluster'
+  | 'start failed'
+  | 'bootstrap failed';
+
 export interface MemberStatus {
-  /** `running` while the member works; `stopped` once it has shut down. Postgres states join in later. */
-  readonly state: 'running' | 'stopped';
+  /** `running` while the member (its Postgres) works; the other Patroni states while it starts, stops or failed. */
+  readonly state: MemberState;
   readonly role: 'primary' | 'replica';
 }
 
@@ -51,6 +64,18 @@ export interface SelfView {
   /** Start of the last successful lock write (acquire or renew); `null` if none since the node last led. */
   readonly lastRenewAt: number | null;
   readonly shuttingDown: boolean;
+  /** The state the local service reports for publishing. @default - `running` when healthy, else `stopped` */
+  readonly state?: MemberState;
+  /**
+   * The local service runs as a primary (Postgres promoted). A leader publishes the primary role only once it does,
+   * so the role label never points at a server that still refuses writes. @default true
+   */
+  readonly primaryReady?: boolean;
+  /**
+   * The local service asks its leader to give the lock up: its primary cannot come back within its bound, or a
+   * switchover hands over. Once the service is stopped, the lock is released so a replica can take over. @default false
+   */
+  readonly giveUp?: boolean;
   /** The local service has stopped (only meaningful while shutting down). */
   readonly stopped: boolean;
   /**

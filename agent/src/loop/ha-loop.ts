@@ -49,6 +49,7 @@ export class HaLoop {
   private wakeUp: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
+  private lastRunAt: number | undefined;
 
   constructor(private readonly props: HaLoopProps) {
     this.log = props.logger;
@@ -67,6 +68,11 @@ export class HaLoop {
   get leading(): boolean {
     const d = this.fence.leaseDeadline();
     return d !== null && this.props.clock.monotonicMs() < d;
+  }
+
+  /** Monotonic time the last loop run completed (for `/liveness`); undefined before the first. */
+  get lastRunCompletedAt(): number | undefined {
+    return this.lastRunAt;
   }
 
   async start(): Promise<void> {
@@ -140,6 +146,7 @@ export class HaLoop {
 
   observe(): Observation {
     const { store, service, clock } = this.props;
+    const facts = service.facts?.() ?? {};
     return deepFreeze({
       now: clock.monotonicMs(),
       storeReady: store.ready,
@@ -154,6 +161,9 @@ export class HaLoop {
         shuttingDown: this.shuttingDown,
         stopped: service.stopped(),
         published: store.ownPublished(),
+        ...(facts.state !== undefined ? { state: facts.state } : {}),
+        ...(facts.primaryReady !== undefined ? { primaryReady: facts.primaryReady } : {}),
+        ...(facts.giveUp !== undefined ? { giveUp: facts.giveUp } : {}),
       },
     });
   }
@@ -161,6 +171,7 @@ export class HaLoop {
   private async runOnce(): Promise<{ nextCheckAt: number; rerun: boolean }> {
     // The API server list (bypass) is re-read in the background: a slow answer must never delay a renew.
     void this.props.store.refresh(this.abort.signal);
+    await this.props.service.refresh?.();
     const obs = this.observe();
     let decision: Decision = decide(obs, this.props.core);
     const broken = violations(obs, decision);
@@ -172,6 +183,8 @@ export class HaLoop {
     const outcomes: Outcome[] = [];
     for (const action of decision.actions) outcomes.push(await this.apply(action, obs));
     const lock = obs.lock;
+    this.props.service.reconcile?.({ leading: this.leading, lock: this.props.store.lock(), members: obs.members, shuttingDown: this.shuttingDown });
+    this.lastRunAt = this.props.clock.monotonicMs();
     this.log.info('ha loop', {
       reason: decision.reason,
       actions: decision.actions.map((a) => a.type),
@@ -188,6 +201,9 @@ export class HaLoop {
     try {
       switch (action.type) {
         case 'acquire': {
+          // Candidates check each other first (lag, the others' positions, a named switchover candidate); a
+          // re-acquire of our own lock needs no check.
+          if (action.basis.holder !== this.props.name && this.props.service.mayAcquire && !(await this.props.service.mayAcquire(obs))) return 'skipped';
           const started = clock.monotonicMs();
           const r = await store.acquire(action.basis, retryTimeoutMs);
           if (r.outcome !== 'written') return 'lost';

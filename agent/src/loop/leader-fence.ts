@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import type { StepDownCause } from '../core/actions';
 import { leaseDeadlineAfterWrite } from '../core/lease';
 
 /**
@@ -16,7 +17,7 @@ export class LeaderFence {
       readonly clock: Clock;
       readonly ttlMs: number;
       /** Called once when leadership ends for any reason. */
-      readonly onLost: (cause: 'lease-deadline' | 'lock-lost' | 'shutdown') => void;
+      readonly onLost: (cause: StepDownCause) => void;
     },
   ) {}
 
@@ -39,7 +40,7 @@ export class LeaderFence {
   }
 
   /** Stop leading now. */
-  revoke(cause: 'lease-deadline' | 'lock-lost' | 'shutdown'): void {
+  revoke(cause: StepDownCause): void {
     if (this.deadline === null) return;
     this.deadline = null;
     this.lastWriteAt = null;

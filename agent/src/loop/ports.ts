@@ -1,5 +1,5 @@
 import type { LockBasis } from '../core/actions';
-import type { LockView, MemberStatus, MemberView } from '../core/model';
+import type { LockView, MemberStatus, MemberView, Observation, SelfView } from '../core/model';
 
 /** Result of a conditional lock write. */
 export type LockWriteResult =
@@ -29,13 +29,34 @@ export interface ClusterStore {
   publish(status: MemberStatus, budgetMs: number): Promise<void>;
 }
 
+/** What the loop tells the local service after each run, so it can bring itself in line with the lock. */
+export interface ReconcileContext {
+  /** This node acts as leader right now (holds the lock within its local lease). */
+  readonly leading: boolean;
+  readonly lock: LockView;
+  readonly members: readonly MemberView[];
+  readonly shuttingDown: boolean;
+}
+
 /**
- * The local service the agent keeps highly available. For now it is the agent itself (healthy while it runs);
- * the PostgreSQL adapter implements this later with real facts and a real stop.
+ * The local service the agent keeps highly available: PostgreSQL (`ha/postgres-service.ts`), or the agent alone
+ * (`AgentOnlyService`, lock-only test runs). The optional hooks let a service take part in the loop.
  */
 export interface LocalService {
+  /** May take the lock now (runs, is fit to lead, not paused). */
   healthy(): boolean;
   stopped(): boolean;
+  /** State, primary readiness and give-up for the observation (see `SelfView`); absent: derived from `healthy`. */
+  facts?(): { readonly state?: SelfView['state']; readonly primaryReady?: boolean; readonly giveUp?: boolean };
+  /** Re-reads the service's own state before each observation. Never throws; bounded in time. */
+  refresh?(): Promise<void>;
+  /**
+   * Asked right before a race for a lock held by someone else or by no one: false keeps this member out (it lags,
+   * another member is healthier, a switchover names someone else). Never throws.
+   */
+  mayAcquire?(obs: Observation): Promise<boolean>;
+  /** Brings the service in line with the lock (start, promote, follow...). Must return quickly; long work runs in the background. */
+  reconcile?(ctx: ReconcileContext): void;
   /** Stops the service; resolves when it is down. Safe to repeat. */
   stop(): Promise<void>;
   /** We stopped being leader (lease deadline, lock lost, shutdown): stop accepting writes now. */

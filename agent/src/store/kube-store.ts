@@ -39,7 +39,14 @@ export interface KubeStoreProps {
   readonly onLockChange: () => void;
   /** Called when the caches become ready. */
   readonly onReady: () => void;
+  /** Annotations every lock write carries besides the lock itself (Patroni's `optime`). */
+  readonly lockAnnotations?: () => Readonly<Record<string, string>>;
+  /** Called when `<scope>-config`, `-failover` or `-sync` changes (from the watch). */
+  readonly onClusterObjectChange?: () => void;
 }
+
+/** The cluster objects besides the lock, by their role in the layout. */
+export type ClusterObjectKey = 'leader' | 'config' | 'failover' | 'sync';
 
 const LOCK_FIELDS = ['leader', 'acquireTime', 'renewTime', 'ttl', 'transitions'] as const;
 
@@ -146,6 +153,7 @@ export class KubeStore implements ClusterStore {
     const ts = lockTimestamp(this.props.clock.wallTime());
     const mine = basis.holder === me;
     return this.writeLock('acquire', basis, budgetMs, {
+      ...this.props.lockAnnotations?.(),
       leader: me,
       // A re-acquire of our own lock keeps its acquireTime and transitions; a change of holder counts one more.
       acquireTime: mine && basis.acquireTime ? basis.acquireTime : ts,
@@ -158,6 +166,7 @@ export class KubeStore implements ClusterStore {
   renew(basis: LockBasis, budgetMs: number): Promise<LockWriteResult> {
     const ts = lockTimestamp(this.props.clock.wallTime());
     return this.writeLock('renew', basis, budgetMs, {
+      ...this.props.lockAnnotations?.(),
       leader: this.props.name,
       acquireTime: basis.acquireTime ?? ts,
       renewTime: ts,
@@ -167,7 +176,7 @@ export class KubeStore implements ClusterStore {
   }
 
   release(basis: LockBasis, budgetMs: number): Promise<LockWriteResult> {
-    return this.writeLock('release', basis, budgetMs, { leader: null });
+    return this.writeLock('release', basis, budgetMs, { ...this.props.lockAnnotations?.(), leader: null });
   }
 
   async publish(status: MemberStatus, budgetMs: number): Promise<void> {
@@ -224,6 +233,30 @@ export class KubeStore implements ClusterStore {
       if (err instanceof ConflictError) return false;
       throw err;
     }
+  }
+
+  /** A cluster object from the cache. */
+  object(key: ClusterObjectKey): KubeObject | undefined {
+    return this.objects.get(this.layout[key]);
+  }
+
+  /** The member Pods from the cache. */
+  podObjects(): readonly KubeObject[] {
+    return this.pods.values();
+  }
+
+  /**
+   * Sets annotations (null deletes) on a cluster object, conditional on `version` when given; creates it when it does
+   * not exist. A ConflictError means someone changed it first.
+   */
+  async patchObject(key: ClusterObjectKey, annotations: Readonly<Record<string, string | null>>, version: string | undefined, budgetMs = this.props.retryTimeoutMs): Promise<KubeObject> {
+    const name = this.layout[key];
+    const req: KubeRequest = this.objects.get(name)
+      ? { method: 'PATCH', path: this.objectPath(name), contentType: STRATEGIC_MERGE_PATCH, body: { metadata: { ...(version ? { resourceVersion: version } : {}), labels: this.labels, annotations } } }
+      : { method: 'POST', path: this.collectionPath(), body: this.newObject(name, annotations) };
+    const res = await this.call<StoreObject>(req, budgetMs);
+    this.objects.applyWrite(res.body);
+    return res.body;
   }
 
   // ---- internals ----
@@ -381,6 +414,7 @@ export class KubeStore implements ClusterStore {
       if (c.source === 'watch') this.props.onLockChange();
       return;
     }
+    if (c.source === 'watch' && (c.name === this.layout.config || c.name === this.layout.failover || c.name === this.layout.sync)) this.props.onClusterObjectChange?.();
     if (c.name === this.layout.config && c.object?.metadata.annotations?.config !== undefined) {
       try {
         JSON.parse(c.object.metadata.annotations.config);

@@ -1,4 +1,4 @@
-import type { MemberStatus } from '../core/model';
+import type { MemberState, MemberStatus } from '../core/model';
 import type { KubeObject } from '../kube/object-cache';
 
 /** Everything besides the status itself that goes into a member's Pod. */
@@ -12,7 +12,16 @@ export interface StatusContext {
   readonly leaderLabelValue: string;
   readonly followerLabelValue: string;
   readonly tmpRoleLabel?: string;
+  /**
+   * Further Patroni fields (xlog_location, timeline, replication_state, tags...) from the local service. Whatever
+   * it returns is compared with what the Pod shows, so its values must change only when they should be written.
+   */
+  readonly extra?: () => Readonly<Record<string, unknown>>;
 }
+
+const STATES: ReadonlySet<string> = new Set<MemberState>([
+  'running', 'stopped', 'starting', 'stopping', 'crashed', 'restarting', 'creating replica', 'initializing new cluster', 'start failed', 'bootstrap failed',
+]);
 
 /** The role label value that follows from a status: leader value, follower value, or none (label removed). */
 export function roleLabelValue(status: MemberStatus, ctx: StatusContext): string | null {
@@ -22,7 +31,7 @@ export function roleLabelValue(status: MemberStatus, ctx: StatusContext): string
 
 /** The `status` annotation: compact JSON with Patroni's field names. */
 export function statusAnnotation(status: MemberStatus, ctx: StatusContext): string {
-  return JSON.stringify({ conn_url: ctx.connUrl, api_url: ctx.apiUrl, state: status.state, role: status.role, version: ctx.version });
+  return JSON.stringify({ conn_url: ctx.connUrl, api_url: ctx.apiUrl, state: status.state, role: status.role, version: ctx.version, ...ctx.extra?.() });
 }
 
 /** Strategic-merge patch for our Pod: role labels (null removes) and the status annotation. No resourceVersion. */
@@ -39,7 +48,7 @@ export function parseMemberStatus(raw: string | undefined): MemberStatus | null 
   try {
     const v = JSON.parse(raw) as { state?: unknown; role?: unknown };
     if (typeof v !== 'object' || v === null) return null;
-    const state = v.state === 'running' ? 'running' : v.state === 'stopped' ? 'stopped' : null;
+    const state = typeof v.state === 'string' && STATES.has(v.state) ? (v.state as MemberState) : null;
     const role = v.role === 'primary' || v.role === 'master' ? 'primary' : v.role === 'replica' ? 'replica' : null;
     return state && role ? { state, role } : null;
   } catch {

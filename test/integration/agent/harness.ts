@@ -94,6 +94,10 @@ export interface AgentSpec {
   /** Extra top-level keys (e.g. a wrong one for a config test). */
   readonly extra?: Record<string, unknown>;
   readonly wallClockOffsetMs?: number;
+  /** @default true - the agent manages no PostgreSQL and serves no REST API (leader-election tests) */
+  readonly lockOnly?: boolean;
+  /** Extra environment variables. */
+  readonly env?: Record<string, string>;
 }
 
 /** One agent process. */
@@ -134,6 +138,8 @@ export class AgentProcess {
       PATRONI_SUPERUSER_PASSWORD: 'test',
       PATRONI_REPLICATION_PASSWORD: 'test',
       ...(spec.wallClockOffsetMs ? { PGHA_TEST_WALL_CLOCK_OFFSET_MS: String(spec.wallClockOffsetMs) } : {}),
+      ...(spec.lockOnly === false ? {} : { PGHA_TEST_LOCK_ONLY: '1' }),
+      ...spec.env,
     };
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, agentBuild(), 'agent', '--config', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     return new AgentProcess(spec, child, logFile);

@@ -71,6 +71,8 @@ describe.each([StoreMode.CONFIG_MAPS, StoreMode.ENDPOINTS])('the agent on the ge
       PATRONI_RESTAPI_LISTEN: '127.0.0.1:0',
       PATRONI_SUPERUSER_PASSWORD_FILE: join(dir, 'superuser-password'),
       PATRONI_REPLICATION_PASSWORD_FILE: join(dir, 'replication-password'),
+      // Only the lock and the Kubernetes objects are under test here, not PostgreSQL.
+      PGHA_TEST_LOCK_ONLY: '1',
     };
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, agentBuild(), 'agent', '--config', join(dir, 'pgha.yaml')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     agent = child;

@@ -1,0 +1,206 @@
+import type { ApiBackend, ApiResult, RestartRequest, SwitchoverRequest } from '../api/backend';
+import type { HealthFacts } from '../api/health';
+import { renderMetrics } from '../api/metrics';
+import type { Clock } from '../clock';
+import type { AgentConfig } from '../config/agent-config';
+import type { LockView } from '../core/model';
+import { ConflictError } from '../errors';
+import { AGENT_VERSION } from '../version';
+import type { ClusterObjects } from './cluster-objects';
+import { failoverRequest, historyOf, leaderOptime, memberRecords, syncState } from './cluster-view';
+import { mergeConfig } from './dynamic-config';
+import { epochSeconds, patroniJson } from './member-facts';
+import { peerCandidates } from './peer-status';
+import type { PostgresService } from './postgres-service';
+import { clusterJson } from './cluster-json';
+import { pollSwitchover, switchoverRefusal } from './switchover-request';
+
+export interface AgentApiBackendProps {
+  readonly config: AgentConfig;
+  readonly service: PostgresService;
+  readonly store: ClusterObjects & { lock(): LockView; readonly ready: boolean };
+  readonly clock: Clock;
+  /** This node acts as leader right now. */
+  readonly leading: () => boolean;
+  /** Monotonic time of the last completed loop run. */
+  readonly lastLoopAt: () => number | undefined;
+  /** Runs the HA loop now. */
+  readonly wake: () => void;
+}
+
+/** The agent's answers to the REST API (Patroni's bodies, codes and messages). Reads never block. */
+export class AgentApiBackend implements ApiBackend {
+  private lastStoreSeen = 0;
+
+  constructor(private readonly p: AgentApiBackendProps) {}
+
+  private role(): 'primary' | 'replica' | 'demoted' | 'uninitialized' {
+    const s = this.p.service.snapshot;
+    if (s?.server) return s.server.inRecovery ? 'replica' : 'primary';
+    if (s?.dataDir?.kind === 'initialized') return 'replica';
+    return 'uninitialized';
+  }
+
+  private isSyncStandby(): boolean {
+    return this.p.service.dynamicConfig.synchronousMode && syncState(this.p.store.object('sync')).standbys.includes(this.p.config.name);
+  }
+
+  statusJson(): Record<string, unknown> {
+    if (this.p.store.ready) this.lastStoreSeen = this.p.clock.wallTime().getTime();
+    return patroniJson({
+      snap: this.p.service.snapshot,
+      state: this.p.service.memberState(),
+      role: this.role(),
+      scope: this.p.config.scope,
+      name: this.p.config.name,
+      version: AGENT_VERSION,
+      dcsLastSeen: epochSeconds(new Date(this.lastStoreSeen || this.p.clock.wallTime().getTime())),
+      tags: this.p.config.tags,
+      paused: this.p.service.dynamicConfig.pause,
+      clusterUnlocked: this.p.store.lock().holder === null,
+      syncStandby: this.isSyncStandby(),
+    });
+  }
+
+  healthFacts(): HealthFacts {
+    const snap = this.p.service.snapshot;
+    const optime = leaderOptime(this.p.store.object('leader'));
+    const s = snap?.server;
+    const pos = s?.inRecovery ? (s.replayedLsn ?? s.receivedLsn) : undefined;
+    const last = this.p.lastLoopAt();
+    const tags = this.p.config.tags;
+    return {
+      role: this.role(),
+      state: this.p.service.memberState(),
+      holdsLock: this.p.leading(),
+      standbyCluster: false,
+      paused: this.p.service.dynamicConfig.pause,
+      noloadbalance: tags.noloadbalance,
+      tags: { nofailover: tags.nofailover, failover_priority: tags.failoverPriority, noloadbalance: tags.noloadbalance, nosync: tags.nosync },
+      replicationState: s?.replicationState,
+      lagBytes: optime !== undefined && pos !== undefined ? Math.max(0, Number(optime - pos)) : undefined,
+      syncStandby: this.isSyncStandby(),
+      msSinceLastLoop: last === undefined ? 0 : this.p.clock.monotonicMs() - last,
+      ttlMs: this.p.config.ttl * 1000,
+      maximumLagOnFailover: this.p.service.dynamicConfig.maximumLagOnFailover ?? this.p.config.maximumLagOnFailover,
+    };
+  }
+
+  cluster(): Record<string, unknown> {
+    return clusterJson({
+      scope: this.p.config.scope,
+      members: memberRecords(this.p.store.podObjects()),
+      holder: this.p.store.lock().holder,
+      optime: leaderOptime(this.p.store.object('leader')),
+      syncStandbys: this.p.service.dynamicConfig.synchronousMode ? syncState(this.p.store.object('sync')).standbys : [],
+      paused: this.p.service.dynamicConfig.pause,
+      failover: failoverRequest(this.p.store.object('failover')),
+    });
+  }
+
+  history(): readonly unknown[] {
+    return historyOf(this.p.store.object('config'));
+  }
+
+  config(): Record<string, unknown> | null {
+    const text = this.p.store.object('config')?.metadata.annotations?.config;
+    if (text === undefined) return null;
+    try {
+      const v: unknown = JSON.parse(text);
+      return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async patchConfig(patch: Record<string, unknown>): Promise<ApiResult> {
+    const obj = this.p.store.object('config');
+    const current = this.config();
+    if (!obj || current === null) return { status: 503, body: 'Cluster has no dynamic configuration' };
+    const merged = mergeConfig(current, patch);
+    try {
+      await this.p.store.patchObject('config', { config: JSON.stringify(merged) }, obj.metadata.resourceVersion);
+    } catch (err) {
+      if (err instanceof ConflictError) return { status: 409, body: 'Conflict: the configuration was changed concurrently' };
+      throw err;
+    }
+    this.p.wake();
+    return { status: 200, body: merged };
+  }
+
+  async replaceConfig(config: Record<string, unknown>): Promise<ApiResult> {
+    try {
+      await this.p.store.patchObject('config', { config: JSON.stringify(config) }, undefined);
+    } catch {
+      return { status: 502, body: 'Failed to write the configuration' };
+    }
+    this.p.wake();
+    return { status: 200, body: config };
+  }
+
+  async switchover(req: SwitchoverRequest): Promise<ApiResult> {
+    const { store } = this.p;
+    const holder = store.lock().holder;
+    const paused = this.p.service.dynamicConfig.pause;
+    if (paused && !req.candidate) return { status: 400, body: 'Switchover is possible only to a specific candidate in a paused state' };
+    if (paused && req.scheduledAt) return { status: 400, body: "Can't schedule switchover in the paused state" };
+    if (req.scheduledAt && req.scheduledAt.getTime() <= this.p.clock.wallTime().getTime()) return { status: 422, body: 'Cannot schedule switchover in the past' };
+    const existing = failoverRequest(store.object('failover'));
+    if (existing?.scheduledAt) return { status: 503, body: 'There is already a switchover scheduled' };
+    const members = memberRecords(store.podObjects());
+    if (!req.scheduledAt) {
+      const sync = this.p.service.dynamicConfig.synchronousMode ? syncState(store.object('sync')).standbys : undefined;
+      const refusal = switchoverRefusal({ req, holder, members, sync, statuses: await peerCandidates(members, holder ?? '') });
+      if (refusal) return { status: 412, body: refusal };
+    }
+    const annotations: Record<string, string | null> = { leader: req.leader ?? null, member: req.candidate ?? null, scheduled_at: req.scheduledAt ? req.scheduledAt.toISOString().replace('Z', '+00:00') : null };
+    try {
+      await store.patchObject('failover', annotations, undefined);
+    } catch {
+      return { status: 503, body: 'failed to write failover key into DCS' };
+    }
+    this.p.wake();
+    if (req.scheduledAt) return { status: 202, body: `${req.action === 'failover' ? 'Failover' : 'Switchover'} scheduled` };
+    return pollSwitchover({ store, action: req.action, leader: holder, candidate: req.candidate, timeoutMs: 2 * Math.max(10, this.p.config.loopWait) * 1000 });
+  }
+
+  async cancelSwitchover(): Promise<ApiResult> {
+    const req = failoverRequest(this.p.store.object('failover'));
+    if (!req?.scheduledAt) return { status: 404, body: 'no switchover is scheduled' };
+    try {
+      await this.p.store.patchObject('failover', { leader: null, member: null, scheduled_at: null }, undefined);
+    } catch {
+      return { status: 409, body: 'Could not reset the scheduled switchover' };
+    }
+    return { status: 200, body: 'scheduled switchover deleted' };
+  }
+
+  async restart(req: RestartRequest): Promise<ApiResult> {
+    if (req.scheduledAt) return { status: 503, body: 'scheduled restarts are not supported by pgha' };
+    if (req.role && req.role !== this.role()) return { status: 503, body: `restart conditions are not satisfied` };
+    if (req.restartPending && !this.p.service.snapshot?.server?.pendingRestart.length) return { status: 503, body: 'restart conditions are not satisfied' };
+    const ok = await this.p.service.restartPostgres((req.timeoutSeconds ?? this.p.config.shutdownTimeout) * 1000);
+    return ok ? { status: 200, body: 'restarted successfully' } : { status: 503, body: 'restart failed' };
+  }
+
+  async cancelRestart(): Promise<ApiResult> {
+    return { status: 404, body: 'no restarts are scheduled' };
+  }
+
+  async reload(): Promise<ApiResult> {
+    this.p.service.requestReload();
+    this.p.wake();
+    return { status: 202, body: 'reload scheduled' };
+  }
+
+  async reinitialize(_req: { readonly force: boolean; readonly fromLeader: boolean }): Promise<ApiResult> {
+    if (this.p.leading()) return { status: 503, body: 'I am the leader, can not reinitialize' };
+    if (this.p.store.lock().holder === null) return { status: 503, body: 'Cluster has no leader, can not reinitialize' };
+    const started = await this.p.service.reinitialize();
+    return started ? { status: 200, body: 'reinitialize started' } : { status: 503, body: 'reinitialize already in progress' };
+  }
+
+  metrics(): string {
+    return renderMetrics({ scope: this.p.config.scope, name: this.p.config.name, status: this.statusJson() });
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The dynamic configuration: the `config` annotation of `<scope>-config` (JSON, Patroni's keys). Read on every loop
+ * run; a value that cannot be read keeps the last good one (and is reported), so a bad edit never stops the agent.
+ */
+
+export interface DynamicConfig {
+  readonly pause: boolean;
+  readonly maximumLagOnFailover?: number;
+  readonly synchronousMode: boolean;
+  readonly synchronousModeStrict: boolean;
+  readonly synchronousNodeCount: number;
+  readonly primaryStartTimeout?: number;
+  /** `postgresql.parameters`. */
+  readonly parameters: Readonly<Record<string, string | number | boolean>>;
+  /** The raw object, as stored. */
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+export type ParsedConfig = { readonly ok: true; readonly config: DynamicConfig } | { readonly ok: false; readonly error: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function bool(v: unknown): boolean {
+  return v === true || v === 'true' || v === 'on';
+}
+
+function num(v: unknown): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
+  return undefined;
+}
+
+export const EMPTY_DYNAMIC_CONFIG: DynamicConfig = Object.freeze({ pause: false, synchronousMode: false, synchronousModeStrict: false, synchronousNodeCount: 1, parameters: {}, raw: {} });
+
+/** Parses the annotation text. Missing annotation: the empty configuration. */
+export function parseDynamicConfig(text: string | undefined): ParsedConfig {
+  if (text === undefined || text === '') return { ok: true, config: EMPTY_DYNAMIC_CONFIG };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, error: `config annotation is not JSON: ${(err as Error).message}` };
+  }
+  if (!isObject(raw)) return { ok: false, error: 'config annotation is not a JSON object' };
+  const pg = raw.postgresql;
+  if (pg !== undefined && !isObject(pg)) return { ok: false, error: 'postgresql must be an object' };
+  const params = pg?.parameters;
+  if (params !== undefined && params !== null && !isObject(params)) return { ok: false, error: 'postgresql.parameters must be an object' };
+  const parameters: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(params ?? {})) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') parameters[k] = v;
+    else if (v !== null) return { ok: false, error: `postgresql.parameters.${k} must be a string, number or boolean` };
+  }
+  const sync = raw.synchronous_mode;
+  return {
+    ok: true,
+    config: Object.freeze({
+      pause: bool(raw.pause),
+      maximumLagOnFailover: num(raw.maximum_lag_on_failover),
+      synchronousMode: bool(sync),
+      synchronousModeStrict: bool(raw.synchronous_mode_strict),
+      synchronousNodeCount: Math.max(1, num(raw.synchronous_node_count) ?? 1),
+      primaryStartTimeout: num(raw.primary_start_timeout),
+      parameters,
+      raw,
+    }),
+  };
+}
+
+/**
+ * Patroni's PATCH /config merge: objects merge recursively, `null` deletes a key, anything else replaces.
+ */
+export function mergeConfig(base: Readonly<Record<string, unknown>>, patch: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else if (isObject(v) && isObject(out[k])) out[k] = mergeConfig(out[k] as Record<string, unknown>, v);
+    else if (isObject(v)) out[k] = mergeConfig({}, v);
+    else out[k] = v;
+  }
+  return out;
+}

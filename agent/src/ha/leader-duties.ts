@@ -1,0 +1,62 @@
+import type { Clock } from '../clock';
+import { errorFields, type Logger } from '../log/logger';
+import type { LocalPostgres } from '../postgres/local-postgres';
+import { slotNameForMember } from '../postgres/slot-name';
+import { lockTimestamp } from '../store/layout';
+import type { ClusterObjects } from './cluster-objects';
+import { failoverRequest, historyOf } from './cluster-view';
+
+/**
+ * What the leader keeps in order while it runs as a primary, each step safe to repeat: the `initialize` record, a
+ * physical slot per member (created when its Pod appears, dropped when it goes), and the switchover request it
+ * carried out cleared.
+ */
+export async function leaderDuties(c: { pg: LocalPostgres; store: ClusterObjects; logger: Logger; name: string; systemIdentifier: string | undefined }): Promise<void> {
+  const { pg, store, logger, name } = c;
+  try {
+    const cfg = store.object('config');
+    const init = cfg?.metadata.annotations?.initialize;
+    if (c.systemIdentifier && (init === undefined || init === '')) {
+      await store.patchObject('config', { initialize: c.systemIdentifier }, cfg?.metadata.resourceVersion);
+      logger.info('recorded the system identifier', { systemIdentifier: c.systemIdentifier });
+    }
+    const req = failoverRequest(store.object('failover'));
+    // A request is done once we lead: we were its candidate, or it asked the previous leader to step down.
+    if (req && !req.scheduledAt && (req.member === name || (req.leader !== undefined && req.leader !== name))) {
+      await store.patchObject('failover', { leader: null, member: null, scheduled_at: null }, undefined);
+      logger.info('switchover request done; cleared', { request: req });
+    }
+    const want = new Set(store.podObjects().map((p) => p.metadata.name).filter((n) => n !== name).map(slotNameForMember));
+    const have = await pg.listSlots();
+    for (const slot of want) {
+      if (!have.some((s) => s.name === slot)) {
+        await pg.createSlot(slot);
+        logger.info('created a replication slot', { slot });
+      }
+    }
+    for (const s of have) {
+      if (s.type === 'physical' && !s.active && !want.has(s.name)) {
+        await pg.dropSlot(s.name);
+        logger.info('dropped the replication slot of a member that is gone', { slot: s.name });
+      }
+    }
+  } catch (err) {
+    logger.warn('leader housekeeping failed', errorFields(err));
+  }
+}
+
+/** Appends a promotion to `history` on `<scope>-config`: `[old timeline, switch LSN, reason, time, new leader]`. */
+export async function recordPromotion(c: { store: ClusterObjects; logger: Logger; clock: Clock; name: string; oldTimeline: number; switchLsn: bigint }): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const cfg = c.store.object('config');
+    const history = historyOf(cfg);
+    if (history.some((h) => Array.isArray(h) && h[0] === c.oldTimeline)) return;
+    history.push([c.oldTimeline, Number(c.switchLsn), 'no recovery target specified', lockTimestamp(c.clock.wallTime()), c.name]);
+    try {
+      await c.store.patchObject('config', { history: JSON.stringify(history) }, cfg?.metadata.resourceVersion);
+      return;
+    } catch (err) {
+      c.logger.warn('could not record the promotion in history', errorFields(err));
+    }
+  }
+}

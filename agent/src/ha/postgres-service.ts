@@ -1,0 +1,395 @@
+import type { Clock } from '../clock';
+import type { AgentConfig } from '../config/agent-config';
+import { raceVerdict } from '../core/failover-rules';
+import type { MemberState, Observation } from '../core/model';
+import { planPostgres, type PgStep } from '../core/postgres-plan';
+import { errorFields, type Logger } from '../log/logger';
+import type { LocalService, ReconcileContext } from '../loop/ports';
+import type { LocalPostgres, PostgresSnapshot } from '../postgres/local-postgres';
+import type { ClusterObjects } from './cluster-objects';
+import { DynamicConfigReader, failoverRequest, leaderOptime, leaderUpstream, memberRecords, syncState } from './cluster-view';
+import type { DynamicConfig } from './dynamic-config';
+import { leaderDuties } from './leader-duties';
+import { type MemberTags, positionOf, statusFields } from './member-facts';
+import { peerCandidates } from './peer-status';
+import { runStep, type StepState } from './postgres-steps';
+
+export interface PostgresServiceProps {
+  readonly pg: LocalPostgres;
+  readonly store: ClusterObjects;
+  readonly config: AgentConfig;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Runs the HA loop now (a step finished, Postgres crashed). */
+  readonly wake: () => void;
+  /** This node acts as leader right now (the loop's local lease). */
+  readonly leadingNow: () => boolean;
+}
+
+/** Cluster states of a stopped data directory whose server last ran as a primary. */
+const PRIMARY_STATES = new Set(['in production', 'shut down', 'in crash recovery']);
+/** A snapshot read must never hold up a renew for long. */
+const SNAPSHOT_TIMEOUT_MS = 3000;
+
+/**
+ * PostgreSQL as the HA loop's local service: reads a snapshot before every observation, answers whether this
+ * member may lead, and after every run brings Postgres in line with the lock through one planned step
+ * (`core/postgres-plan.ts`) run in the background. A crash is reported by the postmaster supervisor at once.
+ */
+export class PostgresService implements LocalService {
+  private snap: PostgresSnapshot | undefined;
+  private busy: Promise<void> | undefined;
+  private shutdown = false;
+  private down = false;
+  private crashed = false;
+  private giveUp = false;
+  private leaderDownSince: number | undefined;
+  private formerPrimaryKnown = false;
+  private lastStepLogged = '';
+  private readonly state: StepState = { opState: undefined, formerPrimary: false, upstream: undefined, rewindFailedFor: undefined, refused: undefined, checkpointPending: false, actsAsPrimary: false };
+  private readonly dynamic: DynamicConfigReader;
+  private dyn: DynamicConfig;
+  private published: { positions: Record<string, unknown>; other: string; at: number } | undefined;
+  private lastPosition: bigint | undefined;
+  private appliedParameters: string | undefined;
+  private readonly tags: MemberTags;
+
+  constructor(private readonly props: PostgresServiceProps) {
+    this.tags = props.config.tags;
+    this.dynamic = new DynamicConfigReader((error) => props.logger.error('dynamic configuration unreadable; keeping the last good one', { error }));
+    this.dyn = this.dynamic.read(undefined);
+    props.pg.onEvent((e) => {
+      if (e.type === 'exited' && !e.expected) {
+        this.crashed = true;
+        this.state.actsAsPrimary = false;
+        props.wake();
+      } else if (e.type === 'started') this.crashed = false;
+    });
+  }
+
+  get snapshot(): PostgresSnapshot | undefined {
+    return this.snap;
+  }
+
+  get dynamicConfig(): DynamicConfig {
+    return this.dyn;
+  }
+
+  get initialize(): string | undefined {
+    return this.props.store.object('config')?.metadata.annotations?.initialize;
+  }
+
+  /** The state to publish (Patroni's strings). */
+  memberState(): MemberState {
+    if (this.state.opState) return this.state.opState;
+    if (this.state.refused) return 'start failed';
+    const s = this.snap;
+    if (!s || !s.running) return this.crashed ? 'crashed' : 'stopped';
+    return s.accepting ? 'running' : 'starting';
+  }
+
+  async refresh(): Promise<void> {
+    if (this.down) return;
+    this.dyn = this.dynamic.read(this.props.store.object('config'));
+    try {
+      const snap = await Promise.race([this.props.pg.snapshot(), new Promise<undefined>((r) => setTimeout(() => r(undefined), SNAPSHOT_TIMEOUT_MS).unref())]);
+      if (!snap) return;
+      this.snap = snap;
+      if (snap.server) {
+        this.state.actsAsPrimary = !snap.server.inRecovery;
+        if (!snap.server.inRecovery) this.state.formerPrimary = true;
+        this.lastPosition = positionOf(snap) ?? this.lastPosition;
+      } else if (!snap.running && !this.formerPrimaryKnown && snap.dataDir?.kind === 'initialized') {
+        this.state.formerPrimary = PRIMARY_STATES.has(snap.dataDir.control.clusterState);
+      }
+      if (snap.dataDir || snap.server) this.formerPrimaryKnown = true;
+    } catch (err) {
+      this.props.logger.warn('could not read the postgres state', errorFields(err));
+    }
+  }
+
+  healthy(): boolean {
+    const s = this.snap;
+    if (this.shutdown || this.down || this.giveUp || this.state.refused) return false;
+    // In pause only the candidate a manual switchover names may take the lock.
+    if (this.dyn.pause && failoverRequest(this.props.store.object('failover'))?.member !== this.props.config.name) return false;
+    if (!s?.server || this.state.opState) return false;
+    const init = this.initialize;
+    return !init || init === s.server.systemIdentifier;
+  }
+
+  stopped(): boolean {
+    return this.down || (this.giveUp && !this.snap?.running);
+  }
+
+  facts() {
+    const s = this.snap?.server;
+    return { state: this.memberState(), primaryReady: !!s && !s.inRecovery && !this.state.checkpointPending, giveUp: this.giveUp };
+  }
+
+  /** Patroni's Pod status fields. Positions change at most every `positionIntervalMs` (see README: status writes). */
+  statusExtra(): Record<string, unknown> {
+    const { positions, other } = statusFields({ snap: this.snap, tags: this.tags, checkpointPending: this.state.checkpointPending, paused: this.dyn.pause });
+    const now = this.props.clock.monotonicMs();
+    const otherText = JSON.stringify(other);
+    const interval = Math.max(this.props.config.loopWait, 10) * 1000;
+    if (!this.published || this.published.other !== otherText || now - this.published.at >= interval) this.published = { positions, other: otherText, at: now };
+    return { ...this.published.positions, ...JSON.parse(this.published.other) };
+  }
+
+  /** Annotations on every lock write: the leader's position (`optime`). */
+  lockAnnotations(): Record<string, string> {
+    return this.lastPosition !== undefined ? { optime: String(this.lastPosition) } : {};
+  }
+
+  async mayAcquire(obs: Observation): Promise<boolean> {
+    try {
+      const store = this.props.store;
+      const members = memberRecords(store.podObjects());
+      const req = failoverRequest(store.object('failover'));
+      const others = await peerCandidates(members, this.props.config.name);
+      const s = this.snap?.server;
+      const verdict = raceVerdict(
+        { name: this.props.config.name, lsn: positionOf(this.snap), timeline: s?.timeline, failoverPriority: this.tags.failoverPriority },
+        others,
+        {
+          leaderOptime: leaderOptime(store.object('leader')),
+          maximumLagOnFailover: this.dyn.maximumLagOnFailover ?? this.props.config.maximumLagOnFailover,
+          syncStandbys: this.dyn.synchronousMode ? syncState(store.object('sync')).standbys : undefined,
+          candidate: req?.member,
+          switchingFrom: req?.leader,
+        },
+      );
+      if (!verdict.ok) this.props.logger.info('not racing for the lock', { why: verdict.why, holder: obs.lock.holder });
+      return verdict.ok;
+    } catch (err) {
+      this.props.logger.warn('candidate check failed; not racing', errorFields(err));
+      return false;
+    }
+  }
+
+  reconcile(ctx: ReconcileContext): void {
+    if (this.down || this.shutdown || ctx.shuttingDown) return;
+    this.trackLeaderDown(ctx);
+    if (this.busy) return;
+    const members = memberRecords(this.props.store.podObjects());
+    const step = this.giveUp
+      ? ({ kind: 'none', why: 'primary could not come back; lock to be released' } as const)
+      : planPostgres({
+          name: this.props.config.name,
+          pg: {
+            dataDir: this.snap?.server ? 'initialized' : (this.snap?.dataDir?.kind ?? 'missing'),
+            systemIdentifier: this.snap?.server?.systemIdentifier ?? (this.snap?.dataDir?.kind === 'initialized' ? this.snap.dataDir.control.systemIdentifier : undefined),
+            running: this.snap?.running ?? false,
+            accepting: this.snap?.accepting ?? false,
+            inRecovery: this.snap?.server?.inRecovery,
+            upstream: this.state.upstream,
+            formerPrimary: this.state.formerPrimary,
+          },
+          leading: ctx.leading,
+          holder: ctx.lock.holder,
+          leaderUpstream: leaderUpstream(members, ctx.lock.holder),
+          initialize: this.initialize,
+          paused: this.dyn.pause,
+          shuttingDown: ctx.shuttingDown,
+          usePgRewind: this.props.config.postgresql.usePgRewind,
+          rewindFailed: this.state.rewindFailedFor !== undefined && this.state.rewindFailedFor === ctx.lock.holder,
+        });
+    if (step.kind === 'none' && ctx.leading && this.switchoverDue()) {
+      this.busy = this.handOver()
+        .catch((err: unknown) => this.props.logger.error('switchover failed', errorFields(err)))
+        .finally(() => {
+          this.busy = undefined;
+          this.props.wake();
+        });
+      return;
+    }
+    const params = JSON.stringify(this.wantedParameters());
+    if (step.kind === 'none' && this.snap?.accepting && params !== this.appliedParameters) {
+      this.busy = this.applyParameters(params).finally(() => {
+        this.busy = undefined;
+      });
+      return;
+    }
+    const duties = step.kind === 'none' && ctx.leading && this.snap?.server && !this.snap.server.inRecovery && !this.state.checkpointPending;
+    if (step.kind === 'none' && !duties) return;
+    this.logStep(step);
+    const started = this.snap;
+    this.busy = (async () => {
+      if (duties) await leaderDuties({ pg: this.props.pg, store: this.props.store, logger: this.props.logger, name: this.props.config.name, systemIdentifier: started?.server?.systemIdentifier });
+      else await runStep(step, this.stepContext(ctx));
+    })()
+      .catch((err: unknown) => this.props.logger.error('postgres step failed', errorFields(err)))
+      .finally(() => {
+        this.busy = undefined;
+        if (step.kind !== 'none') this.props.wake();
+      });
+  }
+
+  /** `POST /restart`: stops and starts Postgres (between loop steps). False when it failed. */
+  async restartPostgres(stopTimeoutMs: number): Promise<boolean> {
+    return this.exclusive(async () => {
+      this.state.opState = 'restarting';
+      try {
+        await this.props.pg.restart('fast', stopTimeoutMs, { expectedSystemIdentifier: this.initialize || undefined });
+        return true;
+      } catch (err) {
+        this.props.logger.warn('restart failed', errorFields(err));
+        return false;
+      } finally {
+        this.state.opState = undefined;
+      }
+    });
+  }
+
+  /** `POST /reload`: the parameters are applied again on the next run. */
+  requestReload(): void {
+    this.appliedParameters = undefined;
+  }
+
+  /** `POST /reinitialize`: stop, empty the data directory; the next runs clone it from the leader. */
+  async reinitialize(): Promise<boolean> {
+    if (this.busy) return false;
+    return this.exclusive(async () => {
+      await this.props.pg.stop('fast', this.props.config.shutdownTimeout * 1000);
+      await this.props.pg.removeData({ expectedSystemIdentifier: this.initialize || undefined });
+      this.state.formerPrimary = false;
+      this.state.upstream = undefined;
+      return true;
+    });
+  }
+
+  /** Runs `fn` when no step runs, and keeps steps out meanwhile. */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.busy) await this.busy;
+    let release!: () => void;
+    this.busy = new Promise<void>((r) => (release = r));
+    try {
+      return await fn();
+    } finally {
+      this.busy = undefined;
+      release();
+      this.props.wake();
+    }
+  }
+
+  /** The parameters Postgres should run with: the member's own, then the dynamic ones (as Patroni layers them). */
+  private wantedParameters(): Record<string, string | number | boolean> {
+    return { ...this.props.config.postgresql.parameters, ...this.dyn.parameters };
+  }
+
+  leadershipLost(cause: string): void {
+    // Stop accepting writes at once: an immediate stop, before the lock can expire anywhere else. The loop
+    // restarts it as a standby (after a rewind) once it knows the new leader.
+    if (this.state.actsAsPrimary && this.props.pg.pid !== undefined && cause !== 'shutdown') {
+      this.props.logger.warn('leadership lost while running as a primary; stopping postgres now', { cause });
+      this.state.actsAsPrimary = false;
+      this.state.formerPrimary = true;
+      void this.props.pg.stop('immediate', 5000).catch((err: unknown) => this.props.logger.error('could not stop postgres', errorFields(err)));
+    }
+  }
+
+  /** Shutdown: Postgres stops (fast, within shutdown_timeout) before the loop releases the lock. */
+  async stop(): Promise<void> {
+    this.shutdown = true;
+    if (this.down) return;
+    try {
+      await this.props.pg.stop('fast', this.props.config.shutdownTimeout * 1000);
+    } finally {
+      this.down = true;
+    }
+  }
+
+  private async applyParameters(text: string): Promise<void> {
+    try {
+      const change = await this.props.pg.applyParameters(JSON.parse(text) as Record<string, string | number | boolean>);
+      this.appliedParameters = text;
+      if (change.changed.length > 0) this.props.logger.info('postgres parameters applied', { changed: change.changed, restartRequired: change.restartRequired });
+    } catch (err) {
+      this.props.logger.warn('could not apply postgres parameters', errorFields(err));
+      this.appliedParameters = text;
+    }
+  }
+
+  /** A switchover request asks this leader to hand over, now. */
+  private switchoverDue(): boolean {
+    const req = failoverRequest(this.props.store.object('failover'));
+    const me = this.props.config.name;
+    if (!req || req.member === me || !this.snap?.server || this.snap.server.inRecovery) return false;
+    if (req.leader !== undefined && req.leader !== me) return false;
+    if (req.scheduledAt && Date.parse(req.scheduledAt) > this.props.clock.wallTime().getTime()) return false;
+    return true;
+  }
+
+  /**
+   * The leader's half of a switchover: check that someone can take over, checkpoint (so the stop is quick), stop
+   * fast (replicas receive the shutdown checkpoint), then ask the loop to release the lock. No fixed sleeps: the
+   * candidates race the moment the lock is released.
+   */
+  private async handOver(): Promise<void> {
+    const { store, logger, pg, config } = this.props;
+    const req = failoverRequest(store.object('failover'));
+    const others = await peerCandidates(memberRecords(store.podObjects()), config.name);
+    const fit = others.filter((o) => o.reachable && !o.isPrimary && !o.nofailover && o.failoverPriority > 0 && (!req?.member || o.name === req.member));
+    if (fit.length === 0) {
+      logger.warn('switchover not possible: no healthy candidate; request cleared', { request: req });
+      await store.patchObject('failover', { leader: null, member: null, scheduled_at: null }, undefined);
+      return;
+    }
+    logger.info('switchover: handing over', { candidate: req?.member ?? null });
+    await pg.checkpoint();
+    this.giveUp = true;
+    this.state.opState = 'stopping';
+    try {
+      await pg.stop('fast', config.shutdownTimeout * 1000);
+    } finally {
+      this.state.opState = undefined;
+      this.state.actsAsPrimary = false;
+      this.state.formerPrimary = true;
+    }
+  }
+
+  private trackLeaderDown(ctx: ReconcileContext): void {
+    if (!ctx.leading) {
+      this.leaderDownSince = undefined;
+      this.giveUp = false;
+      return;
+    }
+    if (this.snap?.running || this.dyn.pause) {
+      this.leaderDownSince = undefined;
+      return;
+    }
+    const now = this.props.clock.monotonicMs();
+    this.leaderDownSince ??= now;
+    const bound = (this.dyn.primaryStartTimeout ?? this.props.config.primaryStartTimeout) * 1000;
+    if (!this.giveUp && now - this.leaderDownSince >= bound) {
+      this.giveUp = true;
+      this.props.logger.error('primary did not come back within primary_start_timeout; releasing the lock', { seconds: bound / 1000 });
+    }
+  }
+
+  private stepContext(ctx: ReconcileContext) {
+    const bound = (this.dyn.primaryStartTimeout ?? this.props.config.primaryStartTimeout) * 1000;
+    return {
+      pg: this.props.pg,
+      store: this.props.store,
+      config: this.props.config,
+      logger: this.props.logger,
+      clock: this.props.clock,
+      state: this.state,
+      initialize: this.initialize,
+      holder: ctx.lock.holder,
+      leadingNow: this.props.leadingNow,
+      snapshot: this.snap,
+      // A leader's start is bounded by primary_start_timeout; a standby may take its time (crash recovery).
+      startTimeoutMs: ctx.leading ? Math.max(bound, 5000) : 120_000,
+    };
+  }
+
+  private logStep(step: PgStep): void {
+    const key = JSON.stringify(step);
+    if (key === this.lastStepLogged) return;
+    this.lastStepLogged = key;
+    this.props.logger.info('postgres step', { step: step.kind, ...('upstream' in step ? { upstream: step.upstream } : {}), ...('why' in step ? { why: step.why } : {}) });
+  }
+}

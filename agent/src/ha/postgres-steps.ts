@@ -1,0 +1,164 @@
+import type { Clock } from '../clock';
+import type { AgentConfig } from '../config/agent-config';
+import type { PgStep } from '../core/postgres-plan';
+import type { MemberState } from '../core/model';
+import { FatalError } from '../errors';
+import { errorFields, type Logger } from '../log/logger';
+import type { Upstream } from '../postgres/conninfo';
+import type { LocalPostgres, PostgresSnapshot } from '../postgres/local-postgres';
+import type { ClusterObjects } from './cluster-objects';
+import { recordPromotion } from './leader-duties';
+
+/** The mutable facts the steps keep about the local Postgres between loop runs (owned by `PostgresService`). */
+export interface StepState {
+  /** The Patroni state to show while a step runs or after it failed; undefined: derived from the snapshot. */
+  opState: MemberState | undefined;
+  formerPrimary: boolean;
+  upstream: string | undefined;
+  rewindFailedFor: string | undefined;
+  refused: string | undefined;
+  checkpointPending: boolean;
+  actsAsPrimary: boolean;
+}
+
+export interface StepContext {
+  readonly pg: LocalPostgres;
+  readonly store: ClusterObjects;
+  readonly config: AgentConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly state: StepState;
+  /** The snapshot the step was planned on. */
+  readonly snapshot: PostgresSnapshot | undefined;
+  /** The `initialize` annotation (the cluster's system identifier). */
+  readonly initialize: string | undefined;
+  readonly holder: string | null;
+  /** Checked right before promoting: this node still acts as leader. */
+  readonly leadingNow: () => boolean;
+  readonly startTimeoutMs: number;
+}
+
+export function parseUpstream(hostPort: string): Upstream {
+  const i = hostPort.lastIndexOf(':');
+  return { host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) };
+}
+
+const MISMATCH = /another cluster|holds no PostgreSQL/;
+
+/** Runs one step. Failures are logged and leave a state to publish; the next loop run decides again. */
+export async function runStep(step: PgStep, c: StepContext): Promise<void> {
+  const { pg, state: s, logger } = c;
+  const guard = { expectedSystemIdentifier: c.initialize || undefined };
+  try {
+    switch (step.kind) {
+      case 'none':
+        return;
+      case 'refuse':
+        if (s.refused !== step.why) logger.error('refusing to touch the data directory', { reason: step.why, dataDir: c.config.postgresql.dataDir, expected: c.initialize });
+        s.refused = step.why;
+        return;
+      case 'initialize':
+        return await initialize(c);
+      case 'clone':
+        s.opState = 'creating replica';
+        await pg.createReplica(parseUpstream(step.upstream), guard);
+        s.upstream = step.upstream;
+        s.formerPrimary = false;
+        s.opState = undefined;
+        return;
+      case 'start':
+        s.opState = 'starting';
+        if (!step.asLeader) {
+          await pg.follow(step.upstream ? parseUpstream(step.upstream) : undefined, guard);
+          s.upstream = step.upstream;
+        }
+        await pg.start({ ...guard, timeoutMs: c.startTimeoutMs });
+        s.opState = undefined;
+        return;
+      case 'promote':
+        // The plan was made while leading; the lease may have ended since. Promote only while it holds.
+        if (!c.leadingNow()) return;
+        s.actsAsPrimary = true;
+        s.checkpointPending = true;
+        await pg.promote();
+        s.formerPrimary = true;
+        s.upstream = undefined;
+        // A checkpoint right away: a former primary can rewind against this one only after it (Patroni's
+        // checkpoint_after_promote), and the primary role is published only after it.
+        await pg.checkpoint();
+        s.checkpointPending = false;
+        const before = c.snapshot?.server;
+        if (before) await recordPromotion({ store: c.store, logger, clock: c.clock, name: c.config.name, oldTimeline: before.timeline, switchLsn: before.replayedLsn ?? before.receivedLsn ?? 0n });
+        return;
+      case 'stop': {
+        logger.info('stopping postgres', { reason: step.why, mode: step.mode });
+        s.opState = 'stopping';
+        await pg.stop(step.mode, c.config.shutdownTimeout * 1000);
+        s.actsAsPrimary = false;
+        s.opState = undefined;
+        return;
+      }
+      case 'follow':
+        await pg.follow(parseUpstream(step.upstream), guard);
+        s.upstream = step.upstream;
+        return;
+      case 'rewind':
+        s.opState = 'starting';
+        try {
+          await pg.rewind(parseUpstream(step.upstream), guard);
+          s.formerPrimary = false;
+          s.rewindFailedFor = undefined;
+          s.upstream = step.upstream;
+        } catch (err) {
+          if (err instanceof FatalError && MISMATCH.test(err.message)) throw err;
+          logger.warn('rewind failed; the data directory will be cloned again', errorFields(err));
+          s.rewindFailedFor = c.holder ?? undefined;
+        }
+        s.opState = undefined;
+        return;
+      case 'remove-data':
+        logger.warn('removing the data directory to clone it again', { reason: step.why });
+        await pg.removeData(guard);
+        s.formerPrimary = false;
+        s.rewindFailedFor = undefined;
+        s.upstream = undefined;
+        return;
+    }
+  } catch (err) {
+    if (err instanceof FatalError && MISMATCH.test(err.message)) {
+      s.refused = err.message;
+      logger.error('refusing to touch the data directory', errorFields(err));
+      s.opState = 'start failed';
+      return;
+    }
+    logger.warn('postgres step failed', { step: step.kind, ...errorFields(err) });
+    s.opState = step.kind === 'start' ? 'start failed' : step.kind === 'clone' ? 'stopped' : undefined;
+  }
+}
+
+async function initialize(c: StepContext): Promise<void> {
+  const { pg, store, state: s, logger } = c;
+  if (!(await store.claimInitialize())) return;
+  logger.info('won the initialize race; bootstrapping the cluster', {});
+  s.opState = 'initializing new cluster';
+  try {
+    const { systemIdentifier } = await pg.bootstrap();
+    const cfg = store.object('config');
+    await store.patchObject('config', { initialize: systemIdentifier, config: JSON.stringify(c.config.bootstrapDcs) }, cfg?.metadata.resourceVersion);
+    s.formerPrimary = true;
+    s.actsAsPrimary = true;
+    s.opState = undefined;
+    logger.info('cluster bootstrapped', { systemIdentifier });
+  } catch (err) {
+    logger.error('bootstrap failed; giving the initialize race back', errorFields(err));
+    s.opState = 'bootstrap failed';
+    try {
+      await pg.stop('immediate', 10_000);
+      const cfg = store.object('config');
+      // Only if nobody recorded a cluster meanwhile: another member may try then.
+      if (cfg?.metadata.annotations?.initialize === '') await store.patchObject('config', { initialize: null }, cfg.metadata.resourceVersion);
+    } catch (e) {
+      logger.warn('could not give the initialize race back', errorFields(e));
+    }
+  }
+}

@@ -1,0 +1,216 @@
+// Runs HA clusters of real agent processes, each managing its own real PostgreSQL (as the pgha-test user) on its
+// own loopback ports, against the test control plane. Everything started is stopped by PID.
+import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import type { KubeClient } from '../../../agent/src/kube/kube-client';
+import { livePostmasterPid } from '../../../agent/src/postgres/data-dir';
+import { freePort } from '../../control-plane/free-port';
+import { eventually } from '../../fixtures/cluster';
+import { killAndWait, PG_BIN_DIR, testRunAs } from '../../fixtures/postgres';
+import { AgentProcess, createMemberPods, getPod, holderOf } from '../agent/harness';
+
+export const PASSWORD = 'test';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface MemberSpec {
+  readonly name: string;
+  readonly pgPort: number;
+  readonly apiPort: number;
+  readonly dataDir: string;
+  readonly runDir: string;
+}
+
+export interface HaClusterOptions {
+  readonly admin: KubeClient;
+  readonly namespace: string;
+  readonly scope: string;
+  readonly kubeconfig: string;
+  readonly size: number;
+  readonly ttl?: number;
+  /** Dynamic configuration written at bootstrap (`bootstrap.dcs`). */
+  readonly dcs?: Record<string, unknown>;
+  readonly primaryStartTimeout?: number;
+  /** Per-member kubeconfig (a member cut off through a proxy). */
+  readonly kubeconfigFor?: (name: string) => string;
+  /** Extra config keys per member. */
+  readonly extraFor?: (name: string) => Record<string, unknown>;
+}
+
+/** A cluster of agents with PostgreSQL; `stop()` stops every agent and every postmaster it left. */
+export class HaCluster {
+  readonly agents = new Map<string, AgentProcess>();
+  readonly all: AgentProcess[] = [];
+  readonly members: MemberSpec[] = [];
+
+  private constructor(
+    readonly o: HaClusterOptions,
+    private readonly root: string,
+    private readonly dir: string,
+  ) {}
+
+  static async create(o: HaClusterOptions): Promise<HaCluster> {
+    const runAs = testRunAs();
+    const root = await mkdtemp(join(tmpdir(), `pgha-ha-${o.scope}-`));
+    if (runAs) await chown(root, runAs.uid, runAs.gid);
+    const c = new HaCluster(o, root, root);
+    for (let i = 0; i < o.size; i++) {
+      const name = `${o.scope}-${i}`;
+      const home = join(root, name);
+      await mkdir(home);
+      if (runAs) await chown(home, runAs.uid, runAs.gid);
+      c.members.push({ name, pgPort: await freePort(), apiPort: await freePort(), dataDir: join(home, 'data'), runDir: join(home, 'run') });
+    }
+    await createMemberPods(o.admin, o.namespace, o.scope, c.members.map((m) => m.name));
+    return c;
+  }
+
+  member(name: string): MemberSpec {
+    const m = this.members.find((x) => x.name === name);
+    if (!m) throw new Error(`no member ${name}`);
+    return m;
+  }
+
+  /** Starts (or restarts) a member's agent. */
+  start(name: string): AgentProcess {
+    const m = this.member(name);
+    const runAs = testRunAs();
+    const o = this.o;
+    const agent = AgentProcess.start(
+      {
+        name,
+        scope: o.scope,
+        namespace: o.namespace,
+        kubeconfig: o.kubeconfigFor?.(name) ?? o.kubeconfig,
+        ttl: o.ttl ?? 10,
+        loopWait: 1,
+        retryTimeout: 2,
+        podIp: '127.0.0.1',
+        lockOnly: false,
+        env: { PGHA_TEST_KILL_POSTGRES_WITH_AGENT: '1' },
+        extra: {
+          restapi: { listen: `127.0.0.1:${m.apiPort}`, connect_address: `127.0.0.1:${m.apiPort}` },
+          postgresql: {
+            listen: `127.0.0.1:${m.pgPort}`,
+            connect_address: `127.0.0.1:${m.pgPort}`,
+            data_dir: m.dataDir,
+            run_dir: m.runDir,
+            bin_dir: PG_BIN_DIR,
+            ...(runAs ? { run_as: `${runAs.uid}:${runAs.gid}` } : {}),
+            // Small, so several members fit on a shared test machine.
+            parameters: { shared_buffers: '16MB', max_connections: 30, wal_keep_size: '64MB' },
+          },
+          primary_start_timeout: o.primaryStartTimeout ?? 30,
+          shutdown_timeout: 10,
+          bootstrap: { dcs: o.dcs ?? {} },
+          ...o.extraFor?.(name),
+        },
+      },
+      this.dir,
+    );
+    this.agents.set(name, agent);
+    this.all.push(agent);
+    return agent;
+  }
+
+  startAll(): AgentProcess[] {
+    return this.members.map((m) => this.start(m.name));
+  }
+
+  agent(name: string): AgentProcess {
+    const a = this.agents.get(name);
+    if (!a) throw new Error(`no agent ${name}`);
+    return a;
+  }
+
+  holder(): Promise<string | undefined> {
+    return holderOf(this.o.admin, this.o.namespace, this.o.scope, false);
+  }
+
+  /** Waits until some member holds the lock and its Postgres accepts writes; returns its name. */
+  async writablePrimary(timeoutMs = 60_000, not?: string): Promise<string> {
+    return eventually(
+      'a writable primary',
+      async () => {
+        const h = await this.holder();
+        if (!h || h === not) return undefined;
+        const ok = await this.tryQuery(h, 'SELECT NOT pg_is_in_recovery() AS w');
+        return ok?.[0]?.w === true && (await this.holder()) === h ? h : undefined;
+      },
+      timeoutMs,
+      100,
+    );
+  }
+
+  /** Waits until `name` streams from the primary (its Pod shows it running as a streaming replica). */
+  async streaming(name: string, timeoutMs = 60_000): Promise<void> {
+    await eventually(
+      `${name} streaming`,
+      async () => {
+        const rows = await this.tryQuery(name, "SELECT pg_is_in_recovery() AS r, (SELECT status FROM pg_stat_wal_receiver) AS s");
+        return rows?.[0]?.r === true && rows[0].s === 'streaming' ? true : undefined;
+      },
+      timeoutMs,
+      200,
+    );
+  }
+
+  async roleLabel(name: string): Promise<string | undefined> {
+    return (await getPod(this.o.admin, this.o.namespace, name)).metadata.labels?.role;
+  }
+
+  async statusOf(name: string): Promise<Record<string, unknown>> {
+    return JSON.parse((await getPod(this.o.admin, this.o.namespace, name)).metadata.annotations?.status ?? '{}') as Record<string, unknown>;
+  }
+
+  async connect(name: string): Promise<Client> {
+    const c = new Client({ host: '127.0.0.1', port: this.member(name).pgPort, user: 'postgres', password: PASSWORD, database: 'postgres', connectionTimeoutMillis: 3000 });
+    c.on('error', () => undefined);
+    await c.connect();
+    return c;
+  }
+
+  async query<T extends Record<string, unknown>>(name: string, sql: string, params: unknown[] = []): Promise<T[]> {
+    const c = await this.connect(name);
+    try {
+      return (await c.query<T>(sql, params)).rows;
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+
+  async tryQuery<T extends Record<string, unknown>>(name: string, sql: string, params: unknown[] = []): Promise<T[] | undefined> {
+    try {
+      return await this.query<T>(name, sql, params);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** An HTTP call to a member's REST API. */
+  async api(name: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+    const res = await fetch(`http://127.0.0.1:${this.member(name).apiPort}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
+    });
+    return { status: res.status, text: await res.text() };
+  }
+
+  /** The postmaster PID on a member's data directory, if one runs. */
+  postmasterPid(name: string): Promise<number | undefined> {
+    return livePostmasterPid(this.member(name).dataDir);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.all.map((a) => a.stop(15_000)));
+    for (const m of this.members) {
+      const pid = await livePostmasterPid(m.dataDir);
+      if (pid !== undefined) await killAndWait(pid);
+    }
+    await sleep(100);
+    await rm(this.root, { recursive: true, force: true });
+  }
+}

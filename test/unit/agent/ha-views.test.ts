@@ -1,0 +1,102 @@
+import type { OtherCandidate } from '../../../agent/src/core/failover-rules';
+import { clusterJson } from '../../../agent/src/ha/cluster-json';
+import { failoverRequest, hostPortOf, leaderUpstream, type MemberRecord } from '../../../agent/src/ha/cluster-view';
+import { mergeConfig, parseDynamicConfig } from '../../../agent/src/ha/dynamic-config';
+import { candidateFromStatus } from '../../../agent/src/ha/peer-status';
+import { switchoverRefusal } from '../../../agent/src/ha/switchover-request';
+
+const member = (name: string, status: Record<string, unknown>): MemberRecord => ({ name, status, connUrl: `postgres://10.0.0.${name.slice(-1)}:5432/postgres`, apiUrl: `http://10.0.0.${name.slice(-1)}:8008/patroni` });
+const kube = (annotations: Record<string, string>) => ({ metadata: { name: 'x', annotations } });
+
+describe('parseDynamicConfig', () => {
+  it('reads Patroni\'s keys', () => {
+    const r = parseDynamicConfig(JSON.stringify({ pause: true, maximum_lag_on_failover: 5, synchronous_mode: 'on', synchronous_node_count: 2, postgresql: { parameters: { work_mem: '8MB', max_connections: 50 } } }));
+    expect(r).toMatchObject({ ok: true, config: { pause: true, maximumLagOnFailover: 5, synchronousMode: true, synchronousNodeCount: 2, parameters: { work_mem: '8MB', max_connections: 50 } } });
+  });
+  it.each([
+    ['not JSON', '{x'],
+    ['not an object', '[1]'],
+    ['bad parameters', '{"postgresql":{"parameters":[1]}}'],
+    ['bad parameter value', '{"postgresql":{"parameters":{"a":{"b":1}}}}'],
+  ])('fails on %s', (_n, text) => {
+    expect(parseDynamicConfig(text).ok).toBe(false);
+  });
+  it('an absent annotation is the empty configuration', () => {
+    expect(parseDynamicConfig(undefined)).toMatchObject({ ok: true, config: { pause: false, synchronousMode: false } });
+  });
+});
+
+describe('mergeConfig (PATCH /config)', () => {
+  it('merges objects, deletes nulls, replaces the rest', () => {
+    expect(mergeConfig({ ttl: 30, pause: true, postgresql: { parameters: { a: 1, b: 2 } } }, { pause: null, ttl: 20, postgresql: { parameters: { a: null, c: 3 } } })).toEqual({
+      ttl: 20,
+      postgresql: { parameters: { b: 2, c: 3 } },
+    });
+  });
+});
+
+describe('cluster views', () => {
+  it('hostPortOf reads conn_url', () => {
+    expect(hostPortOf('postgres://10.1.2.3:5433/postgres')).toBe('10.1.2.3:5433');
+    expect(hostPortOf('postgres://[fd00::1]:5432/postgres')).toBe('fd00::1:5432');
+    expect(hostPortOf('nonsense')).toBeUndefined();
+  });
+  it('streams from the holder only once it runs as a primary past its post-promote checkpoint', () => {
+    expect(leaderUpstream([member('m1', { state: 'running', role: 'primary' })], 'm1')).toBe('10.0.0.1:5432');
+    expect(leaderUpstream([member('m1', { state: 'running', role: 'master' })], 'm1')).toBe('10.0.0.1:5432');
+    expect(leaderUpstream([member('m1', { state: 'running', role: 'replica' })], 'm1')).toBeUndefined();
+    expect(leaderUpstream([member('m1', { state: 'running', role: 'primary', checkpoint_after_promote: false })], 'm1')).toBeUndefined();
+    expect(leaderUpstream([member('m1', { state: 'running', role: 'primary' })], null)).toBeUndefined();
+  });
+  it('failoverRequest reads the failover object; an emptied one holds none', () => {
+    expect(failoverRequest(kube({ leader: 'a', member: 'b' }))).toEqual({ leader: 'a', member: 'b', scheduledAt: undefined });
+    expect(failoverRequest(kube({}))).toBeUndefined();
+  });
+});
+
+describe('clusterJson (GET /cluster)', () => {
+  it('has Patroni\'s shape: roles, replication state for non-leaders, lag against optime, sorted', () => {
+    const out = clusterJson({
+      scope: 's',
+      members: [member('m2', { state: 'running', role: 'replica', replication_state: 'streaming', xlog_location: 90, timeline: 2 }), member('m1', { state: 'running', role: 'primary', timeline: 2 })],
+      holder: 'm1',
+      optime: 100n,
+      syncStandbys: [],
+      paused: true,
+      failover: { leader: 'm1', member: 'm2', scheduledAt: '2030-01-01T00:00:00+00:00' },
+    });
+    expect(out).toEqual({
+      scope: 's',
+      pause: true,
+      scheduled_switchover: { at: '2030-01-01T00:00:00+00:00', from: 'm1', to: 'm2' },
+      members: [
+        { name: 'm1', role: 'leader', state: 'running', api_url: 'http://10.0.0.1:8008/patroni', host: '10.0.0.1', port: 5432, timeline: 2 },
+        { name: 'm2', role: 'replica', state: 'streaming', api_url: 'http://10.0.0.2:8008/patroni', host: '10.0.0.2', port: 5432, timeline: 2, lsn: '0/5A', lag: 10 },
+      ],
+    });
+  });
+});
+
+describe('switchoverRefusal (412 reasons)', () => {
+  const members = [member('m1', {}), member('m2', {}), member('m3', {})];
+  const ok = (name: string): OtherCandidate => ({ name, reachable: true, isPrimary: false, lsn: 1n, nofailover: false, failoverPriority: 1 });
+  it.each<[string, Parameters<typeof switchoverRefusal>[0], string | undefined]>([
+    ['fine', { req: { action: 'switchover', leader: 'm1', candidate: 'm2' }, holder: 'm1', members, sync: undefined, statuses: [ok('m2'), ok('m3')] }, undefined],
+    ['wrong leader', { req: { action: 'switchover', leader: 'm2' }, holder: 'm1', members, sync: undefined, statuses: [] }, 'leader name does not match'],
+    ['unknown candidate', { req: { action: 'switchover', leader: 'm1', candidate: 'mx' }, holder: 'm1', members, sync: undefined, statuses: [] }, 'candidate does not exists'],
+    ['candidate not sync', { req: { action: 'switchover', leader: 'm1', candidate: 'm3' }, holder: 'm1', members, sync: ['m2'], statuses: [ok('m3')] }, 'candidate name does not match with sync_standby'],
+    ['no members but the leader', { req: { action: 'switchover', leader: 'm1' }, holder: 'm1', members: [member('m1', {})], sync: undefined, statuses: [] }, 'switchover is not possible: cluster does not have members except leader'],
+    ['nobody healthy', { req: { action: 'failover', candidate: 'm2' }, holder: 'm1', members, sync: undefined, statuses: [{ ...ok('m2'), reachable: false }] }, 'failover is not possible: no good candidates have been found'],
+  ])('%s', (_n, input, want) => {
+    expect(switchoverRefusal(input)).toBe(want);
+  });
+});
+
+describe('candidateFromStatus (GET /patroni of a peer)', () => {
+  it('reads a primary, a replica and a silent member', () => {
+    expect(candidateFromStatus('a', { state: 'running', role: 'primary', xlog: { location: 50 } })).toMatchObject({ reachable: true, isPrimary: true, lsn: 50n });
+    expect(candidateFromStatus('b', { state: 'running', role: 'replica', xlog: { received_location: 40, replayed_location: 30 }, tags: { failover_priority: 2 } })).toMatchObject({ isPrimary: false, lsn: 40n, failoverPriority: 2 });
+    expect(candidateFromStatus('c', { state: 'stopped', role: 'primary' })).toMatchObject({ reachable: false, isPrimary: false });
+    expect(candidateFromStatus('d', undefined)).toMatchObject({ reachable: false });
+  });
+});
