@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { KubeClient } from '../../agent/src/kube/kube-client';
@@ -195,6 +195,8 @@ export class SandboxCluster {
   async start(): Promise<void> {
     const { client, namespace } = this.props;
     mkdirSync(this.props.workDir, { recursive: true });
+    // The agents' user must reach its member directory (a mkdtemp directory is 0700).
+    if (this.owner) chmodSync(this.props.workDir, 0o755);
     writeFileSync(this.credentialsFile, `PGUSER=postgres\nPGPASSWORD=${this.superuserPassword}\n`, { mode: 0o600 });
     await this.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
     await ensureSandboxNode(client);

@@ -20,14 +20,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function watchLock(ctx: CtlContext, startedAt: number, initial: string | undefined) {
   let holder = initial;
   let stopped = false;
+  const report = (now: string | undefined) => {
+    if (now === holder) return;
+    holder = now;
+    ctx.io.stderr(`  +${((performance.now() - startedAt) / 1000).toFixed(1)}s  ${now ? `lock held by ${now}` : 'lock released'}\n`);
+  };
   const done = (async () => {
     while (!stopped) {
       try {
-        const now = await ctx.cluster.lockHolder();
-        if (now !== holder) {
-          holder = now;
-          ctx.io.stderr(`  +${((performance.now() - startedAt) / 1000).toFixed(1)}s  ${now ? `lock held by ${now}` : 'lock released'}\n`);
-        }
+        report(await ctx.cluster.lockHolder());
       } catch {
         // A failed read only delays the progress line; the result comes from the REST answer or the next read.
       }
@@ -35,7 +36,8 @@ function watchLock(ctx: CtlContext, startedAt: number, initial: string | undefin
     }
   })();
   return {
-    holder: () => holder,
+    /** Reports a holder seen elsewhere (a hand-over faster than one poll still shows as a progress line). */
+    report,
     stop: async () => {
       stopped = true;
       await done;
@@ -77,6 +79,8 @@ export async function runSwitchover(ctx: CtlContext): Promise<ExitCode> {
       if (answer.status < 200 || answer.status >= 300) return fail(ctx, exitCodeForStatus(answer.status), `${via!.name} answered ${answer.status}: ${message}`);
       // Done per the API; show the holder it ended with (a short wait covers a watcher that has not polled yet).
       const newLeader = await waitForNewHolder(ctx, leader, candidate, Math.min(timeoutMs, 5000));
+      await watcher.stop();
+      if (newLeader) watcher.report(newLeader);
       return finish(ctx, isFailover, leader, newLeader, startedAt, 'rest', message);
     }
     ctx.io.stderr(`  ${via?.name ?? 'member'} REST API not reachable (${answer.error}); writing ${ctx.cluster.layout.failover} instead\n`);
@@ -87,6 +91,8 @@ export async function runSwitchover(ctx: CtlContext): Promise<ExitCode> {
     }
     const remaining = Math.max(0, timeoutMs - (performance.now() - startedAt));
     const newLeader = await waitForNewHolder(ctx, leader, candidate, remaining);
+    await watcher.stop();
+    if (newLeader) watcher.report(newLeader);
     if (!newLeader) return fail(ctx, ExitCode.unreachable, `the lock did not move within ${cmd.timeoutSeconds ?? DEFAULT_TIMEOUT_S} s; ${ctx.cluster.layout.failover} stays set for the agents to act on`);
     return finish(ctx, isFailover, leader, newLeader, startedAt, 'failover-object');
   } finally {
