@@ -1,0 +1,94 @@
+// Bad input for a running cluster: a corrupt dynamic configuration, and a member whose data directory belongs to
+// another cluster. Clear errors; nothing stops, no data is touched.
+import { execFileSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KubeClient } from '../../../agent/src/kube/kube-client';
+import { STRATEGIC_MERGE_PATCH } from '../../../agent/src/kube/kube-client';
+import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { PG_BIN_DIR, testRunAs } from '../../fixtures/postgres';
+import { agentBuild, workDir, writeKubeconfig } from '../agent/harness';
+import { HaCluster } from './ha-harness';
+
+jest.setTimeout(300_000);
+const cp = testControlPlane();
+let admin: KubeClient;
+let ns: TestNamespace;
+let cluster: HaCluster;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  admin = cp.adminClient();
+  ns = await createTestNamespace(admin, 'ha-bad');
+  const kubeconfig = writeKubeconfig(workDir('ha-bad'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
+  agentBuild();
+  cluster = await HaCluster.create({ admin, namespace: ns.name, scope: 'bad', kubeconfig, size: 2, ttl: 10, dcs: { maximum_lag_on_failover: 1048576 } });
+  cluster.startAll();
+}, 300_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+  await ns?.delete();
+  admin?.close();
+});
+
+function setConfigAnnotation(value: string) {
+  return admin.request({
+    method: 'PATCH',
+    path: `/api/v1/namespaces/${ns.name}/configmaps/bad-config`,
+    contentType: STRATEGIC_MERGE_PATCH,
+    body: { metadata: { annotations: { config: value } } },
+  });
+}
+
+function asPgUser(binary: string, args: string[]): string {
+  const runAs = testRunAs();
+  const prefix = runAs ? ['setpriv', `--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups', '--'] : [];
+  const argv = [...prefix, join(PG_BIN_DIR, binary), ...args];
+  return execFileSync(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH, LC_ALL: 'C' }, cwd: '/' }).toString();
+}
+
+const sysidOf = (dataDir: string) => /Database system identifier:\s+(\d+)/.exec(asPgUser('pg_controldata', ['-D', dataDir]))![1];
+
+it('a corrupt config annotation is reported and ignored; the leader keeps leading; a good value applies again', async () => {
+  const primary = await cluster.writablePrimary(120_000);
+  await setConfigAnnotation('{"ttl": 10, not json');
+  const agent = cluster.agent(primary);
+  await agent.waitFor('the error', (l) => l.msg === 'dynamic configuration unreadable; keeping the last good one' && typeof l.error === 'string', 20_000);
+  expect((await cluster.api(primary, 'GET', '/config')).status).toBe(502);
+  expect((await cluster.api(primary, 'PATCH', '/config', { pause: true })).status).toBe(503);
+  await sleep(2000);
+  expect(await cluster.holder()).toBe(primary);
+  expect(agent.running).toBe(true);
+  // The last good value still holds (maximum_lag_on_failover from bootstrap).
+  expect(JSON.parse((await cluster.api(primary, 'GET', '/patroni')).text).pause).toBeUndefined();
+  await setConfigAnnotation(JSON.stringify({ maximum_lag_on_failover: 1048576, pause: true }));
+  await eventually('pause applied', async () => (JSON.parse((await cluster.api(primary, 'GET', '/patroni')).text).pause === true ? true : undefined));
+  await setConfigAnnotation(JSON.stringify({ maximum_lag_on_failover: 1048576 }));
+});
+
+it('a data directory from another cluster: refused with a clear error, left untouched, never cloned over', async () => {
+  const primary = await cluster.writablePrimary();
+  const replica = cluster.members.map((m) => m.name).find((n) => n !== primary)!;
+  await cluster.streaming(replica, 90_000);
+  const r = cluster.agent(replica);
+  r.signal('SIGTERM');
+  expect(await r.exited).toBe(0);
+  const { dataDir } = cluster.member(replica);
+  await rm(dataDir, { recursive: true, force: true });
+  asPgUser('initdb', ['-D', dataDir, '-U', 'postgres', '--auth', 'trust', '--no-sync']);
+  const foreign = sysidOf(dataDir);
+  const clusterSysid = (await cluster.query<{ id: string }>(primary, 'SELECT system_identifier::text AS id FROM pg_control_system()'))[0]!.id;
+  expect(foreign).not.toBe(clusterSysid);
+
+  const again = cluster.start(replica);
+  const refusal = await again.waitFor('refusal', (l) => l.msg === 'refusing to touch the data directory', 30_000);
+  expect(JSON.stringify(refusal)).toMatch(/system identifier mismatch|another cluster/);
+  await sleep(3000);
+  expect(sysidOf(dataDir)).toBe(foreign);
+  expect(await cluster.postmasterPid(replica)).toBeUndefined();
+  expect(again.find((l) => l.msg === 'postgres step' && (l.step === 'clone' || l.step === 'remove-data' || l.step === 'start'))).toBeUndefined();
+  expect(again.find((l) => l.msg === 'acquired the lock')).toBeUndefined();
+  expect((await cluster.api(replica, 'GET', '/health')).status).toBe(503);
+  expect(await cluster.holder()).toBe(primary);
+});

@@ -1,0 +1,61 @@
+// A replica that lagged behind the last leader position by more than maximum_lag_on_failover is never promoted,
+// even when it is the only member left.
+import type { KubeClient } from '../../../agent/src/kube/kube-client';
+import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { killAndWait } from '../../fixtures/postgres';
+import { agentBuild, workDir, writeKubeconfig } from '../agent/harness';
+import { HaCluster } from './ha-harness';
+
+jest.setTimeout(300_000);
+const cp = testControlPlane();
+let admin: KubeClient;
+let ns: TestNamespace;
+let cluster: HaCluster;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const MAX_LAG = 65536;
+
+beforeAll(async () => {
+  admin = cp.adminClient();
+  ns = await createTestNamespace(admin, 'ha-lag');
+  const kubeconfig = writeKubeconfig(workDir('ha-lag'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
+  agentBuild();
+  cluster = await HaCluster.create({ admin, namespace: ns.name, scope: 'lag', kubeconfig, size: 2, ttl: 10, dcs: { maximum_lag_on_failover: MAX_LAG } });
+  cluster.startAll();
+}, 300_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+  await ns?.delete();
+  admin?.close();
+});
+
+async function optime(): Promise<bigint> {
+  const res = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/lag-leader` });
+  return BigInt(res.body.metadata.annotations?.optime ?? '0');
+}
+
+it('is not promoted: it stays a standby and says why', async () => {
+  const primary = await cluster.writablePrimary(120_000);
+  const replica = cluster.members.map((m) => m.name).find((n) => n !== primary)!;
+  await cluster.streaming(replica);
+  const lsnRow = await cluster.query<{ lsn: string }>(replica, 'SELECT pg_last_wal_receive_lsn()::text AS lsn');
+  expect(lsnRow[0]!.lsn).toMatch(/\//);
+  // The replica stops; the primary writes well past maximum_lag_on_failover and publishes that position.
+  const r = cluster.agent(replica);
+  r.signal('SIGTERM');
+  expect(await r.exited).toBe(0);
+  await cluster.query(primary, 'CREATE TABLE big AS SELECT g, repeat(\'x\', 200) AS pad FROM generate_series(1, 20000) g');
+  const target = (await cluster.query<{ l: string }>(primary, 'SELECT (pg_current_wal_flush_lsn() - \'0/0\'::pg_lsn)::bigint::text AS l'))[0]!.l;
+  await eventually('optime published', async () => ((await optime()) >= BigInt(target) ? true : undefined));
+  // The primary dies with its Postgres; only the lagging replica is left.
+  const pgPid = await cluster.postmasterPid(primary);
+  cluster.agent(primary).signal('SIGKILL');
+  await cluster.agent(primary).exited;
+  if (pgPid !== undefined) await killAndWait(pgPid);
+  const again = cluster.start(replica);
+  await again.waitFor('refusal to race', (l) => l.msg === 'not racing for the lock' && l.why === 'lags more than maximum_lag_on_failover', 60_000);
+  await sleep(3000);
+  expect(again.find((l) => l.msg === 'acquired the lock')).toBeUndefined();
+  expect((await cluster.query<{ r: boolean }>(replica, 'SELECT pg_is_in_recovery() AS r'))[0]!.r).toBe(true);
+  expect((await cluster.api(replica, 'GET', '/primary')).status).toBe(503);
+});
