@@ -40,12 +40,19 @@ export async function handOver(path: string, runAs: RunAs | undefined): Promise<
  * The environment for Postgres and its tools: only what they need. The agent's own environment may hold the
  * passwords of the Secret (PATRONI_*_PASSWORD) and stray PG* variables, none of which must leak into a child.
  */
-export function childEnvironment(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
+export function childEnvironment(extra: Readonly<Record<string, string>> = {}, parent: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: parent.PATH ?? '/usr/bin:/bin',
     LANG: 'C.UTF-8',
     // English messages from the tools, so pg_controldata output can be parsed.
     LC_MESSAGES: 'C',
-    ...extra,
   };
+  // The user lookup that the image's entrypoint arranges for a UID without a passwd entry (OpenShift's arbitrary
+  // UIDs): initdb and postgres refuse to run when getpwuid() fails, so the nss_wrapper settings must reach them.
+  for (const key of NSS_WRAPPER_ENV) if (parent[key] !== undefined) env[key] = parent[key];
+  if (parent.HOME !== undefined) env.HOME = parent.HOME;
+  return { ...env, ...extra };
 }
+
+/** Variables that make nss_wrapper answer user and group lookups (set by agent/image/entrypoint.sh). */
+export const NSS_WRAPPER_ENV: readonly string[] = ['LD_PRELOAD', 'NSS_WRAPPER_PASSWD', 'NSS_WRAPPER_GROUP'];
