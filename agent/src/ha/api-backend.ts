@@ -149,7 +149,7 @@ export class AgentApiBackend implements ApiBackend {
     if (existing?.scheduledAt) return { status: 503, body: 'There is already a switchover scheduled' };
     const members = memberRecords(store.podObjects());
     if (!req.scheduledAt) {
-      const sync = this.p.service.dynamicConfig.synchronousMode ? syncState(store.object('sync')).standbys : undefined;
+      const sync = this.p.service.dynamicConfig.synchronousMode && syncState(store.object('sync')).leader ? syncState(store.object('sync')).standbys : undefined;
       const refusal = switchoverRefusal({ req, holder, members, sync, statuses: await peerCandidates(members, holder ?? '') });
       if (refusal) return { status: 412, body: refusal };
     }

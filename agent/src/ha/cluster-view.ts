@@ -79,6 +79,15 @@ export function syncState(obj: KubeObject | undefined): { leader?: string; stand
   return { leader: a.leader || undefined, standbys };
 }
 
+/**
+ * Who may be promoted in synchronous mode: the listed standbys and the leader that wrote the object (it had every
+ * commit). Undefined (no restriction) while no leader has set synchronous replication up yet, e.g. at bootstrap.
+ */
+export function promotable(obj: KubeObject | undefined): string[] | undefined {
+  const s = syncState(obj);
+  return s.leader ? [s.leader, ...s.standbys] : undefined;
+}
+
 /** `history` on `<scope>-config`: `[[tl, lsn, reason, ts, leader], ...]`; `[]` when absent or unreadable. */
 export function historyOf(obj: KubeObject | undefined): unknown[] {
   try {

@@ -7,9 +7,11 @@ import { errorFields, type Logger } from '../log/logger';
 import type { LocalService, ReconcileContext } from '../loop/ports';
 import type { LocalPostgres, PostgresSnapshot } from '../postgres/local-postgres';
 import type { ClusterObjects } from './cluster-objects';
-import { DynamicConfigReader, failoverRequest, leaderOptime, leaderUpstream, memberRecords, syncState } from './cluster-view';
+import { DynamicConfigReader, failoverRequest, leaderOptime, leaderUpstream, memberRecords, promotable } from './cluster-view';
 import type { DynamicConfig } from './dynamic-config';
+import { handOver, switchoverDue } from './hand-over';
 import { leaderDuties } from './leader-duties';
+import { type SyncMemory, syncDuties } from './sync-duties';
 import { type MemberTags, positionOf, statusFields } from './member-facts';
 import { peerCandidates } from './peer-status';
 import { runStep, type StepState } from './postgres-steps';
@@ -52,6 +54,7 @@ export class PostgresService implements LocalService {
   private published: { positions: Record<string, unknown>; other: string; at: number } | undefined;
   private lastPosition: bigint | undefined;
   private appliedParameters: string | undefined;
+  private readonly syncMemory: SyncMemory = { ssnChangedAt: undefined };
   private readonly tags: MemberTags;
 
   constructor(private readonly props: PostgresServiceProps) {
@@ -155,7 +158,7 @@ export class PostgresService implements LocalService {
         {
           leaderOptime: leaderOptime(store.object('leader')),
           maximumLagOnFailover: this.dyn.maximumLagOnFailover ?? this.props.config.maximumLagOnFailover,
-          syncStandbys: this.dyn.synchronousMode ? syncState(store.object('sync')).standbys : undefined,
+          syncStandbys: this.dyn.synchronousMode ? promotable(store.object('sync')) : undefined,
           candidate: req?.member,
           switchingFrom: req?.leader,
         },
@@ -195,8 +198,10 @@ export class PostgresService implements LocalService {
           usePgRewind: this.props.config.postgresql.usePgRewind,
           rewindFailed: this.state.rewindFailedFor !== undefined && this.state.rewindFailedFor === ctx.lock.holder,
         });
-    if (step.kind === 'none' && ctx.leading && this.switchoverDue()) {
-      this.busy = this.handOver()
+    const request = failoverRequest(this.props.store.object('failover'));
+    if (step.kind === 'none' && ctx.leading && switchoverDue(request, this.props.config.name, this.snap, this.props.clock.wallTime())) {
+      const { store, logger, pg, config } = this.props;
+      this.busy = handOver({ store, logger, pg, name: config.name, stopTimeoutMs: config.shutdownTimeout * 1000, state: this.state, giveUp: () => (this.giveUp = true) })
         .catch((err: unknown) => this.props.logger.error('switchover failed', errorFields(err)))
         .finally(() => {
           this.busy = undefined;
@@ -215,14 +220,19 @@ export class PostgresService implements LocalService {
     if (step.kind === 'none' && !duties) return;
     this.logStep(step);
     const started = this.snap;
+    // A step changes what the next run sees; run again as soon as it is done.
+    let again = step.kind !== 'none';
     this.busy = (async () => {
-      if (duties) await leaderDuties({ pg: this.props.pg, store: this.props.store, logger: this.props.logger, name: this.props.config.name, systemIdentifier: started?.server?.systemIdentifier });
-      else await runStep(step, this.stepContext(ctx));
+      if (duties) {
+        const { pg, store, logger, config } = this.props;
+        again = started ? await syncDuties({ pg, store, logger, name: config.name, dyn: this.dyn, snap: started, memory: this.syncMemory }) : false;
+        await leaderDuties({ pg, store, logger, name: config.name, systemIdentifier: started?.server?.systemIdentifier });
+      } else await runStep(step, this.stepContext(ctx));
     })()
       .catch((err: unknown) => this.props.logger.error('postgres step failed', errorFields(err)))
       .finally(() => {
         this.busy = undefined;
-        if (step.kind !== 'none') this.props.wake();
+        if (again) this.props.wake();
       });
   }
 
@@ -308,44 +318,6 @@ export class PostgresService implements LocalService {
     } catch (err) {
       this.props.logger.warn('could not apply postgres parameters', errorFields(err));
       this.appliedParameters = text;
-    }
-  }
-
-  /** A switchover request asks this leader to hand over, now. */
-  private switchoverDue(): boolean {
-    const req = failoverRequest(this.props.store.object('failover'));
-    const me = this.props.config.name;
-    if (!req || req.member === me || !this.snap?.server || this.snap.server.inRecovery) return false;
-    if (req.leader !== undefined && req.leader !== me) return false;
-    if (req.scheduledAt && Date.parse(req.scheduledAt) > this.props.clock.wallTime().getTime()) return false;
-    return true;
-  }
-
-  /**
-   * The leader's half of a switchover: check that someone can take over, checkpoint (so the stop is quick), stop
-   * fast (replicas receive the shutdown checkpoint), then ask the loop to release the lock. No fixed sleeps: the
-   * candidates race the moment the lock is released.
-   */
-  private async handOver(): Promise<void> {
-    const { store, logger, pg, config } = this.props;
-    const req = failoverRequest(store.object('failover'));
-    const others = await peerCandidates(memberRecords(store.podObjects()), config.name);
-    const fit = others.filter((o) => o.reachable && !o.isPrimary && !o.nofailover && o.failoverPriority > 0 && (!req?.member || o.name === req.member));
-    if (fit.length === 0) {
-      logger.warn('switchover not possible: no healthy candidate; request cleared', { request: req });
-      await store.patchObject('failover', { leader: null, member: null, scheduled_at: null }, undefined);
-      return;
-    }
-    logger.info('switchover: handing over', { candidate: req?.member ?? null });
-    await pg.checkpoint();
-    this.giveUp = true;
-    this.state.opState = 'stopping';
-    try {
-      await pg.stop('fast', config.shutdownTimeout * 1000);
-    } finally {
-      this.state.opState = undefined;
-      this.state.actsAsPrimary = false;
-      this.state.formerPrimary = true;
     }
   }
 

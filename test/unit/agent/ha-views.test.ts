@@ -1,6 +1,6 @@
 import type { OtherCandidate } from '../../../agent/src/core/failover-rules';
 import { clusterJson } from '../../../agent/src/ha/cluster-json';
-import { failoverRequest, hostPortOf, leaderUpstream, type MemberRecord } from '../../../agent/src/ha/cluster-view';
+import { failoverRequest, hostPortOf, leaderUpstream, type MemberRecord, promotable } from '../../../agent/src/ha/cluster-view';
 import { mergeConfig, parseDynamicConfig } from '../../../agent/src/ha/dynamic-config';
 import { candidateFromStatus } from '../../../agent/src/ha/peer-status';
 import { switchoverRefusal } from '../../../agent/src/ha/switchover-request';
@@ -47,6 +47,12 @@ describe('cluster views', () => {
     expect(leaderUpstream([member('m1', { state: 'running', role: 'replica' })], 'm1')).toBeUndefined();
     expect(leaderUpstream([member('m1', { state: 'running', role: 'primary', checkpoint_after_promote: false })], 'm1')).toBeUndefined();
     expect(leaderUpstream([member('m1', { state: 'running', role: 'primary' })], null)).toBeUndefined();
+  });
+  it('in synchronous mode the listed standbys and the writing leader are promotable; before any leader wrote it, anyone', () => {
+    expect(promotable(kube({ leader: 'a', sync_standby: 'b,c' }))).toEqual(['a', 'b', 'c']);
+    expect(promotable(kube({ leader: 'a' }))).toEqual(['a']);
+    expect(promotable(kube({}))).toBeUndefined();
+    expect(promotable(undefined)).toBeUndefined();
   });
   it('failoverRequest reads the failover object; an emptied one holds none', () => {
     expect(failoverRequest(kube({ leader: 'a', member: 'b' }))).toEqual({ leader: 'a', member: 'b', scheduledAt: undefined });
