@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # `npm run image`: builds the agent image with buildah (no Docker engine) and writes an OCI archive outside git.
+# `build.sh --print-image` prints the image name it would build and exits.
 #
 #   1. Base rootfs: Debian bookworm with postgresql-15, libnss-wrapper and tini, made with debootstrap from the
 #      machine's own Debian mirror, slimmed, imported as localhost/pgha-base:<key>. Cached by package list.
@@ -17,6 +18,7 @@ version=$(node -p "require('$repo/package.json').version")
 image=${PGHA_IMAGE:-localhost/pgha-agent:$version}
 node_version=24.21.0
 base_packages="postgresql-15,libnss-wrapper,tini"
+if [ "${1:-}" = "--print-image" ]; then echo "$image"; exit 0; fi
 mkdir -p "$cache"
 log() { echo "image: $*" >&2; }
 fail() { echo "image: $*" >&2; exit 1; }

@@ -1,0 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { DEFAULT_IMAGE } from '../../../constructs/image';
+
+describe('DEFAULT_IMAGE', () => {
+  it('is the image `npm run image` builds, so a default deployment runs what the project ships', () => {
+    const r = spawnSync('bash', [join(__dirname, '..', '..', '..', 'agent', 'image', 'build.sh'), '--print-image'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(DEFAULT_IMAGE);
+  });
+});
