@@ -307,6 +307,10 @@ export class PostgresService implements LocalService {
       await this.props.pg.stop('fast', this.props.config.shutdownTimeout * 1000);
     } finally {
       this.down = true;
+      // No more snapshots are read; what `GET /patroni` answers from now on must not show a running primary, or
+      // the candidates racing for the released lock would wait for it.
+      this.snap = Object.freeze({ running: false, accepting: false });
+      this.state.actsAsPrimary = false;
     }
   }
 

@@ -111,6 +111,10 @@ it('SIGTERM of the primary: Postgres stops, the lock is released, a caught-up re
   const next = await cluster.writablePrimary(30_000, old);
   expect(replicas).toContain(next);
   expect(await rows(next)).toEqual(expect.arrayContaining(['a', 'b', 'c', 'd']));
+  // The stopped primary no longer claims to be one, so the candidates race the moment the lock is released.
+  const released = Date.parse(agent.find((l) => l.msg === 'released the lock')!.ts);
+  const heldBack = replicas.flatMap((r) => cluster.agent(r).lines.filter((l) => l.msg === 'not racing for the lock' && l.why === 'another member still runs as a primary' && Date.parse(l.ts) >= released));
+  expect(heldBack).toEqual([]);
   cluster.start(old);
   await cluster.streaming(old, 90_000);
   expectNoOverlap(cluster.all);
