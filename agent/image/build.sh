@@ -119,6 +119,8 @@ log "building $image from $base_image"
 buildah bud --quiet --pull=never --isolation chroot --layers=false \
   --build-arg "BASE_IMAGE=$base_image" --build-arg "PGHA_VERSION=$version" \
   -f "$repo/agent/Containerfile" -t "$image" "$ctx" >/dev/null
+# Earlier builds of the same tag are left untagged in our private storage; drop them so the cache stays bounded.
+podman image prune --force >/dev/null 2>&1 || true
 archive="$cache/pgha-agent-$version.oci.tar"
 rm -f "$archive"
 skopeo copy --quiet "containers-storage:$image" "oci-archive:$archive:$image"
