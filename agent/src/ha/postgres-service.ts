@@ -47,6 +47,7 @@ export class PostgresService implements LocalService {
   private giveUp = false;
   private leaderDownSince: number | undefined;
   private formerPrimaryKnown = false;
+  private snapFailed = false;
   private lastStepLogged = '';
   private readonly state: StepState = { opState: undefined, formerPrimary: false, upstream: undefined, rewindFailedFor: undefined, refused: undefined, checkpointPending: false, actsAsPrimary: false };
   private readonly dynamic: DynamicConfigReader;
@@ -106,8 +107,13 @@ export class PostgresService implements LocalService {
         this.state.formerPrimary = PRIMARY_STATES.has(snap.dataDir.control.clusterState);
       }
       if (snap.dataDir || snap.server) this.formerPrimaryKnown = true;
+      this.snapFailed = false;
     } catch (err) {
+      // The data directory cannot be read (permissions, a broken volume): nothing is planned on a guess, but a
+      // leader whose Postgres is down still gives the lock up after primary_start_timeout.
       this.props.logger.warn('could not read the postgres state', errorFields(err));
+      this.snap = Object.freeze({ running: this.props.pg.pid !== undefined, accepting: false, error: String(err) });
+      this.snapFailed = true;
     }
   }
 
@@ -174,7 +180,7 @@ export class PostgresService implements LocalService {
   reconcile(ctx: ReconcileContext): void {
     if (this.down || this.shutdown || ctx.shuttingDown) return;
     this.trackLeaderDown(ctx);
-    if (this.busy) return;
+    if (this.busy || this.snapFailed) return;
     const members = memberRecords(this.props.store.podObjects());
     const step = this.giveUp
       ? ({ kind: 'none', why: 'primary could not come back; lock to be released' } as const)
