@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlPlane } from '../control-plane/control-plane';
-import { isAlive, isPostgres, postmasterPid, type SandboxClusterState } from './cluster';
+import { forceDeletePods, isAlive, isPostgres, postmasterPid, type SandboxClusterState } from './cluster';
 import type { SupervisorOptions, SupervisorPhase } from './cluster-supervisor';
 
 export interface SandboxPaths {
@@ -160,6 +160,7 @@ export async function down(paths: SandboxPaths): Promise<number> {
   if (existsSync(paths.controlPlaneState)) {
     const client = ControlPlane.attach(paths.controlPlaneState).adminClient();
     try {
+      await forceDeletePods(client, state.namespace);
       await client.request({ method: 'DELETE', path: `/api/v1/namespaces/${state.namespace}`, timeoutMs: 5000 });
     } catch {
       // Already gone (the supervisor deletes it), or the control plane is down: nothing left to clean there.

@@ -124,6 +124,27 @@ export function isAlive(pid: number | undefined): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Deletes every Pod in `namespace` at once. Sandbox Pods are bound to a Node no kubelet runs, so a graceful deletion
+ * (the namespace controller's) would wait forever for a kubelet to confirm it, and the namespace with it.
+ */
+export async function forceDeletePods(client: KubeClient, namespace: string): Promise<void> {
+  let pods: { metadata: { name: string } }[];
+  try {
+    pods = (await client.request<{ items: { metadata: { name: string } }[] }>({ method: 'GET', path: `/api/v1/namespaces/${namespace}/pods` })).body.items;
+  } catch (err) {
+    if (err instanceof KubeApiError && err.status === 404) return;
+    throw err;
+  }
+  for (const p of pods) {
+    try {
+      await client.request({ method: 'DELETE', path: `/api/v1/namespaces/${namespace}/pods/${p.metadata.name}`, query: { gracePeriodSeconds: 0 } });
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+    }
+  }
+}
+
 export class SandboxCluster {
   readonly scope: string;
   readonly members: SandboxMember[] = [];
@@ -198,7 +219,7 @@ export class SandboxCluster {
     // The agents' user must reach its member directory (a mkdtemp directory is 0700).
     if (this.owner) chmodSync(this.props.workDir, 0o755);
     writeFileSync(this.credentialsFile, `PGUSER=postgres\nPGPASSWORD=${this.superuserPassword}\n`, { mode: 0o600 });
-    await this.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    await this.ensureNamespace();
     await ensureSandboxNode(client);
     await this.grantAgentRbac();
     const scopeLabels = { 'cluster-name': this.scope };
@@ -227,6 +248,24 @@ export class SandboxCluster {
       await fwd.start();
       this.forwarders.push(fwd);
     }
+  }
+
+  /** Creates the namespace; one still terminating from an earlier `down` is waited out first. */
+  private async ensureNamespace(): Promise<void> {
+    const path = `/api/v1/namespaces/${this.props.namespace}`;
+    for (let i = 0; i < 240; i++) {
+      try {
+        const ns = await this.props.client.request<{ status?: { phase?: string } }>({ method: 'GET', path });
+        if (ns.body.status?.phase !== 'Terminating') return;
+        await forceDeletePods(this.props.client, this.props.namespace);
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+        await this.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.props.namespace } });
+        return;
+      }
+      await sleep(250);
+    }
+    throw new Error(`namespace ${this.props.namespace} is still terminating after 60 s`);
   }
 
   /** A ServiceAccount bound to exactly the agent's Role, and a token for it (what a Pod's kubelet would mount). */
@@ -362,6 +401,7 @@ export class SandboxCluster {
       const pg = postmasterPid(m.dataDir);
       if (pg && isAlive(pg) && isPostgres(pg)) process.kill(pg, 'SIGKILL');
     }
+    for (const p of this.pods) await p.delete().catch((e: unknown) => errors.push(e));
     if (errors.length) throw new AggregateError(errors, 'sandbox cluster did not stop cleanly');
   }
 }

@@ -12,11 +12,10 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** Bytes as megabytes with one decimal, as patronictl's "Lag in MB" column (whole numbers shown plainly). */
+/** Bytes as megabytes with one decimal, as patronictl's "Lag in MB" column; a trailing `.0` is dropped. */
 export function lagMb(bytes: number | undefined): string {
   if (bytes === undefined) return '';
-  const mb = bytes / 1048576;
-  return Number.isInteger(mb) ? String(mb) : mb.toFixed(1);
+  return (bytes / 1048576).toFixed(1).replace(/\.0$/, '');
 }
 
 function hostColumn(m: MemberView): string {

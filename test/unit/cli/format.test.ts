@@ -52,6 +52,7 @@ describe('format', () => {
     [0, '0'],
     [1048576 * 2, '2'],
     [1572864, '1.5'],
+    [88, '0'],
   ])('lag %p bytes is %p MB', (bytes, text) => expect(lagMb(bytes)).toBe(text));
 
   it('formats LSNs as PostgreSQL does', () => {
