@@ -233,7 +233,11 @@ export class PostgresService implements LocalService {
         const { pg, store, logger, config } = this.props;
         again = started ? await syncDuties({ pg, store, logger, name: config.name, dyn: this.dyn, snap: started, memory: this.syncMemory }) : false;
         await leaderDuties({ pg, store, logger, name: config.name, systemIdentifier: started?.server?.systemIdentifier });
-      } else await runStep(step, this.stepContext(ctx));
+      } else {
+        await runStep(step, this.stepContext(ctx));
+        // Whatever the step did to the files, the parameters are checked again once Postgres answers.
+        this.appliedParameters = undefined;
+      }
     })()
       .catch((err: unknown) => this.props.logger.error('postgres step failed', errorFields(err)))
       .finally(() => {
@@ -365,6 +369,7 @@ export class PostgresService implements LocalService {
       snapshot: this.snap,
       // A leader's start is bounded by primary_start_timeout; a standby may take its time (crash recovery).
       startTimeoutMs: ctx.leading ? Math.max(bound, 5000) : 120_000,
+      parameters: this.wantedParameters(),
     };
   }
 

@@ -36,6 +36,8 @@ export interface StepContext {
   /** Checked right before promoting: this node still acts as leader. */
   readonly leadingNow: () => boolean;
   readonly startTimeoutMs: number;
+  /** The parameters Postgres must start with (the member's own, then the dynamic ones). */
+  readonly parameters: Readonly<Record<string, string | number | boolean>>;
 }
 
 export function parseUpstream(hostPort: string): Upstream {
@@ -68,6 +70,9 @@ export async function runStep(step: PgStep, c: StepContext): Promise<void> {
         return;
       case 'start':
         s.opState = 'starting';
+        // A copy (clone, rewind) carries the member's own parameters only; a standby must start with at least the
+        // primary's values for settings like max_connections, so the dynamic ones are written first.
+        await pg.applyParameters(c.parameters);
         if (!step.asLeader) {
           await pg.follow(step.upstream ? parseUpstream(step.upstream) : undefined, guard);
           s.upstream = step.upstream;

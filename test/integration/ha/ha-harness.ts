@@ -34,6 +34,8 @@ export interface HaClusterOptions {
   readonly primaryStartTimeout?: number;
   /** Per-member kubeconfig (a member cut off through a proxy). */
   readonly kubeconfigFor?: (name: string) => string;
+  /** Basic-auth credentials for the REST API's unsafe methods. */
+  readonly restapiAuth?: { readonly username: string; readonly password: string };
   /** Extra config keys per member. */
   readonly extraFor?: (name: string) => Record<string, unknown>;
 }
@@ -90,7 +92,7 @@ export class HaCluster {
         lockOnly: false,
         env: { PGHA_TEST_KILL_POSTGRES_WITH_AGENT: '1' },
         extra: {
-          restapi: { listen: `127.0.0.1:${m.apiPort}`, connect_address: `127.0.0.1:${m.apiPort}` },
+          restapi: { listen: `127.0.0.1:${m.apiPort}`, connect_address: `127.0.0.1:${m.apiPort}`, ...(o.restapiAuth ? { authentication: o.restapiAuth } : {}) },
           postgresql: {
             listen: `127.0.0.1:${m.pgPort}`,
             connect_address: `127.0.0.1:${m.pgPort}`,
@@ -189,10 +191,13 @@ export class HaCluster {
   }
 
   /** An HTTP call to a member's REST API. */
-  async api(name: string, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+  /** `auth`: the cluster's credentials unless given; `null` sends none. */
+  async api(name: string, method: string, path: string, body?: unknown, auth: { username: string; password: string } | null | undefined = this.o.restapiAuth): Promise<{ status: number; text: string }> {
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
     const res = await fetch(`http://127.0.0.1:${this.member(name).apiPort}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(60_000),
     });
@@ -211,6 +216,7 @@ export class HaCluster {
       if (pid !== undefined) await killAndWait(pid);
     }
     await sleep(100);
-    await rm(this.root, { recursive: true, force: true });
+    // Set to look at the agents' logs after a failed run.
+    if (!process.env.PGHA_KEEP_HA_LOGS) await rm(this.root, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,86 @@
+// The REST API of real agents: topology and history in Patroni's shapes, dynamic Postgres parameters (reload and
+// pending restart), restart, reinitialize, and authentication of unsafe methods.
+import type { KubeClient } from '../../../agent/src/kube/kube-client';
+import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { agentBuild, workDir, writeKubeconfig } from '../agent/harness';
+import { HaCluster } from './ha-harness';
+
+jest.setTimeout(300_000);
+const cp = testControlPlane();
+let admin: KubeClient;
+let ns: TestNamespace;
+let cluster: HaCluster;
+let primary: string;
+let replica: string;
+const auth = { username: 'admin', password: 'secret pw' };
+
+beforeAll(async () => {
+  admin = cp.adminClient();
+  ns = await createTestNamespace(admin, 'ha-rest');
+  const kubeconfig = writeKubeconfig(workDir('ha-rest'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
+  agentBuild();
+  cluster = await HaCluster.create({ admin, namespace: ns.name, scope: 'rest', kubeconfig, size: 2, ttl: 10, restapiAuth: auth, dcs: { postgresql: { parameters: { work_mem: '4MB' } } } });
+  cluster.startAll();
+  primary = await cluster.writablePrimary(120_000);
+  replica = cluster.members.map((m) => m.name).find((n) => n !== primary)!;
+  await cluster.streaming(replica);
+}, 300_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+  await ns?.delete();
+  admin?.close();
+});
+
+const setting = async (name: string, guc: string) => (await cluster.query<{ v: string }>(name, `SELECT current_setting('${guc}') AS v`))[0]!.v;
+
+it('GET /cluster and /config answer in Patroni\'s shapes', async () => {
+  const body = await eventually('replica lag known', async () => {
+    const b = JSON.parse((await cluster.api(replica, 'GET', '/cluster')).text) as { members: Record<string, unknown>[] };
+    return typeof b.members.find((m) => m.name === replica)?.lag === 'number' ? b : undefined;
+  });
+  expect(body).toMatchObject({
+    scope: 'rest',
+    members: [
+      { name: 'rest-0', api_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/patroni$/), host: '127.0.0.1', port: cluster.member('rest-0').pgPort, timeline: 1 },
+      { name: 'rest-1', api_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/patroni$/), host: '127.0.0.1', port: cluster.member('rest-1').pgPort, timeline: 1 },
+    ],
+  });
+  expect(body.members.find((m) => m.name === primary)).toMatchObject({ role: 'leader', state: 'running' });
+  expect(body.members.find((m) => m.name === replica)).toMatchObject({ role: 'replica', state: 'streaming', lag: expect.any(Number) });
+  expect(JSON.parse((await cluster.api(primary, 'GET', '/config')).text)).toEqual({ postgresql: { parameters: { work_mem: '4MB' } } });
+  expect(JSON.parse((await cluster.api(primary, 'GET', '/history')).text)).toEqual([]);
+  expect(await setting(primary, 'work_mem')).toBe('4MB');
+});
+
+it('unsafe methods need the credentials: 401 without or with wrong ones', async () => {
+  expect((await cluster.api(primary, 'PATCH', '/config', { pause: true }, null)).status).toBe(401);
+  expect((await cluster.api(primary, 'PATCH', '/config', { pause: true }, { username: 'admin', password: 'wrong' })).status).toBe(401);
+  expect((await cluster.api(primary, 'POST', '/switchover', { leader: primary }, null)).status).toBe(401);
+  expect(await cluster.holder()).toBe(primary);
+  expect(JSON.parse((await cluster.api(primary, 'GET', '/patroni')).text).pause).toBeUndefined();
+});
+
+it('PATCH /config: a reloadable parameter applies on every member; one that needs a restart shows as pending, and POST /restart applies it', async () => {
+  const patched = await cluster.api(primary, 'PATCH', '/config', { postgresql: { parameters: { work_mem: '8MB', max_connections: 40 } } });
+  expect(patched.status).toBe(200);
+  for (const m of [primary, replica]) await eventually(`work_mem on ${m}`, async () => ((await setting(m, 'work_mem')) === '8MB' ? true : undefined), 30_000);
+  await eventually('pending restart shown', async () => (JSON.parse((await cluster.api(primary, 'GET', '/patroni')).text).pending_restart === true ? true : undefined), 30_000);
+  await eventually('pending restart on the pod', async () => ((await cluster.statusOf(primary)).pending_restart === true ? true : undefined), 30_000);
+  const before = await cluster.postmasterPid(primary);
+  const res = await cluster.api(primary, 'POST', '/restart', {});
+  expect(res).toEqual({ status: 200, text: 'restarted successfully' });
+  expect(await cluster.postmasterPid(primary)).not.toBe(before);
+  expect(await setting(primary, 'max_connections')).toBe('40');
+  await eventually('still the writable leader', async () => ((await cluster.writablePrimary()) === primary ? true : undefined));
+});
+
+it('POST /reinitialize: refused on the leader, re-clones a replica', async () => {
+  expect(await cluster.api(primary, 'POST', '/reinitialize', {})).toEqual({ status: 503, text: 'I am the leader, can not reinitialize' });
+  await cluster.query(primary, 'CREATE TABLE IF NOT EXISTS r (v int)');
+  const res = await cluster.api(replica, 'POST', '/reinitialize', {});
+  expect(res).toEqual({ status: 200, text: 'reinitialize started' });
+  await cluster.agent(replica).waitFor('re-clone', (l) => l.msg === 'postgres step' && l.step === 'clone', 60_000);
+  await cluster.streaming(replica, 120_000);
+  expect(await cluster.query(replica, "SELECT to_regclass('r')::text AS t")).toEqual([{ t: 'r' }]);
+});
