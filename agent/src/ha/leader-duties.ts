@@ -11,7 +11,7 @@ import { failoverRequest, historyOf } from './cluster-view';
  * physical slot per member (created when its Pod appears, dropped when it goes), and the switchover request it
  * carried out cleared.
  */
-export async function leaderDuties(c: { pg: LocalPostgres; store: ClusterObjects; logger: Logger; name: string; systemIdentifier: string | undefined }): Promise<void> {
+export async function leaderDuties(c: { pg: LocalPostgres; store: ClusterObjects; logger: Logger; name: string; systemIdentifier: string | undefined; now: Date }): Promise<void> {
   const { pg, store, logger, name } = c;
   try {
     const cfg = store.object('config');
@@ -21,8 +21,9 @@ export async function leaderDuties(c: { pg: LocalPostgres; store: ClusterObjects
       logger.info('recorded the system identifier', { systemIdentifier: c.systemIdentifier });
     }
     const req = failoverRequest(store.object('failover'));
-    // A request is done once we lead: we were its candidate, or it asked the previous leader to step down.
-    if (req && !req.scheduledAt && (req.member === name || (req.leader !== undefined && req.leader !== name))) {
+    // A request is done once we lead: we were its candidate, or (once due) it asked the previous leader to step down.
+    const due = !req?.scheduledAt || Date.parse(req.scheduledAt) <= c.now.getTime();
+    if (req && (req.member === name || (due && req.leader !== undefined && req.leader !== name))) {
       await store.patchObject('failover', { leader: null, member: null, scheduled_at: null }, undefined);
       logger.info('switchover request done; cleared', { request: req });
     }

@@ -232,7 +232,7 @@ export class PostgresService implements LocalService {
       if (duties) {
         const { pg, store, logger, config } = this.props;
         again = started ? await syncDuties({ pg, store, logger, name: config.name, dyn: this.dyn, snap: started, memory: this.syncMemory }) : false;
-        await leaderDuties({ pg, store, logger, name: config.name, systemIdentifier: started?.server?.systemIdentifier });
+        await leaderDuties({ pg, store, logger, name: config.name, systemIdentifier: started?.server?.systemIdentifier, now: this.props.clock.wallTime() });
       } else {
         await runStep(step, this.stepContext(ctx));
         // Whatever the step did to the files, the parameters are checked again once Postgres answers.

@@ -77,6 +77,18 @@ it('refuses impossible switchovers with Patroni\'s 412 reasons', async () => {
   expect(await cluster.holder()).toBe(primary);
 });
 
+it('a scheduled switchover: 202, shown in GET /cluster, carried out once due', async () => {
+  const { primary, replicas } = await settled();
+  const at = new Date(Date.now() + 4000).toISOString().replace('Z', '+00:00');
+  const res = await cluster.api(primary, 'POST', '/switchover', { leader: primary, candidate: replicas[0], scheduled_at: at });
+  expect(res).toEqual({ status: 202, text: 'Switchover scheduled' });
+  expect(JSON.parse((await cluster.api(primary, 'GET', '/cluster')).text).scheduled_switchover).toMatchObject({ from: primary, to: replicas[0] });
+  expect(await cluster.holder()).toBe(primary);
+  expect(await cluster.writablePrimary(60_000, primary)).toBe(replicas[0]);
+  await eventually('failover key cleared', async () => (Object.keys(await failoverObject()).length === 0 ? true : undefined));
+  expectNoOverlap(cluster.all);
+});
+
 it('a failover object written by someone else (patronictl\'s fallback) moves the lock to its candidate', async () => {
   const { primary, replicas } = await settled();
   const candidate = replicas[0]!;

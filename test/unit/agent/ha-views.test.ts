@@ -1,5 +1,6 @@
 import type { OtherCandidate } from '../../../agent/src/core/failover-rules';
 import { clusterJson } from '../../../agent/src/ha/cluster-json';
+import { switchoverDue } from '../../../agent/src/ha/hand-over';
 import { failoverRequest, hostPortOf, leaderUpstream, type MemberRecord, promotable } from '../../../agent/src/ha/cluster-view';
 import { mergeConfig, parseDynamicConfig } from '../../../agent/src/ha/dynamic-config';
 import { candidateFromStatus } from '../../../agent/src/ha/peer-status';
@@ -104,5 +105,24 @@ describe('candidateFromStatus (GET /patroni of a peer)', () => {
     expect(candidateFromStatus('b', { state: 'running', role: 'replica', xlog: { received_location: 40, replayed_location: 30 }, tags: { failover_priority: 2 } })).toMatchObject({ isPrimary: false, lsn: 40n, failoverPriority: 2 });
     expect(candidateFromStatus('c', { state: 'stopped', role: 'primary' })).toMatchObject({ reachable: false, isPrimary: false });
     expect(candidateFromStatus('d', undefined)).toMatchObject({ reachable: false });
+  });
+});
+
+describe('switchoverDue (the leader\'s trigger)', () => {
+  const primary = { running: true, accepting: true, server: { inRecovery: false } } as unknown as import('../../../agent/src/postgres/local-postgres').PostgresSnapshot;
+  const standby = { running: true, accepting: true, server: { inRecovery: true } } as unknown as import('../../../agent/src/postgres/local-postgres').PostgresSnapshot;
+  const now = new Date('2030-01-01T00:00:00Z');
+  it.each<[string, Parameters<typeof switchoverDue>[0], Parameters<typeof switchoverDue>[2], boolean]>([
+    ['no request', undefined, primary, false],
+    ['a switchover from me', { leader: 'a' }, primary, true],
+    ['a switchover from me to b', { leader: 'a', member: 'b' }, primary, true],
+    ['a failover to b (no leader named)', { member: 'b' }, primary, true],
+    ['a request naming me as the candidate', { member: 'a' }, primary, false],
+    ['a switchover from someone else', { leader: 'x', member: 'b' }, primary, false],
+    ['scheduled later', { leader: 'a', scheduledAt: '2030-01-01T00:00:05+00:00' }, primary, false],
+    ['scheduled and due', { leader: 'a', scheduledAt: '2029-12-31T23:59:59+00:00' }, primary, true],
+    ['not running as a primary', { leader: 'a' }, standby, false],
+  ])('%s', (_n, req, snap, due) => {
+    expect(switchoverDue(req, 'a', snap, now)).toBe(due);
   });
 });
