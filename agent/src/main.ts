@@ -68,6 +68,7 @@ function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger):
     scope: config.scope,
     name: config.name,
     ttlSeconds: config.ttl,
+    ttl: () => pgService?.timing().ttl ?? config.ttl,
     retryTimeoutMs,
     useEndpoints: k.useEndpoints,
     scopeLabel: k.scopeLabel,
@@ -108,6 +109,10 @@ function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger):
   loop = new HaLoop({
     store,
     service: pgService ?? new AgentOnlyService(),
+    timing: () => {
+      const t = pgService?.timing() ?? { ttl: config.ttl, loopWait: config.loopWait, retryTimeout: config.retryTimeout };
+      return { core: { ttlMs: t.ttl * 1000, loopWaitMs: t.loopWait * 1000 }, retryTimeoutMs: t.retryTimeout * 1000 };
+    },
     clock,
     logger: logger.child('ha'),
     name: config.name,

@@ -10,6 +10,10 @@ export interface DynamicConfig {
   readonly synchronousModeStrict: boolean;
   readonly synchronousNodeCount: number;
   readonly primaryStartTimeout?: number;
+  /** Seconds; undefined when not set dynamically. */
+  readonly ttl?: number;
+  readonly loopWait?: number;
+  readonly retryTimeout?: number;
   /** `postgresql.parameters`. */
   readonly parameters: Readonly<Record<string, string | number | boolean>>;
   /** The raw object, as stored. */
@@ -61,6 +65,9 @@ export function parseDynamicConfig(text: string | undefined): ParsedConfig {
       synchronousModeStrict: bool(raw.synchronous_mode_strict),
       synchronousNodeCount: Math.max(1, num(raw.synchronous_node_count) ?? 1),
       primaryStartTimeout: num(raw.primary_start_timeout),
+      ttl: num(raw.ttl),
+      loopWait: num(raw.loop_wait),
+      retryTimeout: num(raw.retry_timeout),
       parameters,
       raw,
     }),
@@ -79,4 +86,22 @@ export function mergeConfig(base: Readonly<Record<string, unknown>>, patch: Read
     else out[k] = v;
   }
   return out;
+}
+
+export interface Timing {
+  readonly ttl: number;
+  readonly loopWait: number;
+  readonly retryTimeout: number;
+}
+
+/**
+ * The timings in force: the dynamic ttl, loop_wait and retry_timeout where set, else the member's own. A
+ * combination that breaks `loop_wait + 2 * retry_timeout <= ttl` (a leader could lose its lock while still retrying
+ * a renew) or goes below the minimums is not applied; `error` says why.
+ */
+export function effectiveTiming(own: Timing, dyn: DynamicConfig): { timing: Timing; error?: string } {
+  const t = { ttl: dyn.ttl ?? own.ttl, loopWait: dyn.loopWait ?? own.loopWait, retryTimeout: dyn.retryTimeout ?? own.retryTimeout };
+  if (t.ttl < 5 || t.loopWait < 1 || t.retryTimeout < 1) return { timing: own, error: 'ttl must be at least 5, loop_wait and retry_timeout at least 1' };
+  if (t.loopWait + 2 * t.retryTimeout > t.ttl) return { timing: own, error: `ttl must be at least loop_wait + 2 * retry_timeout = ${t.loopWait + 2 * t.retryTimeout}` };
+  return { timing: t };
 }

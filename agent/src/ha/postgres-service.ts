@@ -8,7 +8,7 @@ import type { LocalService, ReconcileContext } from '../loop/ports';
 import type { LocalPostgres, PostgresSnapshot } from '../postgres/local-postgres';
 import type { ClusterObjects } from './cluster-objects';
 import { DynamicConfigReader, failoverRequest, leaderOptime, leaderUpstream, memberRecords, promotable } from './cluster-view';
-import type { DynamicConfig } from './dynamic-config';
+import { type DynamicConfig, effectiveTiming, type Timing } from './dynamic-config';
 import { handOver, switchoverDue } from './hand-over';
 import { leaderDuties } from './leader-duties';
 import { type SyncMemory, syncDuties } from './sync-duties';
@@ -48,6 +48,7 @@ export class PostgresService implements LocalService {
   private leaderDownSince: number | undefined;
   private formerPrimaryKnown = false;
   private snapFailed = false;
+  private timingError: string | undefined;
   private lastStepLogged = '';
   private readonly state: StepState = { opState: undefined, formerPrimary: false, upstream: undefined, rewindFailedFor: undefined, refused: undefined, checkpointPending: false, actsAsPrimary: false };
   private readonly dynamic: DynamicConfigReader;
@@ -73,6 +74,15 @@ export class PostgresService implements LocalService {
 
   get snapshot(): PostgresSnapshot | undefined {
     return this.snap;
+  }
+
+  /** ttl, loop_wait and retry_timeout in force (seconds): the dynamic ones where set and valid. */
+  timing(): Timing {
+    const c = this.props.config;
+    const { timing, error } = effectiveTiming({ ttl: c.ttl, loopWait: c.loopWait, retryTimeout: c.retryTimeout }, this.dyn);
+    if (error && error !== this.timingError) this.props.logger.error('dynamic timings not applied', { error, ttl: this.dyn.ttl, loopWait: this.dyn.loopWait, retryTimeout: this.dyn.retryTimeout });
+    this.timingError = error;
+    return timing;
   }
 
   get dynamicConfig(): DynamicConfig {

@@ -16,6 +16,11 @@ export interface HaLoopProps {
   readonly nofailover: boolean;
   readonly core: CoreConfig;
   readonly retryTimeoutMs: number;
+  /**
+   * The timings in force now, when they can change at run time (the dynamic configuration). Read once per run and
+   * once per lock write; the store must write the same ttl it returns here. @default - `core` and `retryTimeoutMs`
+   */
+  readonly timing?: () => { readonly core: CoreConfig; readonly retryTimeoutMs: number };
 }
 
 type Outcome = 'done' | 'acquired' | 'renewed' | 'released' | 'lost' | 'skipped' | 'failed';
@@ -106,6 +111,10 @@ export class HaLoop {
     this.wake();
   }
 
+  private core(): CoreConfig {
+    return this.props.timing?.().core ?? this.props.core;
+  }
+
   private async run(): Promise<void> {
     let immediate = 0;
     while (!this.finished) {
@@ -117,7 +126,7 @@ export class HaLoop {
         rerun = r.rerun;
       } catch (err) {
         this.log.error('ha loop run failed', errorFields(err));
-        next = this.props.clock.monotonicMs() + this.props.core.loopWaitMs;
+        next = this.props.clock.monotonicMs() + this.core().loopWaitMs;
       }
       if (this.finished) break;
       immediate = rerun ? immediate + 1 : 0;
@@ -173,7 +182,7 @@ export class HaLoop {
     void this.props.store.refresh(this.abort.signal);
     await this.props.service.refresh?.();
     const obs = this.observe();
-    let decision: Decision = decide(obs, this.props.core);
+    let decision: Decision = decide(obs, this.core());
     const broken = violations(obs, decision);
     if (broken.length > 0) {
       // Never apply an unsafe decision; stepping down is always safe.
@@ -197,7 +206,10 @@ export class HaLoop {
   }
 
   private async apply(action: Action, obs: Observation): Promise<Outcome> {
-    const { store, clock, retryTimeoutMs } = this.props;
+    const { store, clock } = this.props;
+    const { retryTimeoutMs } = this.props.timing?.() ?? this.props;
+    // The ttl the lock write carries: read right before the store builds the write, with no await between.
+    const ttlMs = this.core().ttlMs;
     try {
       switch (action.type) {
         case 'acquire': {
@@ -207,7 +219,7 @@ export class HaLoop {
           const started = clock.monotonicMs();
           const r = await store.acquire(action.basis, retryTimeoutMs);
           if (r.outcome !== 'written') return 'lost';
-          this.fence.confirm(started);
+          this.fence.confirm(started, ttlMs);
           this.log.info('acquired the lock', { transitions: action.basis.holder === this.props.name ? action.basis.transitions : action.basis.transitions + 1, previous: action.basis.holder });
           return 'acquired';
         }
@@ -222,7 +234,7 @@ export class HaLoop {
             this.fence.revoke('lock-lost');
             return 'lost';
           }
-          this.fence.confirm(started);
+          this.fence.confirm(started, ttlMs);
           return 'renewed';
         }
         case 'release': {

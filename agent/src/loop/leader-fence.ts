@@ -30,9 +30,9 @@ export class LeaderFence {
     return this.lastWriteAt;
   }
 
-  /** A lock write that started at `startedAt` succeeded. */
-  confirm(startedAt: number): void {
-    const deadline = leaseDeadlineAfterWrite(startedAt, this.props.ttlMs);
+  /** A lock write that started at `startedAt` succeeded; `ttlMs` is the ttl that write carried. */
+  confirm(startedAt: number, ttlMs: number = this.props.ttlMs): void {
+    const deadline = leaseDeadlineAfterWrite(startedAt, ttlMs);
     if (deadline <= this.props.clock.monotonicMs()) return;
     this.deadline = this.deadline === null ? deadline : Math.max(this.deadline, deadline);
     this.lastWriteAt = this.lastWriteAt === null ? startedAt : Math.max(this.lastWriteAt, startedAt);

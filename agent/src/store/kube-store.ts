@@ -27,6 +27,8 @@ export interface KubeStoreProps {
   /** This member's name (= its Pod's name). */
   readonly name: string;
   readonly ttlSeconds: number;
+  /** The ttl in force now when it can change at run time (dynamic configuration). @default - `ttlSeconds` */
+  readonly ttl?: () => number;
   readonly retryTimeoutMs: number;
   readonly useEndpoints: boolean;
   readonly scopeLabel: string;
@@ -132,7 +134,7 @@ export class KubeStore implements ClusterStore {
     return {
       version: obj?.metadata.resourceVersion ?? null,
       holder: record.holder,
-      ttlMs: (record.ttlSeconds ?? this.props.ttlSeconds) * 1000,
+      ttlMs: (record.ttlSeconds ?? this.ttlSeconds()) * 1000,
       transitions: record.transitions,
       acquireTime: record.acquireTime,
       observedAt: this.lockSeen.at,
@@ -158,7 +160,7 @@ export class KubeStore implements ClusterStore {
       // A re-acquire of our own lock keeps its acquireTime and transitions; a change of holder counts one more.
       acquireTime: mine && basis.acquireTime ? basis.acquireTime : ts,
       renewTime: ts,
-      ttl: String(this.props.ttlSeconds),
+      ttl: String(this.ttlSeconds()),
       transitions: String(mine ? basis.transitions : basis.transitions + 1),
     });
   }
@@ -170,7 +172,7 @@ export class KubeStore implements ClusterStore {
       leader: this.props.name,
       acquireTime: basis.acquireTime ?? ts,
       renewTime: ts,
-      ttl: String(this.props.ttlSeconds),
+      ttl: String(this.ttlSeconds()),
       transitions: String(basis.transitions),
     });
   }
@@ -233,6 +235,10 @@ export class KubeStore implements ClusterStore {
       if (err instanceof ConflictError) return false;
       throw err;
     }
+  }
+
+  private ttlSeconds(): number {
+    return this.props.ttl?.() ?? this.props.ttlSeconds;
   }
 
   /** A cluster object from the cache. */

@@ -84,3 +84,18 @@ it('POST /reinitialize: refused on the leader, re-clones a replica', async () =>
   await cluster.streaming(replica, 120_000);
   expect(await cluster.query(replica, "SELECT to_regclass('r')::text AS t")).toEqual([{ t: 'r' }]);
 });
+
+it('dynamic ttl and loop_wait apply to the lock; an inconsistent value is refused with an error', async () => {
+  const leader = await cluster.writablePrimary();
+  const lockTtl = async () =>
+    (await admin.request<{ metadata: { annotations: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/rest-leader` })).body.metadata.annotations.ttl;
+  expect(await lockTtl()).toBe('10');
+  expect((await cluster.api(leader, 'PATCH', '/config', { ttl: 12, loop_wait: 2 })).status).toBe(200);
+  await eventually('ttl 12 on the lock', async () => ((await lockTtl()) === '12' ? true : undefined), 20_000);
+  expect((await cluster.api(leader, 'PATCH', '/config', { ttl: 4 })).status).toBe(200);
+  await cluster.agent(leader).waitFor('refusal', (l) => l.msg === 'dynamic timings not applied', 20_000);
+  expect(await lockTtl()).toBe('12');
+  expect(await cluster.holder()).toBe(leader);
+  expect((await cluster.api(leader, 'PATCH', '/config', { ttl: null, loop_wait: null })).status).toBe(200);
+  await eventually('ttl back to 10', async () => ((await lockTtl()) === '10' ? true : undefined), 20_000);
+});

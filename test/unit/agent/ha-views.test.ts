@@ -2,7 +2,7 @@ import type { OtherCandidate } from '../../../agent/src/core/failover-rules';
 import { clusterJson } from '../../../agent/src/ha/cluster-json';
 import { switchoverDue } from '../../../agent/src/ha/hand-over';
 import { failoverRequest, hostPortOf, leaderUpstream, type MemberRecord, promotable } from '../../../agent/src/ha/cluster-view';
-import { mergeConfig, parseDynamicConfig } from '../../../agent/src/ha/dynamic-config';
+import { effectiveTiming, mergeConfig, parseDynamicConfig } from '../../../agent/src/ha/dynamic-config';
 import { candidateFromStatus } from '../../../agent/src/ha/peer-status';
 import { switchoverRefusal } from '../../../agent/src/ha/switchover-request';
 
@@ -124,5 +124,25 @@ describe('switchoverDue (the leader\'s trigger)', () => {
     ['not running as a primary', { leader: 'a' }, standby, false],
   ])('%s', (_n, req, snap, due) => {
     expect(switchoverDue(req, 'a', snap, now)).toBe(due);
+  });
+});
+
+describe('effectiveTiming (dynamic ttl, loop_wait, retry_timeout)', () => {
+  const own = { ttl: 30, loopWait: 10, retryTimeout: 10 };
+  const dyn = (text: string) => {
+    const r = parseDynamicConfig(text);
+    if (!r.ok) throw new Error(r.error);
+    return r.config;
+  };
+  it.each<[string, string, { ttl: number; loopWait: number; retryTimeout: number }, boolean]>([
+    ['none set: the member\'s own', '{}', own, false],
+    ['all set and consistent', '{"ttl": 20, "loop_wait": 4, "retry_timeout": 8}', { ttl: 20, loopWait: 4, retryTimeout: 8 }, false],
+    ['partly set', '{"ttl": 60}', { ttl: 60, loopWait: 10, retryTimeout: 10 }, false],
+    ['inconsistent: ignored with an error', '{"ttl": 20}', own, true],
+    ['below the minimum: ignored with an error', '{"ttl": 3, "loop_wait": 1, "retry_timeout": 1}', own, true],
+  ])('%s', (_n, text, want, error) => {
+    const r = effectiveTiming(own, dyn(text));
+    expect(r.timing).toEqual(want);
+    expect(r.error !== undefined).toBe(error);
   });
 });
