@@ -20,27 +20,61 @@ interface PodStatus {
   status?: { conditions?: { type: string; status: string }[] };
 }
 
+interface PatroniStatus {
+  state?: string;
+  role?: string;
+  timeline?: number;
+  replication_state?: string;
+}
+
+async function patroniStatus(c: SandboxCluster, name: string): Promise<PatroniStatus | undefined> {
+  const m = c.member(name);
+  const a = await callMember(`http://${m.host}:${m.apiPort}/patroni`, 'GET', 'patroni', undefined, 2000);
+  if (!a.reachable || a.status !== 200) return undefined;
+  try {
+    return JSON.parse(a.body) as PatroniStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One check of steady state; the holder's name when it holds. */
+async function steadyOnce(c: SandboxCluster, admin: ReturnType<ControlPlane['adminClient']>, ns: string): Promise<string | undefined> {
+  const holder = await holderOf(admin, ns, c.scope, false).catch(() => undefined);
+  if (!holder) return undefined;
+  const pods = await admin.request<{ items: PodStatus[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/pods` }).then((r) => r.body.items, () => []);
+  if (pods.length !== c.members.length) return undefined;
+  for (const p of pods) {
+    const ready = p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ?? false;
+    if (!ready || p.metadata.labels?.role !== (p.metadata.name === holder ? 'primary' : 'replica')) return undefined;
+  }
+  // Live answers, not the Pod status (positions there are refreshed only every few seconds).
+  const leader = await patroniStatus(c, holder);
+  if (leader?.state !== 'running' || leader.role !== 'primary' || leader.timeline === undefined) return undefined;
+  for (const m of c.members) {
+    if (m.name === holder) continue;
+    const r = await patroniStatus(c, m.name);
+    if (r?.state !== 'running' || r.replication_state !== 'streaming' || r.timeline !== leader.timeline) return undefined;
+  }
+  return holder;
+}
+
 /**
- * Waits until one member is the labelled primary and every other one a running, labelled replica, all Ready (the
- * simulated kubelet keeps Ready in step with `/readiness`: for a replica, streaming within the lag limit).
+ * Waits for steady state, so every event starts from a healthy cluster: the lock holder labelled primary and
+ * running as one, every other member Ready, labelled replica and streaming on the leader's timeline, three checks in
+ * a row half a second apart.
  */
 async function healthy(c: SandboxCluster, admin: ReturnType<ControlPlane['adminClient']>, ns: string, timeoutMs = 180_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
+  let streak = 0;
+  let last: string | undefined;
   for (;;) {
-    const holder = await holderOf(admin, ns, c.scope, false).catch(() => undefined);
-    const pods = await admin.request<{ items: PodStatus[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/pods` }).then((r) => r.body.items, () => []);
-    const ok =
-      holder !== undefined &&
-      pods.length === c.members.length &&
-      pods.every((p) => {
-        const status = JSON.parse(p.metadata.annotations?.status ?? '{}') as { state?: string };
-        const role = p.metadata.labels?.role;
-        const ready = p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ?? false;
-        return ready && status.state === 'running' && role === (p.metadata.name === holder ? 'primary' : 'replica');
-      });
-    if (ok) return holder;
-    if (Date.now() > deadline) throw new Error(`cluster not healthy within ${timeoutMs / 1000} s (holder ${holder ?? 'none'})`);
-    await sleep(250);
+    const holder = await steadyOnce(c, admin, ns);
+    streak = holder && holder === last ? streak + 1 : holder ? 1 : 0;
+    last = holder;
+    if (holder && streak >= 3) return holder;
+    if (Date.now() > deadline) throw new Error(`cluster not in steady state within ${timeoutMs / 1000} s`);
+    await sleep(500);
   }
 }
 
