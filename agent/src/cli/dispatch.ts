@@ -20,23 +20,25 @@ export interface HelpCommand {
 
 export type Command = AgentCommand | HelpCommand | CtlCommand;
 
+/** One line for error messages; `pgha help` prints the whole USAGE. */
+const SHORT_USAGE = `usage: pgha agent [--config FILE] | pgha <${CTL_COMMANDS.join('|')}> [options]; pgha help for details`;
 export const USAGE = `usage: pgha agent [--config FILE]\n       pgha <${CTL_COMMANDS.join('|')}> [options]\n\n${CTL_USAGE}`;
 
 export function parseCommand(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if ((CTL_COMMANDS as readonly string[]).includes(command)) return parseCtlArgs(command as CtlCommandName, rest);
-  if (command !== 'agent') throw new UsageError(`unknown command ${JSON.stringify(command)}; ${USAGE}`);
+  if (command !== 'agent') throw new UsageError(`unknown command ${JSON.stringify(command)}; ${SHORT_USAGE}`);
   let configFile: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (arg === '--config' || arg === '-c') {
       configFile = rest[++i];
-      if (configFile === undefined) throw new UsageError(`--config needs a file; ${USAGE}`);
+      if (configFile === undefined) throw new UsageError(`--config needs a file; ${SHORT_USAGE}`);
     } else if (arg.startsWith('--config=')) {
       configFile = arg.slice('--config='.length);
     } else {
-      throw new UsageError(`unknown argument ${JSON.stringify(arg)}; ${USAGE}`);
+      throw new UsageError(`unknown argument ${JSON.stringify(arg)}; ${SHORT_USAGE}`);
     }
   }
   return { command: 'agent', configFile };
