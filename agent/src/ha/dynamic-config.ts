@@ -61,7 +61,9 @@ export function parseDynamicConfig(text: string | undefined): ParsedConfig {
     config: Object.freeze({
       pause: bool(raw.pause),
       maximumLagOnFailover: num(raw.maximum_lag_on_failover),
-      synchronousMode: bool(sync),
+      // Patroni's `quorum` (ANY N) is run as plain synchronous mode: every chosen standby is waited for, which keeps
+      // the same guarantee with more waiting.
+      synchronousMode: bool(sync) || sync === 'quorum',
       synchronousModeStrict: bool(raw.synchronous_mode_strict),
       synchronousNodeCount: Math.max(1, num(raw.synchronous_node_count) ?? 1),
       primaryStartTimeout: num(raw.primary_start_timeout),

@@ -22,6 +22,10 @@ describe('parseDynamicConfig', () => {
   ])('fails on %s', (_n, text) => {
     expect(parseDynamicConfig(text).ok).toBe(false);
   });
+  it('quorum mode runs as synchronous mode', () => {
+    expect(parseDynamicConfig('{"synchronous_mode":"quorum"}')).toMatchObject({ ok: true, config: { synchronousMode: true } });
+    expect(parseDynamicConfig('{"synchronous_mode":false}')).toMatchObject({ ok: true, config: { synchronousMode: false } });
+  });
   it('an absent annotation is the empty configuration', () => {
     expect(parseDynamicConfig(undefined)).toMatchObject({ ok: true, config: { pause: false, synchronousMode: false } });
   });
