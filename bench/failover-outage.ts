@@ -78,10 +78,15 @@ async function healthy(c: SandboxCluster, admin: ReturnType<ControlPlane['adminC
   }
 }
 
-function rssMb(pid: number | undefined): number | undefined {
+/**
+ * Resident memory of a process in MB, from /proc: `VmRSS` (all resident pages) or `RssAnon` (its private,
+ * anonymous pages: heap and stacks; the rest of VmRSS is file-backed, mostly the Node binary's own code, shared with
+ * every other process that runs it).
+ */
+function residentMb(pid: number | undefined, field: 'VmRSS' | 'RssAnon'): number | undefined {
   if (!pid) return undefined;
   try {
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
     return Number.isFinite(kb) ? kb / 1024 : undefined;
   } catch {
     return undefined;
@@ -134,14 +139,18 @@ async function main(): Promise<void> {
 
     // Steady state: the agents idle with a writer running; sample each agent's RSS a few times.
     const rss: number[] = [];
+    const anon: number[] = [];
     for (let i = 0; i < 6; i++) {
       await sleep(5000);
       for (const m of cluster.members) {
-        const v = rssMb(m.pid);
+        const v = residentMb(m.pid, 'VmRSS');
+        const a = residentMb(m.pid, 'RssAnon');
         if (v !== undefined) rss.push(v);
+        if (a !== undefined) anon.push(a);
       }
     }
     const rssSummary = summarize(rss);
+    const anonSummary = summarize(anon);
 
     const results: Record<string, number[]> = { switchover: [], sigterm: [], sigkill: [] };
     for (let run = 0; run < runs; run++) {
@@ -188,7 +197,8 @@ async function main(): Promise<void> {
     console.log(formatSummary('planned switchover, write outage (target < 1.5 s)', 's', summarize(results.switchover!)));
     console.log(formatSummary('SIGTERM of the primary, write outage (target < 2 s)', 's', summarize(results.sigterm!)));
     console.log(formatSummary(`SIGKILL of the primary agent and PostgreSQL, write outage (target <= ttl + 1 = ${TTL + 1} s)`, 's', summarize(results.sigkill!)));
-    console.log(formatSummary('agent resident memory at steady state (target < 50 MB)', 'MB', rssSummary, 1));
+    console.log(formatSummary('agent resident memory (VmRSS) at steady state (target < 50 MB)', 'MB', rssSummary, 1));
+    console.log(formatSummary('  of which private (RssAnon; the rest is the shared Node binary)', 'MB', anonSummary, 1));
     console.log(`writer: ${writer.acks.length} commits acknowledged, ${writer.errors} failed attempts`);
   } finally {
     await writer?.stop();

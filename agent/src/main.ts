@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: runtime facts that dependencies probe for when they load (see node-runtime.ts).
+import './node-runtime';
 import { readFileSync } from 'node:fs';
 import { type AgentCommand, parseCommand, USAGE, UsageError } from './cli/dispatch';
 import { runCtl } from './cli/ctl-main';
