@@ -121,7 +121,7 @@ export class PostgresService implements LocalService {
     } catch (err) {
       // The data directory cannot be read (permissions, a broken volume): nothing is planned on a guess, but a
       // leader whose Postgres is down still gives the lock up after primary_start_timeout.
-      this.props.logger.warn('could not read the postgres state', errorFields(err));
+      if (!this.snapFailed) this.props.logger.warn('could not read the postgres state', errorFields(err));
       this.snap = Object.freeze({ running: this.props.pg.pid !== undefined, accepting: false, error: String(err) });
       this.snapFailed = true;
     }
@@ -190,7 +190,9 @@ export class PostgresService implements LocalService {
   reconcile(ctx: ReconcileContext): void {
     if (this.down || this.shutdown || ctx.shuttingDown) return;
     this.trackLeaderDown(ctx);
-    if (this.busy || this.snapFailed) return;
+    // Nothing is planned before the caches are synced: an empty cache looks like a cluster without a leader or a
+    // system identifier, and a data directory of another cluster would be started.
+    if (this.busy || this.snapFailed || !ctx.storeReady) return;
     const members = memberRecords(this.props.store.podObjects());
     const step = this.giveUp
       ? ({ kind: 'none', why: 'primary could not come back; lock to be released' } as const)

@@ -192,7 +192,7 @@ export class HaLoop {
     const outcomes: Outcome[] = [];
     for (const action of decision.actions) outcomes.push(await this.apply(action, obs));
     const lock = obs.lock;
-    this.props.service.reconcile?.({ leading: this.leading, lock: this.props.store.lock(), members: obs.members, shuttingDown: this.shuttingDown });
+    this.props.service.reconcile?.({ leading: this.leading, lock: this.props.store.lock(), members: obs.members, shuttingDown: this.shuttingDown, storeReady: this.props.store.ready });
     this.lastRunAt = this.props.clock.monotonicMs();
     this.log.info('ha loop', {
       reason: decision.reason,

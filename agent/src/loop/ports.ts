@@ -36,6 +36,8 @@ export interface ReconcileContext {
   readonly lock: LockView;
   readonly members: readonly MemberView[];
   readonly shuttingDown: boolean;
+  /** The store's caches are synced; before that the cluster's state is unknown and nothing may be planned on it. */
+  readonly storeReady: boolean;
 }
 
 /**
