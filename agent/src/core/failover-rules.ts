@@ -6,7 +6,9 @@
  * - it lags more than maximum_lag_on_failover behind the last leader position (`optime`);
  * - its timeline is older than the cluster's;
  * - another member still runs as a primary;
- * - an eligible member is further ahead, or as far ahead with a higher failover_priority.
+ * - an eligible member is further ahead (on a newer timeline, or further on the same one), or as far ahead with a
+ *   higher failover_priority. Positions on different timelines are not comparable byte for byte: a member on a
+ *   newer timeline has seen a promotion this one has not.
  * Members that do not answer are left out of the comparison (they may be the failed leader).
  */
 
@@ -24,6 +26,8 @@ export interface OtherCandidate {
   /** Reports itself as a running primary (role primary/master or a primary `xlog.location`). */
   readonly isPrimary: boolean;
   readonly lsn?: bigint;
+  /** Its timeline, when it reports one. */
+  readonly timeline?: number;
   readonly nofailover: boolean;
   readonly failoverPriority: number;
 }
@@ -61,9 +65,17 @@ export function raceVerdict(me: SelfCandidate, others: readonly OtherCandidate[]
     if (!eligible(o, rules) || o.lsn === undefined) continue;
     // A named candidate is the only one racing; position does not matter between the others.
     if (rules.candidate === me.name) continue;
-    const mine = me.lsn ?? -1n;
-    if (o.lsn > mine) return { ok: false, why: 'another member is further ahead' };
-    if (o.lsn === mine && o.failoverPriority > me.failoverPriority) return { ok: false, why: 'another member is as far ahead with a higher failover_priority' };
+    const ahead = compareProgress(o, me);
+    if (ahead > 0) return { ok: false, why: 'another member is further ahead' };
+    if (ahead === 0 && o.failoverPriority > me.failoverPriority) return { ok: false, why: 'another member is as far ahead with a higher failover_priority' };
   }
   return { ok: true };
+}
+
+/** Orders by timeline first (when both are known), then by position: > 0 when `a` is further ahead than `b`. */
+export function compareProgress(a: { lsn?: bigint; timeline?: number }, b: { lsn?: bigint; timeline?: number }): number {
+  if (a.timeline !== undefined && b.timeline !== undefined && a.timeline !== b.timeline) return a.timeline - b.timeline;
+  const x = a.lsn ?? -1n;
+  const y = b.lsn ?? -1n;
+  return x > y ? 1 : x < y ? -1 : 0;
 }

@@ -133,3 +133,14 @@ export class DynamicConfigReader {
     }
   }
 }
+
+/**
+ * The timeline the cluster is on: one past the newest timeline in `history` (each entry records a timeline that
+ * ended with a promotion). `undefined` when there is no history yet (no promotion since bootstrap).
+ */
+export function clusterTimeline(configObject: KubeObject | undefined): number | undefined {
+  const ended = historyOf(configObject)
+    .map((entry) => (Array.isArray(entry) ? entry[0] : undefined))
+    .filter((tl): tl is number => typeof tl === 'number' && Number.isInteger(tl) && tl > 0);
+  return ended.length ? Math.max(...ended) + 1 : undefined;
+}

@@ -58,6 +58,7 @@ export function candidateFromStatus(name: string, body: Record<string, unknown> 
     reachable: running,
     isPrimary: running && (primaryLsn !== undefined || body.role === 'primary' || body.role === 'master'),
     lsn: primaryLsn ?? standbyLsn,
+    timeline: typeof body.timeline === 'number' && Number.isInteger(body.timeline) ? body.timeline : undefined,
     nofailover: tags.nofailover === true,
     failoverPriority: priority,
   };

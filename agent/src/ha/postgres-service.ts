@@ -7,7 +7,7 @@ import { errorFields, type Logger } from '../log/logger';
 import type { LocalService, ReconcileContext } from '../loop/ports';
 import type { LocalPostgres, PostgresSnapshot } from '../postgres/local-postgres';
 import type { ClusterObjects } from './cluster-objects';
-import { DynamicConfigReader, failoverRequest, leaderOptime, leaderUpstream, memberRecords, promotable } from './cluster-view';
+import { clusterTimeline, DynamicConfigReader, failoverRequest, leaderOptime, leaderUpstream, memberRecords, promotable } from './cluster-view';
 import { type DynamicConfig, effectiveTiming, type Timing } from './dynamic-config';
 import { handOver, switchoverDue } from './hand-over';
 import { leaderDuties } from './leader-duties';
@@ -173,6 +173,7 @@ export class PostgresService implements LocalService {
         others,
         {
           leaderOptime: leaderOptime(store.object('leader')),
+          clusterTimeline: clusterTimeline(store.object('config')),
           maximumLagOnFailover: this.dyn.maximumLagOnFailover ?? this.props.config.maximumLagOnFailover,
           syncStandbys: this.dyn.synchronousMode ? promotable(store.object('sync')) : undefined,
           candidate: req?.member,

@@ -19,7 +19,12 @@ export interface ReplicationConnection {
 /** What a running, connectable Postgres says about itself, read in one round of queries. */
 export interface ServerFacts {
   readonly inRecovery: boolean;
-  /** The current timeline: of the WAL being written (primary) or received (standby). */
+  /**
+   * The current timeline: of the WAL being written (primary); on a standby the newest it knows of: the one it
+   * receives, else the newest timeline history file it fetched into pg_wal (a standby gets that file when it follows
+   * a promotion), else its last restartpoint's. Without the history files, a standby whose WAL receiver is down
+   * (as when the leader just died) would report the timeline of an old restartpoint and look stale.
+   */
   readonly timeline: number;
   /**
    * The timeline of the latest checkpoint (restartpoint on a standby). On a fresh primary it stays below `timeline`
@@ -57,7 +62,9 @@ SELECT pg_is_in_recovery() AS in_recovery,
        pg_last_xact_replay_timestamp() AS replayed_timestamp,
        CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() ELSE false END AS replay_paused,
        CASE WHEN pg_is_in_recovery()
-            THEN coalesce((SELECT received_tli FROM pg_stat_wal_receiver), (SELECT timeline_id FROM pg_control_checkpoint()))
+            THEN greatest((SELECT received_tli FROM pg_stat_wal_receiver),
+                          (SELECT max(('x' || substr(name, 1, 8))::bit(32)::int) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{8}[.]history$'),
+                          (SELECT timeline_id FROM pg_control_checkpoint()))
             ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
        END AS timeline,
        (SELECT timeline_id FROM pg_control_checkpoint()) AS checkpoint_timeline,

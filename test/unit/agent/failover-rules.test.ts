@@ -25,6 +25,9 @@ describe('raceVerdict', () => {
     ['a switchover moves away from me', me(), [], rules({ switchingFrom: 'a' }), false],
     ['sync mode, not a sync standby', me(), [], rules({ syncStandbys: ['b'] }), false],
     ['sync mode, a sync standby', me(), [other('b', { lsn: 500n })], rules({ syncStandbys: ['a'] }), true],
+    ['another member on a newer timeline though at a lower position', me({ timeline: 2, lsn: 900n }), [other('b', { timeline: 3, lsn: 100n })], rules(), false],
+    ['ahead of a member on an older timeline at a higher position', me({ timeline: 3, lsn: 100n }), [other('b', { timeline: 2, lsn: 900n })], rules(), true],
+    ['a member of unknown timeline further ahead', me({ timeline: 3 }), [other('b', { lsn: 101n })], rules(), false],
   ])('%s', (_n, m, o, r, ok) => {
     expect(raceVerdict(m, o, r).ok).toBe(ok);
   });

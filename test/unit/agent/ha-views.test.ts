@@ -1,10 +1,11 @@
 import type { OtherCandidate } from '../../../agent/src/core/failover-rules';
 import { clusterJson } from '../../../agent/src/ha/cluster-json';
 import { switchoverDue } from '../../../agent/src/ha/hand-over';
-import { failoverRequest, hostPortOf, leaderUpstream, type MemberRecord, promotable } from '../../../agent/src/ha/cluster-view';
+import { clusterTimeline, failoverRequest, hostPortOf, leaderUpstream, type MemberRecord, promotable } from '../../../agent/src/ha/cluster-view';
 import { effectiveTiming, mergeConfig, parseDynamicConfig } from '../../../agent/src/ha/dynamic-config';
 import { candidateFromStatus } from '../../../agent/src/ha/peer-status';
 import { switchoverRefusal } from '../../../agent/src/ha/switchover-request';
+import type { KubeObject } from '../../../agent/src/kube/object-cache';
 
 const member = (name: string, status: Record<string, unknown>): MemberRecord => ({ name, status, connUrl: `postgres://10.0.0.${name.slice(-1)}:5432/postgres`, apiUrl: `http://10.0.0.${name.slice(-1)}:8008/patroni` });
 const kube = (annotations: Record<string, string>) => ({ metadata: { name: 'x', annotations } });
@@ -148,5 +149,19 @@ describe('effectiveTiming (dynamic ttl, loop_wait, retry_timeout)', () => {
     const r = effectiveTiming(own, dyn(text));
     expect(r.timing).toEqual(want);
     expect(r.error !== undefined).toBe(error);
+  });
+});
+
+describe('clusterTimeline', () => {
+  const cfg = (history: string | undefined): KubeObject => ({ metadata: { name: 'demo-config', annotations: history === undefined ? {} : { history } } });
+
+  it('is one past the newest timeline that ended in a promotion', () => {
+    expect(clusterTimeline(cfg('[[1,100,"no recovery target specified","2030-01-01T00:00:00+00:00","a"],[2,200,"x","t","b"]]'))).toBe(3);
+  });
+  it('is unknown before the first promotion, and for unreadable history', () => {
+    expect(clusterTimeline(cfg(undefined))).toBeUndefined();
+    expect(clusterTimeline(cfg('[]'))).toBeUndefined();
+    expect(clusterTimeline(cfg('{not json'))).toBeUndefined();
+    expect(clusterTimeline(cfg('[["x"]]'))).toBeUndefined();
   });
 });
