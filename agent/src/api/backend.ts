@@ -11,6 +11,11 @@ export interface ApiResult {
 export interface SwitchoverRequest {
   /** `failover` names only a candidate; `switchover` names the current leader (and maybe a candidate). */
   readonly action: 'switchover' | 'failover';
+  /**
+   * The endpoint the client called. A failover that names the leader is carried out as a switchover, but answered
+   * in the words of the endpoint, as Patroni 3.0.2 (whose patronictl sends the leader along) answers.
+   */
+  readonly endpoint?: 'switchover' | 'failover';
   readonly leader?: string;
   readonly candidate?: string;
   readonly scheduledAt?: Date;

@@ -49,7 +49,7 @@ export function parseSwitchover(body: Record<string, unknown>, endpoint: 'switch
   const action = endpoint === 'failover' && leader ? 'switchover' : endpoint;
   if (scheduled && action === 'failover') throw new BadRequest("Failover can't be scheduled");
   if (leader && candidate && leader === candidate) throw new BadRequest('Switchover target and source are the same');
-  return { action, leader, candidate, scheduledAt: scheduled ? parseSchedule(scheduled, action) : undefined };
+  return { action, endpoint, leader, candidate, scheduledAt: scheduled ? parseSchedule(scheduled, action) : undefined };
 }
 
 export function parseRestart(body: Record<string, unknown>): RestartRequest {

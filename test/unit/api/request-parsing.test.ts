@@ -13,11 +13,11 @@ function message(fn: () => unknown): string {
 describe('parseSwitchover', () => {
   it('accepts a switchover from the leader to a candidate, scheduled with a time zone', () => {
     const r = parseSwitchover({ leader: 'a', candidate: 'b', scheduled_at: '2030-01-01T10:00:00+01:00' }, 'switchover');
-    expect(r).toEqual({ action: 'switchover', leader: 'a', candidate: 'b', scheduledAt: new Date('2030-01-01T09:00:00Z') });
+    expect(r).toEqual({ action: 'switchover', endpoint: 'switchover', leader: 'a', candidate: 'b', scheduledAt: new Date('2030-01-01T09:00:00Z') });
   });
 
-  it('turns a failover that names the leader into a switchover', () => {
-    expect(parseSwitchover({ leader: 'a', candidate: 'b' }, 'failover').action).toBe('switchover');
+  it('turns a failover that names the leader into a switchover, answered as the failover endpoint', () => {
+    expect(parseSwitchover({ leader: 'a', candidate: 'b' }, 'failover')).toMatchObject({ action: 'switchover', endpoint: 'failover' });
   });
 
   it.each<[Record<string, unknown>, 'switchover' | 'failover', string]>([
