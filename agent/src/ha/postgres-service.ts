@@ -252,7 +252,13 @@ export class PostgresService implements LocalService {
         this.appliedParameters = undefined;
       }
     })()
-      .catch((err: unknown) => this.props.logger.error('postgres step failed', errorFields(err)))
+      .catch((err: unknown) => {
+        // A failed step is tried again on the next regular run (loop_wait), not at once: an immediate retry of a
+        // step that keeps failing (initdb on an unusable volume, a clone from a leader that refuses) would spin
+        // and hammer the API server with initialize-race writes.
+        again = false;
+        this.props.logger.error('postgres step failed', errorFields(err));
+      })
       .finally(() => {
         this.busy = undefined;
         if (again) this.props.wake();

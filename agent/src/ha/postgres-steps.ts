@@ -165,5 +165,7 @@ async function initialize(c: StepContext): Promise<void> {
     } catch (e) {
       logger.warn('could not give the initialize race back', errorFields(e));
     }
+    // Still a failed step: the caller waits for the next regular run before anyone tries again.
+    throw err;
   }
 }
