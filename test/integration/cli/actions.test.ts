@@ -1,52 +1,22 @@
 // The `pgha` actions against real agents with real PostgreSQL (a 2-member sandbox cluster): pause and resume through
 // the leader's REST API, restart and reinit of a replica, failover to a named candidate, and history afterwards.
-import { readFileSync } from 'node:fs';
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
-import { freePort } from '../../control-plane/free-port';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import { SandboxCluster } from '../../sandbox/cluster';
-import { agentBuild, NODE_PATH, workDir, writeKubeconfig } from '../agent/harness';
+import { eventually, type TestNamespace } from '../../fixtures/cluster';
+import { startTestSandbox, stopTestSandbox, type TestSandbox } from '../sandbox/test-sandbox';
 import { runPgha } from './run-pgha';
 
 jest.setTimeout(240_000);
-const cp = testControlPlane();
 const SCOPE = 'act';
-let admin: KubeClient;
+let sandbox: TestSandbox;
 let ns: TestNamespace;
-let cluster: SandboxCluster;
 let kubeconfig: string;
 
 beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'act');
-  const dir = workDir('act');
-  kubeconfig = writeKubeconfig(dir, 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  const firstHost = 90;
-  cluster = new SandboxCluster({
-    client: admin,
-    server: cp.state.server,
-    caPem: readFileSync(cp.state.caFile, 'utf8'),
-    agentMain: agentBuild(),
-    nodePath: NODE_PATH,
-    workDir: dir,
-    namespace: ns.name,
-    scope: SCOPE,
-    members: 2,
-    firstHost,
-    pgPort: await freePort(`127.0.0.${firstHost}`),
-    apiPort: await freePort(`127.0.0.${firstHost}`),
-    primaryAddress: { host: '127.0.0.1', port: await freePort() },
-    replicasAddress: { host: '127.0.0.1', port: await freePort() },
-    restApiAuth: { username: 'ops', password: 'pw-for-tests' },
-  });
-  await cluster.start();
+  sandbox = await startTestSandbox({ prefix: 'act', scope: SCOPE, members: 2, firstHost: 90, extra: { restApiAuth: { username: 'ops', password: 'pw-for-tests' } } });
+  ({ ns } = sandbox);
+  kubeconfig = sandbox.kubeconfig;
 }, 240_000);
 
-afterAll(async () => {
-  await cluster?.stop();
-  await ns?.delete();
-  admin?.close();
-});
+afterAll(() => stopTestSandbox(sandbox));
 
 const target = () => ['--scope', SCOPE, '-n', ns.name];
 const withAuth = () => ({ KUBECONFIG: kubeconfig, PATRONI_RESTAPI_USERNAME: 'ops', PATRONI_RESTAPI_PASSWORD: 'pw-for-tests' });

@@ -2,54 +2,28 @@
 // ones it gives for a Patroni cluster (table shape, Leader/Replica roles, timelines, lag, Patroni's messages), and
 // its actions (switchover, failover, pause, resume) must take effect. Patroni 3.0.2 knows only the leader role
 // value `master`, so this cluster uses it.
-import { readFileSync } from 'node:fs';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
-import { freePort } from '../../control-plane/free-port';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { eventually, type TestNamespace } from '../../fixtures/cluster';
 import { patronictl, type PatronictlTarget } from '../../fixtures/patronictl';
-import { SandboxCluster } from '../../sandbox/cluster';
-import { agentBuild, getPod, holderOf, NODE_PATH, workDir, writeKubeconfig } from '../agent/harness';
+import type { SandboxCluster } from '../../sandbox/cluster';
+import { startTestSandbox, stopTestSandbox, type TestSandbox } from '../sandbox/test-sandbox';
+import { getPod, holderOf } from '../agent/harness';
 
 jest.setTimeout(240_000);
-const cp = testControlPlane();
 const SCOPE = 'ptl';
+let sandbox: TestSandbox;
 let admin: KubeClient;
 let ns: TestNamespace;
 let cluster: SandboxCluster;
 let target: PatronictlTarget;
 
 beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'ptl');
-  const dir = workDir('ptl');
-  const kubeconfig = writeKubeconfig(dir, 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  target = { scope: SCOPE, namespace: ns.name, kubeconfig, context: 'c' };
-  const firstHost = 70;
-  cluster = new SandboxCluster({
-    client: admin,
-    server: cp.state.server,
-    caPem: readFileSync(cp.state.caFile, 'utf8'),
-    agentMain: agentBuild(),
-    nodePath: NODE_PATH,
-    workDir: dir,
-    namespace: ns.name,
-    scope: SCOPE,
-    members: 3,
-    firstHost,
-    pgPort: await freePort(`127.0.0.${firstHost}`),
-    apiPort: await freePort(`127.0.0.${firstHost}`),
-    primaryAddress: { host: '127.0.0.1', port: await freePort() },
-    replicasAddress: { host: '127.0.0.1', port: await freePort() },
-    leaderLabelValue: 'master',
-  });
-  await cluster.start();
+  sandbox = await startTestSandbox({ prefix: 'ptl', scope: SCOPE, members: 3, firstHost: 70, extra: { leaderLabelValue: 'master' } });
+  ({ admin, ns, cluster } = sandbox);
+  target = { scope: SCOPE, namespace: ns.name, kubeconfig: sandbox.kubeconfig, context: 'c' };
 }, 240_000);
 
-afterAll(async () => {
-  await cluster?.stop();
-  await ns?.delete();
-  admin?.close();
-});
+afterAll(() => stopTestSandbox(sandbox));
 
 interface Row {
   Cluster: string;

@@ -1,53 +1,29 @@
 // The sandbox cluster end to end: real agents with real PostgreSQL behind the simulated kubelet and kube-proxy.
 // The primary Service's stable address reaches the lock holder's PostgreSQL (writable), the replicas Service a
 // replica, and after `pgha switchover` the same address reaches the new leader.
-import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
-import { freePort } from '../../control-plane/free-port';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import { SandboxCluster } from '../../sandbox/cluster';
-import { agentBuild, holderOf, NODE_PATH, workDir, writeKubeconfig } from '../agent/harness';
+import { eventually, type TestNamespace } from '../../fixtures/cluster';
+import type { SandboxCluster } from '../../sandbox/cluster';
+import { startTestSandbox, stopTestSandbox, type TestSandbox } from './test-sandbox';
+import { holderOf } from '../agent/harness';
 import { runPgha } from '../cli/run-pgha';
 
 jest.setTimeout(240_000);
-const cp = testControlPlane();
+let sandbox: TestSandbox;
 let admin: KubeClient;
 let ns: TestNamespace;
 let cluster: SandboxCluster;
 let kubeconfig: string;
 
 beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'sbx');
-  const dir = workDir('sbx');
-  kubeconfig = writeKubeconfig(dir, 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
   // Addresses of their own, so a sandbox someone runs on this machine does not collide with the test.
-  const firstHost = 60;
-  cluster = new SandboxCluster({
-    client: admin,
-    server: cp.state.server,
-    caPem: readFileSync(cp.state.caFile, 'utf8'),
-    agentMain: agentBuild(),
-    nodePath: NODE_PATH,
-    workDir: dir,
-    namespace: ns.name,
-    scope: 'sbx',
-    members: 2,
-    firstHost,
-    pgPort: await freePort(`127.0.0.${firstHost}`),
-    apiPort: await freePort(`127.0.0.${firstHost}`),
-    primaryAddress: { host: '127.0.0.1', port: await freePort() },
-    replicasAddress: { host: '127.0.0.1', port: await freePort() },
-  });
-  await cluster.start();
+  sandbox = await startTestSandbox({ prefix: 'sbx', scope: 'sbx', members: 2, firstHost: 60 });
+  ({ admin, ns, cluster } = sandbox);
+  kubeconfig = sandbox.kubeconfig;
 }, 240_000);
 
-afterAll(async () => {
-  await cluster?.stop();
-  await ns?.delete();
-  admin?.close();
-});
+afterAll(() => stopTestSandbox(sandbox));
 
 /** Which member answers at `addr`, and whether it is in recovery; undefined while nothing answers. */
 async function whoAnswers(addr: { host: string; port: number }): Promise<{ host: string; inRecovery: boolean } | undefined> {
