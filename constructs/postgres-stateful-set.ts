@@ -15,8 +15,11 @@ import type { ClusterSpec } from './cluster-spec';
 import { REPLICATION_PASSWORD_KEY, SUPERUSER_PASSWORD_KEY } from './credentials';
 import { objectLabels, podLabels, podSelector } from './labels';
 
-/** The user and group of the image's `postgres` account; used only outside OpenShift. */
-export const POSTGRES_UID = 999;
+/**
+ * The image's own numeric user (its `USER 26:0`), set as runAsUser, runAsGroup and fsGroup outside OpenShift. Any
+ * UID works: the image's entrypoint gives one without a passwd entry an entry through nss_wrapper.
+ */
+export const POSTGRES_UID = 26;
 
 export interface PostgresStatefulSetOptions {
   readonly serviceAccountName: string;
@@ -63,7 +66,9 @@ export class PostgresStatefulSet extends Construct {
       name: 'pgha',
       image: spec.image,
       imagePullPolicy: 'IfNotPresent',
-      command: ['pgha', 'agent', '--config', `${CONFIG_DIR}/${CONFIG_FILE_NAME}`],
+      // `args`, never `command`: the image's ENTRYPOINT (tini as PID 1, then the entrypoint that gives an arbitrary
+      // UID a passwd entry) must run, or initdb cannot look up its user.
+      args: ['agent', '--config', `${CONFIG_DIR}/${CONFIG_FILE_NAME}`],
       ports: [
         { name: POSTGRES_PORT_NAME, containerPort: POSTGRES_PORT, protocol: 'TCP' },
         { name: API_PORT_NAME, containerPort: API_PORT, protocol: 'TCP' },

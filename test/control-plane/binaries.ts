@@ -6,6 +6,12 @@ export interface ControlPlaneBinaries {
   readonly etcd: string;
   readonly kubeApiserver: string;
   readonly kubeControllerManager: string;
+  readonly kubeScheduler: string;
+  readonly kubeProxy: string;
+  readonly kubelet: string;
+  readonly kubectl: string;
+  /** The node's sandbox image as an OCI archive (`localhost/pgha-pause:1`). */
+  readonly pauseArchive: string;
 }
 
 const BUILD_SCRIPT = join(__dirname, '..', '..', '..', 'test', 'control-plane', 'build.sh');
@@ -36,6 +42,11 @@ export function ensureBinaries(opts: { build?: boolean } = {}): ControlPlaneBina
     etcd: join(vars.ETCD_BIN_DIR ?? '', 'etcd'),
     kubeApiserver: join(vars.K8S_BIN_DIR ?? '', 'kube-apiserver'),
     kubeControllerManager: join(vars.K8S_BIN_DIR ?? '', 'kube-controller-manager'),
+    kubeScheduler: join(vars.K8S_BIN_DIR ?? '', 'kube-scheduler'),
+    kubeProxy: join(vars.K8S_BIN_DIR ?? '', 'kube-proxy'),
+    kubelet: join(vars.K8S_BIN_DIR ?? '', 'kubelet'),
+    kubectl: join(vars.K8S_BIN_DIR ?? '', 'kubectl'),
+    pauseArchive: vars.PAUSE_ARCHIVE ?? '',
   };
   for (const [name, path] of Object.entries(bins)) {
     if (!existsSync(path)) throw new Error(`${name} is missing at ${path}; run test/control-plane/build.sh`);

@@ -2,7 +2,8 @@
 # Builds the real control-plane binaries the tests run, from Go modules, only when they are missing from the
 # version-keyed cache. Prints the directory that holds the binaries on its last line.
 #
-#   build.sh            build everything missing (kube-apiserver, kube-controller-manager, etcd)
+#   build.sh            build everything missing (kube-apiserver, kube-controller-manager, kube-scheduler,
+#                       kube-proxy, kubelet, kubectl, etcd, helm, the template processor)
 #   build.sh --print    print the cache directory without building
 #
 # The cache lives outside the repository (PGHA_CACHE_DIR, default ~/.cache/pgha) because the binaries are
@@ -26,12 +27,16 @@ helm_version=$(awk '$1 == "helm.sh/helm/v3" { print $2 }' "$here/helm-bin/go.mod
 helm_dir=$(key_of helm "$helm_version" "$here/helm-bin")
 template_version=$(awk '$1 == "github.com/openshift/library-go" { print $2 }' "$here/template-bin/go.mod")
 template_dir=$(key_of template-process "${template_version##*-}" "$here/template-bin")
+# The real node's sandbox ("pause") image: a static binary of ours, packed as an OCI archive for containerd.
+pause_src="$here/../node/pause"
+pause_dir=$(key_of pause "$(cat "$pause_src/main.go" "$pause_src/make-oci-archive.sh" | sha256sum | cut -c1-8)" "$pause_src")
 
 if [ "${1:-}" = "--print" ]; then
   echo "K8S_BIN_DIR=$k8s_dir/bin"
   echo "ETCD_BIN_DIR=$etcd_dir/bin"
   echo "HELM_BIN_DIR=$helm_dir/bin"
   echo "TEMPLATE_BIN_DIR=$template_dir/bin"
+  echo "PAUSE_ARCHIVE=$pause_dir/pause.oci.tar"
   exit 0
 fi
 
@@ -39,7 +44,11 @@ fail() { echo "control-plane build: $1" >&2; exit 1; }
 # PGHA_GO names the toolchain explicitly; otherwise `go` on PATH, or the usual install location.
 go_bin=${PGHA_GO:-go}
 if [ -z "${PGHA_GO:-}" ] && ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then go_bin=/usr/local/go/bin/go; fi
-needs_build() { [ ! -f "$k8s_dir/.complete" ] || [ ! -f "$etcd_dir/.complete" ] || [ ! -f "$helm_dir/.complete" ] || [ ! -f "$template_dir/.complete" ]; }
+needs_build() {
+  local d
+  for d in "$k8s_dir" "$etcd_dir" "$helm_dir" "$template_dir" "$pause_dir"; do [ -f "$d/.complete" ] || return 0; done
+  return 1
+}
 if needs_build && ! command -v "$go_bin" >/dev/null 2>&1; then
   fail "the Go toolchain ($go_bin) was not found; install Go 1.24 or newer, or set PGHA_GO to its path"
 fi
@@ -72,13 +81,21 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 build_part etcd "$etcd_dir" "$here/etcd-bin" -- -ldflags "-s -w" -o "$etcd_dir/bin/etcd" .
+# Control plane and node in one `go build`: the binaries share most of their packages, so one build compiles each once.
 build_part kubernetes "$k8s_dir" "$here/k8s-bin" -- -ldflags "$ldflags" -o "$k8s_dir/bin/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/cmd/kubelet \
+  k8s.io/kubernetes/cmd/kubectl
 
 build_part template-process "$template_dir" "$here/template-bin" -- -ldflags "-s -w" -o "$template_dir/bin/template-process" .
 build_part helm "$helm_dir" "$here/helm-bin" -- -ldflags "-s -w" -o "$helm_dir/bin/helm" helm.sh/helm/v3/cmd/helm
+build_part pause "$pause_dir" "$pause_src" -- -ldflags "-s -w" -o "$pause_dir/bin/pause" .
+if [ ! -f "$pause_dir/pause.oci.tar" ]; then
+  bash "$pause_src/make-oci-archive.sh" "$pause_dir/bin/pause" localhost/pgha-pause:1 "$pause_dir/pause.oci.tar"
+fi
 
 echo "K8S_BIN_DIR=$k8s_dir/bin"
 echo "ETCD_BIN_DIR=$etcd_dir/bin"
 echo "HELM_BIN_DIR=$helm_dir/bin"
 echo "TEMPLATE_BIN_DIR=$template_dir/bin"
+echo "PAUSE_ARCHIVE=$pause_dir/pause.oci.tar"

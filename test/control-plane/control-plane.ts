@@ -31,13 +31,28 @@ export interface ControlPlaneOptions {
   readonly dieWithParent?: boolean;
   /** How long to wait for `/readyz`. @default 90000 */
   readonly readyTimeoutMs?: number;
+  /** The Service range; its first address is the `kubernetes` Service. @default '203.0.113.0/24' */
+  readonly serviceCidr?: string;
+  /**
+   * Run the processes elsewhere (the real node's network namespace): `prefix` enters it and must exec, keeping the
+   * PID; `clientServer` is the URL under which this process reaches the first apiserver from outside.
+   * @default - loopback processes of this network namespace
+   */
+  readonly placement?: { readonly prefix: readonly string[]; readonly clientServer: string };
+  /**
+   * Serve real nodes: Node authorization and NodeRestriction, the apiserver's kubelet client certificate,
+   * kube-scheduler, the node, volume and eviction controllers, and a token for each named user (kubelets,
+   * kube-proxy). @default - no nodes
+   */
+  readonly nodes?: { readonly users: readonly { readonly name: string; readonly groups?: readonly string[] }[] };
 }
 
 /** Everything a client needs to use a running control plane; written to `<dir>/state.json`. */
 export interface ControlPlaneState {
   readonly dir: string;
-  /** The first apiserver's URL. */
+  /** The first apiserver's URL, as this process reaches it. */
   readonly server: string;
+  /** Every apiserver's URL as processes inside the control plane's network reach it. */
   readonly servers: readonly string[];
   readonly caFile: string;
   readonly adminToken: string;
@@ -45,6 +60,8 @@ export interface ControlPlaneState {
   readonly kubeconfig: string;
   readonly etcdUrl: string;
   readonly processes: readonly ManagedProcess[];
+  /** Bearer tokens of the `nodes.users`, by user name. */
+  readonly userTokens: Readonly<Record<string, string>>;
 }
 
 // Controllers the tests rely on: service accounts for admission, namespace deletion, ownership GC, StatefulSet pods,
@@ -61,8 +78,19 @@ const CONTROLLERS = [
   'disruption-controller',
   'root-ca-certificate-publisher-controller',
 ];
+// With real nodes: node health and taint eviction, volume binding and protection, Pod GC, Deployments (helm tests).
+const NODE_CONTROLLERS = [
+  'node-lifecycle-controller',
+  'taint-eviction-controller',
+  'persistentvolume-binder-controller',
+  'persistentvolume-protection-controller',
+  'persistentvolumeclaim-protection-controller',
+  'pod-garbage-collector-controller',
+  'deployment-controller',
+  'job-controller',
+];
 
-function kubeconfigYaml(server: string, caFile: string, token: string, user: string): string {
+export function kubeconfigYaml(server: string, caFile: string, token: string, user: string): string {
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -104,26 +132,40 @@ export class ControlPlane {
     const host = addresses[0]!;
     const started: ManagedProcess[] = [];
     const dieWithParent = opts.dieWithParent ?? true;
+    const prefix = opts.placement?.prefix;
+    const nodes = opts.nodes;
     const fail = async (message: string): Promise<never> => {
       await Promise.all(started.map((p) => stopProcess(p, 2000)));
       throw new ControlPlaneStartError(message);
     };
 
-    const port = opts.port ?? (await freePort(host));
-    const etcdPort = opts.etcdPort ?? (await freePort('127.0.0.1'));
-    const etcdPeerPort = await freePort('127.0.0.1');
-    for (const [h, p, what] of [
-      ...addresses.map((a) => [a, port, 'kube-apiserver'] as const),
-      ['127.0.0.1', etcdPort, 'etcd'] as const,
-    ]) {
-      if (await portInUse(h, p)) await fail(`${what} cannot start: port ${p} on ${h} is already in use`);
+    // In a namespace of its own nothing else listens, so fixed ports are free; here the ports are checked.
+    const port = opts.port ?? (prefix ? 6443 : await freePort(host));
+    const etcdPort = opts.etcdPort ?? (prefix ? 2379 : await freePort('127.0.0.1'));
+    const etcdPeerPort = prefix ? 2380 : await freePort('127.0.0.1');
+    if (!prefix) {
+      for (const [h, p, what] of [
+        ...addresses.map((a) => [a, port, 'kube-apiserver'] as const),
+        ['127.0.0.1', etcdPort, 'etcd'] as const,
+      ]) {
+        if (await portInUse(h, p)) await fail(`${what} cannot start: port ${p} on ${h} is already in use`);
+      }
     }
 
     const pki = makePki(dir, addresses);
-    const adminToken = randomBytes(24).toString('hex');
-    const kcmToken = randomBytes(24).toString('hex');
+    const token = () => randomBytes(24).toString('hex');
+    const adminToken = token();
+    const kcmToken = token();
+    const schedulerToken = token();
+    const userTokens: Record<string, string> = Object.fromEntries((nodes?.users ?? []).map((u) => [u.name, token()]));
     const tokens = join(dir, 'tokens.csv');
-    writeFileSync(tokens, `${adminToken},admin,admin,"system:masters"\n${kcmToken},system:kube-controller-manager,kcm\n`, { mode: 0o600 });
+    const tokenLines = [
+      `${adminToken},admin,admin,"system:masters"`,
+      `${kcmToken},system:kube-controller-manager,kcm`,
+      `${schedulerToken},system:kube-scheduler,kube-scheduler`,
+      ...(nodes?.users ?? []).map((u) => `${userTokens[u.name]},${u.name},${u.name}${u.groups?.length ? `,"${u.groups.join(',')}"` : ''}`),
+    ];
+    writeFileSync(tokens, `${tokenLines.join('\n')}\n`, { mode: 0o600 });
 
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const etcdLog = join(dir, 'etcd.log');
@@ -133,6 +175,7 @@ export class ControlPlane {
         binary: binaries.etcd,
         log: etcdLog,
         dieWithParent,
+        prefix,
         args: [
           '--name=pgha-test',
           `--data-dir=${join(dir, 'etcd-data')}`,
@@ -156,6 +199,7 @@ export class ControlPlane {
           binary: binaries.kubeApiserver,
           log: join(dir, `kube-apiserver-${i}.log`),
           dieWithParent,
+          prefix,
           args: [
             `--etcd-servers=${etcdUrl}`,
             `--bind-address=${address}`,
@@ -164,11 +208,20 @@ export class ControlPlane {
             `--tls-cert-file=${pki.servingCert}`,
             `--tls-private-key-file=${pki.servingKey}`,
             `--client-ca-file=${pki.caCert}`,
-            '--service-cluster-ip-range=10.0.0.0/24',
+            `--service-cluster-ip-range=${opts.serviceCidr ?? '203.0.113.0/24'}`,
             '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
             `--service-account-key-file=${pki.saPub}`,
             `--service-account-signing-key-file=${pki.saKey}`,
-            '--authorization-mode=RBAC',
+            `--authorization-mode=${nodes ? 'Node,RBAC' : 'RBAC'}`,
+            ...(nodes
+              ? [
+                  '--enable-admission-plugins=NodeRestriction',
+                  `--kubelet-client-certificate=${pki.kubeletClientCert}`,
+                  `--kubelet-client-key=${pki.kubeletClientKey}`,
+                  // No DNS exists for node names: logs and exec reach the kubelet at the node's address.
+                  '--kubelet-preferred-address-types=InternalIP',
+                ]
+              : []),
             // As on real clusters: privileged Pods are valid objects; admission policy (Pod Security) decides.
             '--allow-privileged=true',
             `--token-auth-file=${tokens}`,
@@ -180,13 +233,14 @@ export class ControlPlane {
       );
     });
 
+    const clientServer = opts.placement?.clientServer ?? servers[0]!;
     const kubeconfig = join(dir, 'admin.kubeconfig');
-    writeFileSync(kubeconfig, kubeconfigYaml(servers[0]!, pki.caCert, adminToken, 'admin'), { mode: 0o600 });
+    writeFileSync(kubeconfig, kubeconfigYaml(clientServer, pki.caCert, adminToken, 'admin'), { mode: 0o600 });
     const caPem = readFileSync(pki.caCert, 'utf8');
 
     // Wait for every apiserver's /readyz, watching for early exits so a crash is reported at once.
     const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
-    for (const server of servers) {
+    for (const server of opts.placement ? [clientServer] : servers) {
       const client = new KubeClient({ server, caPem, token: () => adminToken });
       try {
         for (;;) {
@@ -221,6 +275,7 @@ export class ControlPlane {
           binary: binaries.kubeControllerManager,
           log: join(dir, 'kube-controller-manager.log'),
           dieWithParent,
+          prefix,
           args: [
             `--kubeconfig=${kcmConfig}`,
             '--leader-elect=false',
@@ -229,7 +284,7 @@ export class ControlPlane {
             '--use-service-account-credentials=true',
             '--bind-address=127.0.0.1',
             '--secure-port=0',
-            `--controllers=${CONTROLLERS.join(',')}`,
+            `--controllers=${[...CONTROLLERS, ...(nodes ? NODE_CONTROLLERS : [])].join(',')}`,
             `--service-account-private-key-file=${pki.saKey}`,
             `--root-ca-file=${pki.caCert}`,
             '--concurrent-statefulset-syncs=5',
@@ -239,7 +294,22 @@ export class ControlPlane {
       );
     }
 
-    const state: ControlPlaneState = { dir, server: servers[0]!, servers, caFile: pki.caCert, adminToken, kubeconfig, etcdUrl, processes: started };
+    if (nodes) {
+      const schedulerConfig = join(dir, 'kube-scheduler.kubeconfig');
+      writeFileSync(schedulerConfig, kubeconfigYaml(servers[0]!, pki.caCert, schedulerToken, 'kube-scheduler'), { mode: 0o600 });
+      started.push(
+        startProcess({
+          name: 'kube-scheduler',
+          binary: binaries.kubeScheduler,
+          log: join(dir, 'kube-scheduler.log'),
+          dieWithParent,
+          prefix,
+          args: [`--kubeconfig=${schedulerConfig}`, '--leader-elect=false', '--secure-port=0', '--v=1'],
+        }),
+      );
+    }
+
+    const state: ControlPlaneState = { dir, server: clientServer, servers, caFile: pki.caCert, adminToken, kubeconfig, etcdUrl, processes: started, userTokens };
     writeFileSync(join(dir, 'state.json'), JSON.stringify(state, null, 2), { mode: 0o600 });
     return new ControlPlane(state);
   }

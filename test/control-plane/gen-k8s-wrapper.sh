@@ -27,6 +27,10 @@ godebug=$(grep -E '^godebug ' "$upstream_mod" || true)
   echo "tool ("
   echo "	k8s.io/kubernetes/cmd/kube-apiserver"
   echo "	k8s.io/kubernetes/cmd/kube-controller-manager"
+  echo "	k8s.io/kubernetes/cmd/kube-proxy"
+  echo "	k8s.io/kubernetes/cmd/kube-scheduler"
+  echo "	k8s.io/kubernetes/cmd/kubelet"
+  echo "	k8s.io/kubernetes/cmd/kubectl"
   echo ")"
 } > "$here/k8s-bin/go.mod"
 cd "$here/k8s-bin" && go mod tidy

@@ -11,7 +11,13 @@ export interface ControlPlanePki {
   /** Service-account token signing key pair. */
   readonly saKey: string;
   readonly saPub: string;
+  /** The apiserver's client certificate towards kubelets (logs, exec), in `system:masters`. */
+  readonly kubeletClientCert: string;
+  readonly kubeletClientKey: string;
 }
+
+/** The first address of the Service range: the `kubernetes` Service's ClusterIP, which the serving cert must name. */
+export const KUBERNETES_SERVICE_IP = '203.0.113.1';
 
 function openssl(args: string[], cwd: string): void {
   try {
@@ -23,8 +29,8 @@ function openssl(args: string[], cwd: string): void {
 }
 
 /**
- * Makes a CA, a serving certificate for every given IP (plus the in-cluster names of the `kubernetes` Service) and
- * a service-account key pair, using the openssl CLI. EC keys keep this well under a second.
+ * Makes a CA, a serving certificate for every given IP (plus the in-cluster names and address of the `kubernetes`
+ * Service), the apiserver's kubelet client certificate and a service-account key pair, using the openssl CLI. EC keys keep this well under a second.
  */
 export function makePki(dir: string, ips: readonly string[]): ControlPlanePki {
   const p = (f: string) => join(dir, f);
@@ -32,7 +38,8 @@ export function makePki(dir: string, ips: readonly string[]): ControlPlanePki {
   openssl(['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=pgha-test-ca', '-days', '30', '-out', 'ca.crt'], dir);
   const sans = [
     ...ips.map((ip) => `IP:${ip}`),
-    'IP:10.0.0.1',
+    `IP:${KUBERNETES_SERVICE_IP}`,
+    'IP:127.0.0.1',
     'DNS:localhost',
     'DNS:kubernetes',
     'DNS:kubernetes.default',
@@ -49,7 +56,14 @@ export function makePki(dir: string, ips: readonly string[]): ControlPlanePki {
     ['x509', '-req', '-in', 'serving.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-extfile', 'serving.ext', '-out', 'serving.crt'],
     dir,
   );
+  writeFileSync(p('client.ext'), 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n');
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'kubelet-client.key'], dir);
+  openssl(['req', '-new', '-key', 'kubelet-client.key', '-subj', '/O=system:masters/CN=kube-apiserver-kubelet-client', '-out', 'kubelet-client.csr'], dir);
+  openssl(
+    ['x509', '-req', '-in', 'kubelet-client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-extfile', 'client.ext', '-out', 'kubelet-client.crt'],
+    dir,
+  );
   openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
   openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
-  return { caCert: p('ca.crt'), caKey: p('ca.key'), servingCert: p('serving.crt'), servingKey: p('serving.key'), saKey: p('sa.key'), saPub: p('sa.pub') };
+  return { caCert: p('ca.crt'), caKey: p('ca.key'), servingCert: p('serving.crt'), servingKey: p('serving.key'), saKey: p('sa.key'), saPub: p('sa.pub'), kubeletClientCert: p('kubelet-client.crt'), kubeletClientKey: p('kubelet-client.key') };
 }

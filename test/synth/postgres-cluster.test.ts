@@ -60,7 +60,7 @@ describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
   });
 
   it('passes Pod Security restricted: non-root, no escalation, all capabilities dropped, RuntimeDefault seccomp', () => {
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 999, fsGroup: 999, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 26, fsGroup: 26, seccompProfile: { type: 'RuntimeDefault' } });
     expect(container.securityContext).toEqual({
       allowPrivilegeEscalation: false,
       capabilities: { drop: ['ALL'] },
@@ -84,7 +84,9 @@ describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
 
   it('runs the agent image with the downward-API environment and passwords only as files', () => {
     expect(container.image).toBe(DEFAULT_IMAGE);
-    expect(container.command).toEqual(['pgha', 'agent', '--config', '/etc/pgha/pgha.yaml']);
+    // args, not command: the image's entrypoint (tini, the arbitrary-UID passwd entry) must run.
+    expect(container.command).toBeUndefined();
+    expect(container.args).toEqual(['agent', '--config', '/etc/pgha/pgha.yaml']);
     const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]));
     expect(env).toEqual({
       PATRONI_NAME: 'metadata.name',
@@ -104,7 +106,7 @@ describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
   it('ships a configuration file the agent itself loads, as each Pod would with its environment', () => {
     const cm = find(objects, 'ConfigMap', 'demo-pgha');
     const config = loadAgentConfig(
-      { yaml: cm.data['pgha.yaml'], env: { PATRONI_NAME: 'demo-1', PATRONI_KUBERNETES_POD_IP: '10.0.0.7', PATRONI_SUPERUSER_PASSWORD_FILE: '/s', PATRONI_REPLICATION_PASSWORD_FILE: '/r' } },
+      { yaml: cm.data['pgha.yaml'], env: { PATRONI_NAME: 'demo-1', PATRONI_KUBERNETES_POD_IP: '192.0.2.7', PATRONI_SUPERUSER_PASSWORD_FILE: '/s', PATRONI_REPLICATION_PASSWORD_FILE: '/r' } },
       () => 'pw',
     );
     expect(config).toMatchObject({ scope: 'demo', name: 'demo-1', ttl: 30, loopWait: 10, retryTimeout: 10 });

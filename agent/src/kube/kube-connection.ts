@@ -4,7 +4,7 @@ import { ConfigError } from '../errors';
 
 /** How to reach and authenticate to one Kubernetes API server. */
 export interface KubeConnection {
-  /** Base URL, e.g. `https://10.0.0.1:443`. */
+  /** Base URL, e.g. `https://192.0.2.1:443`. */
   readonly server: string;
   /** PEM bundle of the cluster CA. Verification is never turned off unless `insecureSkipTlsVerify` says so. */
   readonly caPem?: string;

@@ -7,7 +7,7 @@ import { candidateFromStatus } from '../../../agent/src/ha/peer-status';
 import { switchoverRefusal } from '../../../agent/src/ha/switchover-request';
 import type { KubeObject } from '../../../agent/src/kube/object-cache';
 
-const member = (name: string, status: Record<string, unknown>): MemberRecord => ({ name, status, connUrl: `postgres://10.0.0.${name.slice(-1)}:5432/postgres`, apiUrl: `http://10.0.0.${name.slice(-1)}:8008/patroni` });
+const member = (name: string, status: Record<string, unknown>): MemberRecord => ({ name, status, connUrl: `postgres://192.0.2.${name.slice(-1)}:5432/postgres`, apiUrl: `http://192.0.2.${name.slice(-1)}:8008/patroni` });
 const kube = (annotations: Record<string, string>) => ({ metadata: { name: 'x', annotations } });
 
 describe('parseDynamicConfig', () => {
@@ -48,8 +48,8 @@ describe('cluster views', () => {
     expect(hostPortOf('nonsense')).toBeUndefined();
   });
   it('streams from the holder only once it runs as a primary past its post-promote checkpoint', () => {
-    expect(leaderUpstream([member('m1', { state: 'running', role: 'primary' })], 'm1')).toBe('10.0.0.1:5432');
-    expect(leaderUpstream([member('m1', { state: 'running', role: 'master' })], 'm1')).toBe('10.0.0.1:5432');
+    expect(leaderUpstream([member('m1', { state: 'running', role: 'primary' })], 'm1')).toBe('192.0.2.1:5432');
+    expect(leaderUpstream([member('m1', { state: 'running', role: 'master' })], 'm1')).toBe('192.0.2.1:5432');
     expect(leaderUpstream([member('m1', { state: 'running', role: 'replica' })], 'm1')).toBeUndefined();
     expect(leaderUpstream([member('m1', { state: 'running', role: 'primary', checkpoint_after_promote: false })], 'm1')).toBeUndefined();
     expect(leaderUpstream([member('m1', { state: 'running', role: 'primary' })], null)).toBeUndefined();
@@ -82,8 +82,8 @@ describe('clusterJson (GET /cluster)', () => {
       pause: true,
       scheduled_switchover: { at: '2030-01-01T00:00:00+00:00', from: 'm1', to: 'm2' },
       members: [
-        { name: 'm1', role: 'leader', state: 'running', api_url: 'http://10.0.0.1:8008/patroni', host: '10.0.0.1', port: 5432, timeline: 2 },
-        { name: 'm2', role: 'replica', state: 'streaming', api_url: 'http://10.0.0.2:8008/patroni', host: '10.0.0.2', port: 5432, timeline: 2, lsn: '0/5A', lag: 10 },
+        { name: 'm1', role: 'leader', state: 'running', api_url: 'http://192.0.2.1:8008/patroni', host: '192.0.2.1', port: 5432, timeline: 2 },
+        { name: 'm2', role: 'replica', state: 'streaming', api_url: 'http://192.0.2.2:8008/patroni', host: '192.0.2.2', port: 5432, timeline: 2, lsn: '0/5A', lag: 10 },
       ],
     });
   });

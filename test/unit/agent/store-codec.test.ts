@@ -2,8 +2,8 @@ import { clusterLabels, labelSelector, lockTimestamp, lockTuple, readLockRecord,
 import { parseMemberStatus, podStatusPatch, publishedStatus, roleLabelValue, type StatusContext } from '../../../agent/src/store/member-status';
 
 const ctx: StatusContext = {
-  connUrl: 'postgres://10.0.0.5:5432/postgres',
-  apiUrl: 'http://10.0.0.5:8008/patroni',
+  connUrl: 'postgres://192.0.2.5:5432/postgres',
+  apiUrl: 'http://192.0.2.5:8008/patroni',
   version: '0.1.0',
   roleLabel: 'role',
   leaderLabelValue: 'primary',

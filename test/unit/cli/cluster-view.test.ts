@@ -7,9 +7,9 @@ const obj = (name: string, annotations: Record<string, string>, resourceVersion 
 
 describe('clusterView', () => {
   const pods = [
-    pod('demo-1', { conn_url: 'postgres://10.0.0.2:5432/postgres', api_url: 'http://10.0.0.2:8008/patroni', state: 'running', role: 'replica', timeline: 2, xlog_location: 50331648 }),
-    pod('demo-0', { conn_url: 'postgres://10.0.0.1:5433/postgres', api_url: 'http://10.0.0.1:8008/patroni', state: 'running', role: 'primary', timeline: 2, xlog_location: 67108864 }),
-    pod('demo-2', { conn_url: 'postgres://10.0.0.3:5432/postgres', state: 'streaming', role: 'replica', pending_restart: true, tags: { nofailover: true } }),
+    pod('demo-1', { conn_url: 'postgres://192.0.2.2:5432/postgres', api_url: 'http://192.0.2.2:8008/patroni', state: 'running', role: 'replica', timeline: 2, xlog_location: 50331648 }),
+    pod('demo-0', { conn_url: 'postgres://192.0.2.1:5433/postgres', api_url: 'http://192.0.2.1:8008/patroni', state: 'running', role: 'primary', timeline: 2, xlog_location: 67108864 }),
+    pod('demo-2', { conn_url: 'postgres://192.0.2.3:5432/postgres', state: 'streaming', role: 'replica', pending_restart: true, tags: { nofailover: true } }),
     pod('not-a-member', undefined),
     pod('broken', '{not json'),
   ];
@@ -23,9 +23,9 @@ describe('clusterView', () => {
       config: obj('demo-config', { initialize: '7300000000000000001', config: '{"ttl":30,"pause":true}', history: '[[1,25165824,"no recovery target specified","2024-01-01T00:00:00+00:00","demo-1"]]' }, '42'),
     });
     expect(view.members.map((m) => [m.name, m.role, m.host, m.port, m.timeline, m.lagBytes])).toEqual([
-      ['demo-0', 'Leader', '10.0.0.1', 5433, 2, undefined],
-      ['demo-1', 'Replica', '10.0.0.2', 5432, 2, 16777216],
-      ['demo-2', 'Sync Standby', '10.0.0.3', 5432, undefined, undefined],
+      ['demo-0', 'Leader', '192.0.2.1', 5433, 2, undefined],
+      ['demo-1', 'Replica', '192.0.2.2', 5432, 2, 16777216],
+      ['demo-2', 'Sync Standby', '192.0.2.3', 5432, undefined, undefined],
     ]);
     expect(view).toMatchObject({ scope: 'demo', leader: 'demo-0', systemId: '7300000000000000001', paused: true, configVersion: '42' });
     expect(view.history).toEqual([{ timeline: 1, lsn: 25165824, reason: 'no recovery target specified', timestamp: '2024-01-01T00:00:00+00:00', newLeader: 'demo-1' }]);
@@ -59,7 +59,7 @@ describe('clusterView', () => {
 
 describe('hostPort', () => {
   it.each([
-    ['postgres://10.0.0.1:5432/postgres', '10.0.0.1', 5432],
+    ['postgres://192.0.2.1:5432/postgres', '192.0.2.1', 5432],
     ['postgres://[fd00::1]:6432/postgres', 'fd00::1', 6432],
     ['postgres://db/postgres', 'db', 5432],
   ])('%s', (url, host, port) => expect(hostPort(url)).toEqual({ host, port }));

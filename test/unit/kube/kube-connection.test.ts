@@ -74,8 +74,8 @@ describe('inClusterConnection', () => {
   it('builds the service URL and verifies the certificate against the in-cluster name', () => {
     writeFileSync(join(dir, 'ca.crt'), 'SA-CA');
     writeFileSync(join(dir, 'token'), 'sa-token\n');
-    const c = inClusterConnection({ KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' }, dir);
-    expect(c.server).toBe('https://10.0.0.1:443');
+    const c = inClusterConnection({ KUBERNETES_SERVICE_HOST: '192.0.2.1', KUBERNETES_SERVICE_PORT: '443' }, dir);
+    expect(c.server).toBe('https://192.0.2.1:443');
     expect(c.tlsServerName).toBe('kubernetes.default.svc');
     expect(c.token?.()).toBe('sa-token');
   });

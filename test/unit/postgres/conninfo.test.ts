@@ -3,7 +3,7 @@ import { buildConninfo, escapePassfileField, passfileLine, primaryConninfo, quot
 describe('conninfo', () => {
   test.each([
     ['plain', 'plain'],
-    ['10.0.0.1', '10.0.0.1'],
+    ['192.0.2.1', '192.0.2.1'],
     ['', "''"],
     ['two words', "'two words'"],
     ["it's", "'it\\'s'"],
@@ -23,8 +23,8 @@ describe('conninfo', () => {
   });
 
   test('primary_conninfo names the member and reads the password from the passfile', () => {
-    const c = primaryConninfo({ upstream: { host: '10.0.0.7', port: 5433 }, user: 'replicator', applicationName: 'pgha-1', passfile: '/run/pgha/pgpass' });
-    expect(c).toContain('host=10.0.0.7 port=5433 user=replicator passfile=/run/pgha/pgpass application_name=pgha-1');
+    const c = primaryConninfo({ upstream: { host: '192.0.2.7', port: 5433 }, user: 'replicator', applicationName: 'pgha-1', passfile: '/run/pgha/pgpass' });
+    expect(c).toContain('host=192.0.2.7 port=5433 user=replicator passfile=/run/pgha/pgpass application_name=pgha-1');
     expect(c).not.toContain('password');
   });
 });

@@ -1,0 +1,3 @@
+module pgha.dev/test/pause
+
+go 1.24.0
