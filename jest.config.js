@@ -1,5 +1,6 @@
-// Two projects: "unit" needs nothing but Node (decision logic, constructs, synth output); "integration" runs
-// against the real kube-apiserver, etcd and PostgreSQL that test/control-plane builds and starts.
+// Three projects: "unit" needs nothing but Node (decision logic, constructs, synth output); "integration" runs
+// against the real kube-apiserver, etcd and PostgreSQL that test/control-plane builds and starts; "e2e" deploys
+// what the toolkit generates onto a real node (test/node/) and runs the agent image there.
 // Type checking is done once by `npm run build`; jest only transpiles.
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 // Compiled output and synthesized manifests are not sources; keep jest's module map free of them.
@@ -20,9 +21,19 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       modulePathIgnorePatterns,
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/fixtures/global-setup.ts',
       globalTeardown: '<rootDir>/test/fixtures/global-teardown.ts',
+    },
+    {
+      // The generated objects on a real node: kubelet, containerd, kube-proxy (test/node/).
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      transform,
+      modulePathIgnorePatterns,
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/e2e/global-setup.ts',
+      globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',
     },
   ],
 };

@@ -5,9 +5,26 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 export interface ManagedProcess {
   readonly name: string;
   readonly pid: number;
-  /** The executable, used to make sure a PID was not recycled before we signal it. */
+  /** The executable it runs (after any prefix has exec'd into it). */
   readonly binary: string;
   readonly log: string;
+  /**
+   * Its start time in clock ticks since boot (`/proc/<pid>/stat` field 22): the same PID with another start time
+   * is another process. Stable across exec, so a process still in its prefix (nsenter, a cgroup join) counts as alive.
+   */
+  readonly startTicks?: number;
+}
+
+/** Field 22 of /proc/<pid>/stat, or undefined when the process is gone. */
+export function processStartTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces; fields after it are plain.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]);
+  } catch {
+    return undefined;
+  }
 }
 
 export interface StartOptions {
@@ -38,19 +55,20 @@ export function startProcess(o: StartOptions): ManagedProcess {
     });
     if (child.pid === undefined) throw new Error(`could not start ${o.name} (${o.binary}); read ${o.log}`);
     child.unref();
-    return { name: o.name, pid: child.pid, binary: o.binary, log: o.log };
+    return { name: o.name, pid: child.pid, binary: o.binary, log: o.log, startTicks: processStartTicks(child.pid) };
   } finally {
     closeSync(fd);
   }
 }
 
-/** True when `p.pid` is alive and still runs `p.binary` (not a recycled PID). Zombies count as dead. */
+/** True when `p.pid` is alive and is still the process we started (not a recycled PID). Zombies count as dead. */
 export function isRunning(p: ManagedProcess): boolean {
   const proc = `/proc/${p.pid}`;
   if (!existsSync(proc)) return false;
   try {
     const stat = readFileSync(`${proc}/stat`, 'utf8');
     if (/\) Z /.test(stat)) return false;
+    if (p.startTicks !== undefined) return processStartTicks(p.pid) === p.startTicks;
     const cmdline = readFileSync(`${proc}/cmdline`, 'utf8').split('\0');
     return cmdline.includes(p.binary);
   } catch {

@@ -3,8 +3,8 @@
  *
  *   node provisioner-main.js <kubeconfig> <volumes-dir>
  *
- * For every PersistentVolumeClaim of the `pgha-local` StorageClass it creates a hostPath PersistentVolume bound to
- * that claim (a directory under <volumes-dir>, mode 0777 as local-path-provisioner makes them, because hostPath
+ * For every PersistentVolumeClaim of the `pgha-local` StorageClass (WaitForFirstConsumer) whose Pod the scheduler has
+ * placed, it creates a hostPath PersistentVolume bound to that claim (a directory under <volumes-dir>, mode 0777 as local-path-provisioner makes them, because hostPath
  * volumes get no fsGroup handling); the controller-manager's binder completes the binding. A released volume whose
  * reclaim policy is Delete is removed with its directory. All nodes share this machine's filesystem, so a volume is
  * usable from any node, as network storage would be.
@@ -18,6 +18,9 @@ import { ApiServerPool } from '../../agent/src/kube/api-server-pool';
 import { type KubeObject, ObjectCache } from '../../agent/src/kube/object-cache';
 import { jsonLogger } from '../../agent/src/log/logger';
 import { PROVISIONER, STORAGE_CLASS } from './storage';
+
+/** Set by the scheduler on a claim of a WaitForFirstConsumer class once it picked the Pod's node. */
+const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 
 interface Claim extends KubeObject {
   readonly spec: { storageClassName?: string; volumeName?: string; accessModes?: string[]; resources?: { requests?: { storage?: string } } };
@@ -85,6 +88,7 @@ function main(kubeconfig: string, volumesDir: string): void {
   const check = () => {
     for (const claim of claims.values()) {
       if (claim.spec.storageClassName !== STORAGE_CLASS || claim.spec.volumeName || claim.status?.phase !== 'Pending') continue;
+      if (!claim.metadata.annotations?.[SELECTED_NODE]) continue;
       once(`claim/${claim.metadata.uid}`, () => provision(claim));
     }
     for (const v of volumes.values()) {

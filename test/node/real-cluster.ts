@@ -162,7 +162,9 @@ export class RealCluster {
           metadata: { name: STORAGE_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
           provisioner: PROVISIONER,
           reclaimPolicy: 'Delete',
-          volumeBindingMode: 'Immediate',
+          // As local-path provisioners do: the scheduler picks the node first, then the volume is made. (With
+          // Immediate, a Pod found unschedulable just before its claim bound can wait minutes for a retry.)
+          volumeBindingMode: 'WaitForFirstConsumer',
         },
       });
 

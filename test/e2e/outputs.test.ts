@@ -1,0 +1,70 @@
+// Every output of the toolkit, deployed as its users deploy it, runs on a real node: the StatefulSet's Pods start
+// from the real image, one member leads, writes go through the primary Service and replicas stream behind the
+// replicas Service (both through kube-proxy).
+import { Duration, Size } from 'cdk8s';
+import { repoPath } from '../integration/toolkit/tools';
+import type { ClusterUnderTest } from './support/cluster-under-test';
+import { deployHelm, deployOpenShift, deployPlain } from './support/deploy';
+import { Cpu } from 'cdk8s-plus-33';
+import { E2eSession, SMALL } from './support/e2e-cluster';
+
+const session = new E2eSession();
+afterEach(() => session.cleanup());
+afterAll(() => session.close());
+
+async function writesAndStreams(c: ClusterUnderTest): Promise<void> {
+  const holder = await c.healthy();
+  const primary = await c.target();
+  await c.sql(primary, 'CREATE TABLE e2e_check (note text)');
+  await c.sql(primary, "INSERT INTO e2e_check VALUES ('through the primary Service')");
+  const [where] = await c.sql<{ server: string; recovery: boolean }>(primary, 'SELECT host(inet_server_addr()) AS server, pg_is_in_recovery() AS recovery');
+  const pods = await c.pods();
+  expect(where).toEqual({ server: pods.find((p) => p.name === holder)!.ip, recovery: false });
+  // The replicas Service reaches a streaming replica, which has the row.
+  const replicas = await c.target(c.d.replicasService);
+  const rows = await (async () => {
+    for (let i = 0; i < 50; i++) {
+      const r = await c.sql<{ recovery: boolean; n: string }>(replicas, 'SELECT pg_is_in_recovery() AS recovery, (SELECT count(*) FROM e2e_check) AS n').catch(() => []);
+      if (r[0] && Number(r[0].n) === 1) return r;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return [];
+  })();
+  expect(rows).toEqual([{ recovery: true, n: '1' }]);
+}
+
+it('plain manifests (cdk8s synth) applied with kubectl', async () => {
+  const ns = await session.namespace('e2e-plain');
+  const d = await deployPlain(session.cluster, ns, {
+    name: 'plain',
+    ttl: Duration.seconds(10),
+    loopWait: Duration.seconds(2),
+    retryTimeout: Duration.seconds(4),
+    cpuRequest: Cpu.millis(100),
+    memoryRequest: Size.mebibytes(256),
+  });
+  await writesAndStreams(session.track(d));
+}, 300_000);
+
+it('a Helm release installed with helm', async () => {
+  const ns = await session.namespace('e2e-helm');
+  const d = await deployHelm(session.cluster, ns, 'orders', { ttl: '10', loopWait: '2', retryTimeout: '4', 'resources.requests.cpu': SMALL.cpuRequest, 'resources.requests.memory': SMALL.memoryRequest });
+  await writesAndStreams(session.track(d));
+}, 300_000);
+
+it('the OpenShift Template processed by library-go, run as an arbitrary UID with no passwd entry', async () => {
+  const ns = await session.namespace('e2e-openshift');
+  const d = await deployOpenShift(session.cluster, ns, repoPath('templates', 'pgha-persistent.yaml'), {
+    CLUSTER_NAME: 'billing',
+    PRIMARY_SERVICE_NAME: 'billing',
+    REPLICAS_SERVICE_NAME: 'billing-replicas',
+    VOLUME_SIZE: '1Gi',
+    CPU_REQUEST: SMALL.cpuRequest,
+    MEMORY_REQUEST: SMALL.memoryRequest,
+  });
+  const c = session.track(d);
+  await writesAndStreams(c);
+  const pod = (await c.pods())[0]!.name;
+  const id = (await c.exec(pod, ['id', '-u'])).trim();
+  expect(Number(id)).toBeGreaterThanOrEqual(1000650000);
+}, 300_000);

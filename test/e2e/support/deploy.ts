@@ -1,0 +1,145 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { App, Chart } from 'cdk8s';
+import { parse as parseYaml, parseAllDocuments, stringify as toYaml } from 'yaml';
+import { ClusterCredentials, PostgresCluster, type PostgresClusterProps } from '../../../constructs';
+import { helmChartFiles } from '../../../src/outputs/helm-chart';
+import { run, toolBinary } from '../../integration/toolkit/tools';
+import type { RealCluster } from '../../node/real-cluster';
+
+/** What a test needs to know about a deployed cluster, whichever output it came from. */
+export interface Deployment {
+  readonly namespace: string;
+  /** The cluster name: the agent's scope, the StatefulSet's name. */
+  readonly name: string;
+  readonly primaryService: string;
+  readonly replicasService: string;
+  readonly superuserPassword: string;
+  readonly replicas: number;
+  readonly roleLabel: string;
+  readonly leaderLabelValue: string;
+  readonly followerLabelValue: string;
+  /** The Helm release, for `helm upgrade`/`uninstall`. */
+  readonly release?: string;
+}
+
+type Manifest = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
+
+const work = mkdtempSync(join(tmpdir(), 'pgha-e2e-'));
+
+async function applyManifests(cluster: RealCluster, namespace: string, objects: readonly Manifest[]): Promise<void> {
+  const file = join(work, `${namespace}-${Date.now()}.yaml`);
+  writeFileSync(file, objects.map((o) => toYaml(o)).join('---\n'));
+  await cluster.kubectl(['apply', '--server-side', '--field-manager=pgha-e2e', '-n', namespace, '-f', file]);
+}
+
+async function createSecret(cluster: RealCluster, namespace: string, name: string, superuser: string, replication: string): Promise<void> {
+  await cluster.kubectl(['create', 'secret', 'generic', name, '-n', namespace, `--from-literal=superuser-password=${superuser}`, `--from-literal=replication-password=${replication}`]);
+}
+
+/** The plain manifests: the construct synthesized by cdk8s (as `cdk8s synth` does), applied with kubectl. */
+export async function deployPlain(cluster: RealCluster, namespace: string, props: PostgresClusterProps & { readonly name: string }): Promise<Deployment> {
+  const superuser = 'su-pw-e2e';
+  const secret = `${props.name}-credentials`;
+  await createSecret(cluster, namespace, secret, superuser, 'repl-pw-e2e');
+  const app = new App();
+  const chart = new Chart(app, 'e2e', { disableResourceNameHashes: true, namespace });
+  const pg = new PostgresCluster(chart, props.name, { credentials: ClusterCredentials.fromSecret(secret), ...props });
+  await applyManifests(cluster, namespace, chart.toJson() as Manifest[]);
+  return {
+    namespace,
+    name: pg.clusterName,
+    primaryService: pg.primaryServiceName,
+    replicasService: pg.replicasServiceName,
+    superuserPassword: superuser,
+    replicas: pg.spec.replicas,
+    roleLabel: pg.spec.roleLabel,
+    leaderLabelValue: pg.spec.leaderLabelValue,
+    followerLabelValue: pg.spec.followerLabelValue,
+  };
+}
+
+let chartDir: string | undefined;
+/** The chart `npm run synth` writes, rendered from the same model (written once per test file). */
+export function helmChart(): string {
+  if (!chartDir) {
+    chartDir = join(work, 'chart', 'pgha');
+    for (const [path, text] of Object.entries(helmChartFiles())) {
+      mkdirSync(dirname(join(chartDir, path)), { recursive: true });
+      writeFileSync(join(chartDir, path), text);
+    }
+  }
+  return chartDir;
+}
+
+export function helm(cluster: RealCluster, args: readonly string[]): string {
+  return run(toolBinary('helm'), args, {
+    KUBECONFIG: cluster.state.kubeconfig,
+    HELM_CACHE_HOME: join(work, 'helm-cache'),
+    HELM_CONFIG_HOME: join(work, 'helm-config'),
+    HELM_DATA_HOME: join(work, 'helm-data'),
+  });
+}
+
+const setArgs = (values: Readonly<Record<string, string>>) => Object.entries(values).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+
+/** A Helm release of the chart, installed with the real helm. Passwords come from the chart (generated). */
+export async function deployHelm(cluster: RealCluster, namespace: string, release: string, values: Readonly<Record<string, string>> = {}): Promise<Deployment> {
+  helm(cluster, ['install', release, helmChart(), '-n', namespace, ...setArgs(values)]);
+  return helmDeployment(cluster, namespace, release, values);
+}
+
+export async function helmDeployment(cluster: RealCluster, namespace: string, release: string, values: Readonly<Record<string, string>> = {}): Promise<Deployment> {
+  const name = values.clusterName ?? release;
+  const secret = JSON.parse(await cluster.kubectl(['get', 'secret', `${name}-credentials`, '-n', namespace, '-o', 'json'])) as { data: Record<string, string> };
+  return {
+    namespace,
+    name,
+    release,
+    primaryService: name,
+    replicasService: `${name}-replicas`,
+    superuserPassword: Buffer.from(secret.data['superuser-password']!, 'base64').toString('utf8'),
+    replicas: Number(values.replicas ?? 3),
+    roleLabel: values.roleLabel ?? 'role',
+    leaderLabelValue: values.leaderLabelValue ?? 'primary',
+    followerLabelValue: values.followerLabelValue ?? 'replica',
+  };
+}
+
+/**
+ * An OpenShift Template processed by OpenShift's own processor (library-go), then admitted as OpenShift's
+ * restricted-v2 SCC would: the Pods get a UID from the project's range (no passwd entry for it in the image), an
+ * fsGroup from the same range, and group 0. Nothing else is changed.
+ */
+export async function deployOpenShift(cluster: RealCluster, namespace: string, template: string, params: Readonly<Record<string, string>>): Promise<Deployment> {
+  const out = run(toolBinary('template-process'), ['-f', template, ...Object.entries(params).flatMap(([k, v]) => ['-p', `${k}=${v}`])]);
+  const list = parseYaml(out) as { items: Manifest[] };
+  const uid = 1000650000 + Math.floor(Math.random() * 9999);
+  for (const o of list.items) {
+    if (o.kind !== 'StatefulSet') continue;
+    const pod = (o.spec as { template: { spec: { securityContext?: Record<string, unknown> } } }).template.spec;
+    pod.securityContext = { ...pod.securityContext, runAsUser: uid, fsGroup: uid };
+  }
+  await applyManifests(cluster, namespace, list.items);
+  const name = params.CLUSTER_NAME!;
+  const secret = list.items.find((o) => o.kind === 'Secret') as { stringData: Record<string, string> } | undefined;
+  return {
+    namespace,
+    name,
+    primaryService: params.PRIMARY_SERVICE_NAME ?? `${name}-primary`,
+    replicasService: params.REPLICAS_SERVICE_NAME ?? `${name}-replicas`,
+    superuserPassword: secret!.stringData['superuser-password']!,
+    replicas: Number(params.REPLICAS ?? 3),
+    roleLabel: 'role',
+    leaderLabelValue: 'primary',
+    followerLabelValue: 'replica',
+  };
+}
+
+/** Parses multi-document YAML (helm template output) into objects. */
+export function parseManifests(text: string): Manifest[] {
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((o): o is Manifest => o !== null);
+}
