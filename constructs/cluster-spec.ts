@@ -52,8 +52,19 @@ export interface ClusterSpec {
 /** Longest cluster name: leaves room for `-replicas`, Pod ordinals and the StatefulSet's revision-hash label. */
 export const MAX_NAME_LENGTH = 50;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** Margin between the agent's shutdown deadline and the kubelet's SIGKILL: time to release the lock and exit. */
+/**
+ * Margin between the agent's own shutdown deadline (shutdownTimeout to stop PostgreSQL, then up to retryTimeout to
+ * release the lock) and the kubelet's SIGKILL: time for the process to exit after its last request.
+ */
 const GRACE_MARGIN_SECONDS = 5;
+
+/**
+ * The Pods' grace period by default. The agent stops PostgreSQL within shutdownTimeout, then releases the lock within
+ * retryTimeout: the kubelet must not SIGKILL it before, or a 0.01 s hand-over becomes a ttl expiry.
+ */
+export function defaultTerminationGrace(shutdownTimeout: number, retryTimeout: number): number {
+  return shutdownTimeout + retryTimeout + GRACE_MARGIN_SECONDS;
+}
 
 function field(key: string) {
   const f = FIELDS.find((x) => x.key === key);
@@ -141,9 +152,14 @@ export function resolveClusterSpec(id: string, props: PostgresClusterProps): Clu
     throw new PropError('ttl', `${ttl}s`, `must be at least loopWait + 2 * retryTimeout = ${loopWait} + 2 * ${retryTimeout} = ${loopWait + 2 * retryTimeout}s`);
   }
   const shutdownTimeout = seconds('shutdownTimeout', props.shutdownTimeout, 'shutdown_timeout');
-  const terminationGracePeriod = props.terminationGracePeriod !== undefined ? props.terminationGracePeriod.toMilliseconds() / 1000 : shutdownTimeout + GRACE_MARGIN_SECONDS;
-  if (!Number.isInteger(terminationGracePeriod) || terminationGracePeriod <= shutdownTimeout) {
-    throw new PropError('terminationGracePeriod', `${terminationGracePeriod}s`, `must be whole seconds greater than shutdownTimeout (${shutdownTimeout}s), or the kubelet kills PostgreSQL mid-shutdown`);
+  const agentShutdown = shutdownTimeout + retryTimeout;
+  const terminationGracePeriod = props.terminationGracePeriod !== undefined ? props.terminationGracePeriod.toMilliseconds() / 1000 : defaultTerminationGrace(shutdownTimeout, retryTimeout);
+  if (!Number.isInteger(terminationGracePeriod) || terminationGracePeriod <= agentShutdown) {
+    throw new PropError(
+      'terminationGracePeriod',
+      `${terminationGracePeriod}s`,
+      `must be whole seconds greater than shutdownTimeout + retryTimeout = ${shutdownTimeout} + ${retryTimeout} = ${agentShutdown}s (the agent's own shutdown deadline), or the kubelet kills it before it releases the lock`,
+    );
   }
 
   const maxUnavailable = props.maxUnavailable ?? 1;

@@ -27,6 +27,14 @@ export interface PostgresStatefulSetOptions {
   readonly configMapName: string;
 }
 
+/**
+ * The liveness probe's timing for a ttl: three misses a third of ttl apart, so a frozen agent is restarted about ttl
+ * after it stopped answering. `/liveness` answers from memory, so two seconds is ample even on a busy node.
+ */
+export function livenessTiming(ttl: number): { periodSeconds: number; timeoutSeconds: number; failureThreshold: number } {
+  return { periodSeconds: Math.max(1, Math.floor(ttl / 3)), timeoutSeconds: 2, failureThreshold: 3 };
+}
+
 function fieldEnv(name: string, fieldPath: string) {
   return { name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } };
 }
@@ -87,14 +95,10 @@ export class PostgresStatefulSet extends Construct {
       },
       // Readiness: the leader, or a replica streaming within the lag limit. Liveness: the HA loop is still turning.
       readinessProbe: { httpGet: { path: '/readiness', port: API_PORT_NAME, scheme: 'HTTP' }, initialDelaySeconds: 3, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-      livenessProbe: {
-        httpGet: { path: '/liveness', port: API_PORT_NAME, scheme: 'HTTP' },
-        // A loop older than ttl already fails /liveness; three misses on top avoids restarts on one slow tick.
-        initialDelaySeconds: spec.ttl,
-        periodSeconds: 10,
-        timeoutSeconds: 5,
-        failureThreshold: 3,
-      },
+      // Liveness restarts an agent that stopped turning its loop (frozen, stuck); it is timed from ttl so a frozen
+      // agent is restarted about ttl after it stopped answering. It is not what fences a frozen leader: the fence
+      // watchdog beside the agent stops its PostgreSQL at the lease deadline, without waiting for the kubelet.
+      livenessProbe: { httpGet: { path: '/liveness', port: API_PORT_NAME, scheme: 'HTTP' }, initialDelaySeconds: spec.ttl, ...livenessTiming(spec.ttl) },
       securityContext: {
         allowPrivilegeEscalation: false,
         capabilities: { drop: ['ALL'] },

@@ -42,7 +42,7 @@ function connectionFor(config: AgentConfig, env: NodeJS.ProcessEnv): KubeConnect
   return k.kubeconfig ? kubeConfigConnection(k.kubeconfig, k.context) : inClusterConnection(env);
 }
 
-function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger): { loop: HaLoop; client: KubeClient; api?: ApiServer } {
+function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger): { loop: HaLoop; client: KubeClient; api?: ApiServer; prepare: () => Promise<void> } {
   const offset = Number(env[WALL_CLOCK_OFFSET_ENV] ?? 0);
   const clock: Clock = systemClock(Number.isFinite(offset) ? offset : 0);
   if (offset) logger.warn('wall clock offset applied (test hook)', { offsetMs: offset });
@@ -121,8 +121,16 @@ function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger):
     nofailover: config.tags.nofailover || config.tags.failoverPriority <= 0,
     core: { ttlMs: config.ttl * 1000, loopWaitMs },
     retryTimeoutMs,
+    onLeaseDeadline: (deadline) => pgService?.leaseChanged(deadline),
+    onTakeover: (previous) => {
+      // Off the critical path: the new leader's own renew and promotion never wait for it.
+      void store
+        .unlabelFormerLeader(previous, retryTimeoutMs)
+        .then((outcome) => logger.child('ha').info('former leader\'s role label', { previous, outcome }))
+        .catch((err: unknown) => logger.child('ha').warn('could not take the role label off the former leader', { previous, ...errorFields(err) }));
+    },
   });
-  return { loop, client, api };
+  return { loop, client, api, prepare: () => pgService?.prepare() ?? Promise.resolve() };
 }
 
 async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
@@ -137,7 +145,7 @@ async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logge
     throw err;
   }
   const log = logger.child('agent', { scope: config.scope, member: config.name });
-  const { loop, client, api } = wireAgent(config, env, log);
+  const { loop, client, api, prepare } = wireAgent(config, env, log);
   // Signals are handled from before the start, so a SIGTERM during start still releases what was taken.
   let started: Promise<void> = Promise.resolve();
   const finished = new Promise<number>((resolve) => {
@@ -168,8 +176,11 @@ async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logge
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  // The REST API comes up first: other members ask it before they race, and probes ask it from the start.
-  started = (api ? api.start() : Promise.resolve()).then(() => loop.start());
+  // A postgres left running by a previous agent is stopped before anything else and the fence is set up; then the
+  // REST API comes up (other members ask it before they race, and probes ask it from the start), then the loop.
+  started = prepare()
+    .then(() => (api ? api.start() : Promise.resolve()))
+    .then(() => loop.start());
   await started;
   log.info('agent started', { version: AGENT_VERSION, namespace: config.namespace, useEndpoints: config.kubernetes.useEndpoints, ttl: config.ttl, loopWait: config.loopWait });
   return finished;

@@ -3,7 +3,8 @@ import { Cpu } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
 import { FIELDS } from '../../agent/src/config/schema';
 import { ClusterCredentials, MAX_NAME_LENGTH, Persistence, Platform, PGHA_VERSION, StoreMode, type PostgresClusterProps } from '../../constructs';
-import { resolveClusterSpec } from '../../constructs/cluster-spec';
+import { defaultTerminationGrace, resolveClusterSpec } from '../../constructs/cluster-spec';
+import { livenessTiming } from '../../constructs/postgres-stateful-set';
 import { assertNoMarkers, markerPattern, modelObjects, type Parameter } from './parameters';
 
 interface HelmParameter extends Parameter {
@@ -31,6 +32,15 @@ const PARAMS: Record<string, HelmParameter> = {
   replicationPassword: { marker: 'p0replication0p', expr: 'include "pgha.password" (list . "replication-password" .Values.credentials.replicationPassword)' },
 };
 const STORAGE_CLASS_MARKER = 'p0storageclass0p';
+
+/**
+ * Values the model derives from parameters, with the same formula in Helm's template language. A test renders the
+ * chart with other values and compares with the construct, so the two formulas cannot drift apart.
+ */
+const DERIVED: readonly { readonly value: number; readonly expr: string }[] = [
+  { value: livenessTiming(m<number>('ttl')).periodSeconds, expr: 'max 1 (div (int .Values.ttl) 3)' },
+  { value: defaultTerminationGrace(resolveClusterSpec('pgha', {}).shutdownTimeout, m<number>('retryTimeout')), expr: `add ${defaultTerminationGrace(resolveClusterSpec('pgha', {}).shutdownTimeout, 0)} (int .Values.retryTimeout)` },
+];
 
 /** Values that change which objects exist or their shape; every combination is rendered from the model. */
 const SWITCHES = [
@@ -78,6 +88,7 @@ function helmize(yamlText: string): string {
     }
     text = text.replace(markerPattern(p.marker), `{{ ${p.expr} }}`);
   }
+  for (const d of DERIVED) text = text.replace(markerPattern(d.value), `{{ ${d.expr} }}`);
   return text;
 }
 

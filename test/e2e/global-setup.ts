@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { buildImage } from '../integration/image/image';
 import { RealCluster } from '../node/real-cluster';
+import { DEFAULT_IMAGE } from '../../constructs/image';
 
 /**
  * Starts one real cluster for the end-to-end run: the control plane and one node (kubelet, containerd, kube-proxy)
@@ -11,7 +12,9 @@ import { RealCluster } from '../node/real-cluster';
  */
 export default async function globalSetup(): Promise<void> {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, '..', '..', 'tsconfig.json')], { stdio: 'inherit' });
-  const image = buildImage();
+  // PGHA_E2E_IMAGE_ARCHIVE runs the suite against an image built elsewhere (e.g. an earlier commit, to measure a
+  // fault before its fix); it must carry the name the manifests use.
+  const image = process.env.PGHA_E2E_IMAGE_ARCHIVE ? { image: process.env.PGHA_E2E_IMAGE ?? DEFAULT_IMAGE, archive: process.env.PGHA_E2E_IMAGE_ARCHIVE } : buildImage();
   const cluster = await RealCluster.start({ nodes: 1, images: [image.archive] });
   (globalThis as { __pghaRealCluster?: RealCluster }).__pghaRealCluster = cluster;
   process.env.PGHA_E2E_CLUSTER = cluster.stateFile;

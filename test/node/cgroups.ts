@@ -77,6 +77,10 @@ export function freezeCgroup(path: string): void {
   setFreezer(path, 'FROZEN');
 }
 
+export function thawCgroup(path: string): void {
+  setFreezer(path, 'THAWED');
+}
+
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /**
@@ -114,4 +118,12 @@ export function destroyCgroup(path: string, timeoutMs = 10_000): void {
       }
     }
   }
+}
+
+/** The cgroup (path from the hierarchy root) of the Pod with `uid` under `root`: the kubelet names it `pod<uid>`. */
+export function findPodCgroup(root: string, uid: string): string | undefined {
+  const want = `pod${uid}`;
+  const dirs = subtree('freezer', root);
+  const hit = dirs.find((d) => d.endsWith(`/${want}`));
+  return hit ? hit.slice(join(ROOT, 'freezer').length) : undefined;
 }

@@ -10,7 +10,7 @@ import { ControlPlane, kubeconfigYaml } from '../control-plane/control-plane';
 import { freePort } from '../control-plane/free-port';
 import { isRunning, type ManagedProcess, startProcess, stopProcess, tail } from '../control-plane/processes';
 import { APISERVER_PORT, CONTROL_PLANE_IP, clusterNames, MAX_NODES, nodeName, type ClusterNames } from './addresses';
-import { createCgroup, destroyCgroup, freezeCgroup, joinCgroupPrefix } from './cgroups';
+import { cgroupPids, createCgroup, destroyCgroup, findPodCgroup, freezeCgroup, joinCgroupPrefix, thawCgroup } from './cgroups';
 import { compiledScript } from './compiled';
 import { checkNodePrerequisites, nsenterPrefix } from './host';
 import { privateDir } from './mount-namespace';
@@ -247,6 +247,54 @@ export class RealCluster {
     } finally {
       admin.close();
     }
+  }
+
+  /**
+   * The processes of a Pod's containers on its node (found by the Pod's cgroup under the node's cgroupRoot), with
+   * their command lines; the pause process is included.
+   */
+  podProcesses(podUid: string, nodeIndex: number): { pid: number; cmdline: string[] }[] {
+    const cgroup = findPodCgroup(`${this.names.nodeCgroup(nodeIndex)}/pods`, podUid);
+    if (!cgroup) return [];
+    return cgroupPids(cgroup).flatMap((pid) => {
+      try {
+        return [{ pid, cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean) }];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /**
+   * SIGKILLs every process of a Pod's containers in one instant (the Pod's cgroup frozen meanwhile), leaving the
+   * sandbox (pause) alone, as a container whose processes all crashed; the kubelet restarts the container.
+   */
+  killPodProcesses(podUid: string, nodeIndex: number): number[] {
+    const cgroup = findPodCgroup(`${this.names.nodeCgroup(nodeIndex)}/pods`, podUid);
+    if (!cgroup) return [];
+    freezeCgroup(cgroup);
+    const killed: number[] = [];
+    try {
+      for (const p of this.podProcesses(podUid, nodeIndex)) {
+        if (p.cmdline[0] === '/pause') continue;
+        try {
+          process.kill(p.pid, 'SIGKILL');
+          killed.push(p.pid);
+        } catch {
+          // Exited meanwhile.
+        }
+      }
+    } finally {
+      thawCgroup(cgroup);
+    }
+    return killed;
+  }
+
+  /** Index of the node named `name`. */
+  nodeIndex(name: string): number {
+    const n = this.state.nodes.find((x) => x.name === name);
+    if (!n) throw new Error(`no node ${name} in this cluster`);
+    return n.index;
   }
 
   /**

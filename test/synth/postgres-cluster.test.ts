@@ -100,7 +100,8 @@ describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
 
   it('gives Pods a grace period longer than the agent\'s shutdown deadline', () => {
     const config = parse(find(objects, 'ConfigMap', 'demo-pgha').data['pgha.yaml']);
-    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(config.shutdown_timeout);
+    // The agent stops PostgreSQL within shutdown_timeout and then releases the lock within retry_timeout.
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(config.shutdown_timeout + config.retry_timeout);
   });
 
   it('ships a configuration file the agent itself loads, as each Pod would with its environment', () => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../log/logger';
+import { errorFields, type Logger } from '../log/logger';
 import type { ApiBackend, ApiResult } from './backend';
 import { type ApiRequest, route, UNSAFE_METHODS } from './router';
 
@@ -41,10 +41,23 @@ export class ApiServer {
 
   async start(): Promise<void> {
     const o = this.options;
-    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    // Nothing a client sends may take the agent down: every failure of a request ends in an answer (or, when even
+    // that fails, a closed socket) and a log line.
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      this.handle(req, res).catch((err: unknown) => {
+        o.logger.error('REST API request failed', { method: req.method, ...errorFields(err) });
+        if (!res.headersSent) send(res, { status: 500, body: 'internal error' });
+        else res.destroy();
+      });
+    };
     this.server = o.certfile && o.keyfile ? createHttpsServer({ cert: readFileSync(o.certfile), key: readFileSync(o.keyfile) }, handler) : createHttpServer(handler);
     // Health checks are frequent and short; keep idle connections from piling up.
     this.server.keepAliveTimeout = 5000;
+    // A malformed request line or header is answered 400 by Node itself; a broken socket just closes.
+    this.server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
     const { host, port } = splitHostPort(o.listen);
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
@@ -80,31 +93,65 @@ export class ApiServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://local');
-    const path = url.pathname.split('/').filter(Boolean)[0] ?? '';
+    const target = parseTarget(req.url ?? '/');
     let result: ApiResult;
-    try {
-      const body = await readBody(req);
-      const request: ApiRequest = {
-        method: req.method ?? 'GET',
-        path,
-        query: Object.fromEntries(url.searchParams.entries()),
-        body,
-        authenticated: this.authenticated(req),
-      };
-      result = await route(request, this.options.backend);
-    } catch (err) {
-      result = err instanceof BodyTooLarge ? { status: 413, body: `request body exceeds ${MAX_BODY_BYTES} bytes` } : { status: 400, body: 'could not read the request' };
+    if (!target) {
+      result = { status: 400, body: 'malformed request target' };
+    } else {
+      let body: string | undefined;
+      try {
+        body = await readBody(req);
+      } catch (err) {
+        result = err instanceof BodyTooLarge ? { status: 413, body: `request body exceeds ${MAX_BODY_BYTES} bytes` } : { status: 400, body: 'could not read the request body' };
+      }
+      if (body !== undefined) {
+        const request: ApiRequest = { method: req.method ?? 'GET', path: target.path, query: target.query, body, authenticated: this.authenticated(req) };
+        // `route` answers every failure itself (4xx for bad input, 5xx for a failing agent); it never throws.
+        result = await route(request, this.options.backend, this.options.logger);
+      }
     }
+    result ??= { status: 500, body: 'internal error' };
     if (result.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="pgha"');
     if (UNSAFE_METHODS.has((req.method ?? '').toUpperCase())) {
-      this.options.logger.info('REST API request', { method: req.method, path: url.pathname, status: result.status, remote: req.socket.remoteAddress });
+      this.options.logger.info('REST API request', { method: req.method, path: target?.pathname ?? null, status: result.status, remote: req.socket.remoteAddress });
     }
     send(res, result);
   }
 }
 
 class BodyTooLarge extends Error {}
+
+/**
+ * The endpoint (first path segment) and query of a request target, parsed without `new URL` (which throws on
+ * targets such as `//` or `//[`). Null for anything that is not an origin-form path.
+ */
+export function parseTarget(raw: string): { path: string; pathname: string; query: Record<string, string> } | null {
+  if (!raw.startsWith('/') || raw.length > 8192) return null;
+  const q = raw.indexOf('?');
+  const pathname = q >= 0 ? raw.slice(0, q) : raw;
+  const query: Record<string, string> = {};
+  if (q >= 0) {
+    for (const part of raw.slice(q + 1).split('&')) {
+      if (!part) continue;
+      const eq = part.indexOf('=');
+      const decode = (t: string) => {
+        try {
+          return decodeURIComponent(t.replace(/\+/g, ' '));
+        } catch {
+          return t;
+        }
+      };
+      query[decode(eq >= 0 ? part.slice(0, eq) : part)] = decode(eq >= 0 ? part.slice(eq + 1) : '');
+    }
+  }
+  let path: string;
+  try {
+    path = decodeURIComponent(pathname.split('/').filter(Boolean)[0] ?? '');
+  } catch {
+    return null;
+  }
+  return { path, pathname, query };
+}
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {

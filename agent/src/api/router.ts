@@ -1,3 +1,4 @@
+import { errorFields, type Logger, silentLogger } from '../log/logger';
 import type { ApiBackend, ApiResult } from './backend';
 import { HEALTH_PATHS, healthStatus, type Query } from './health';
 import { BadRequest, parseJsonObject, parseReinitialize, parseRestart, parseSwitchover } from './request-parsing';
@@ -45,8 +46,8 @@ const WRITE_ROUTES: Readonly<Record<string, Readonly<Record<string, Handler>>>> 
   },
 };
 
-function getRoute(req: ApiRequest, backend: ApiBackend): ApiResult {
-  const handler = GET_ROUTES[req.path];
+function getRoute(req: ApiRequest, backend: ApiBackend): ApiResult | Promise<ApiResult> {
+  const handler = Object.hasOwn(GET_ROUTES, req.path) ? GET_ROUTES[req.path] : undefined;
   if (handler) return handler(req, backend) as ApiResult;
   const status = healthStatus(req.path, req.query, backend.healthFacts());
   if (status !== undefined) return { status, body: backend.statusJson() };
@@ -56,22 +57,33 @@ function getRoute(req: ApiRequest, backend: ApiBackend): ApiResult {
   };
 }
 
-/** Answers one request. Never throws: bad input becomes 4xx, a failing backend 503. */
-export async function route(req: ApiRequest, backend: ApiBackend): Promise<ApiResult> {
+/**
+ * Answers one request. Never throws: bad input becomes 4xx; a read that fails 500, an action that fails 503, each
+ * with a message and a log line.
+ */
+export async function route(req: ApiRequest, backend: ApiBackend, logger: Logger = silentLogger): Promise<ApiResult> {
   const method = req.method.toUpperCase();
+  const failed = (status: number, err: unknown): ApiResult => {
+    logger.error('REST API handler failed', { method, endpoint: req.path, status, ...errorFields(err) });
+    return { status, body: `request failed: ${err instanceof Error ? err.message : String(err)}` };
+  };
   if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') {
-    const result = getRoute(req, backend);
-    return method === 'GET' ? result : { status: result.status };
+    try {
+      const result = await getRoute(req, backend);
+      return method === 'GET' ? result : { status: result.status };
+    } catch (err) {
+      return failed(500, err);
+    }
   }
-  const routes = WRITE_ROUTES[method];
+  const routes = Object.hasOwn(WRITE_ROUTES, method) ? WRITE_ROUTES[method] : undefined;
   if (!routes) return { status: 501, body: `Unsupported method ${method}` };
-  const handler = routes[req.path];
+  const handler = Object.hasOwn(routes, req.path) ? routes[req.path] : undefined;
   if (!handler) return { status: 404, body: { error: `unknown endpoint ${method} /${req.path}`, endpoints: Object.keys(routes).sort() } };
   if (!req.authenticated) return { status: 401, body: 'not authenticated' };
   try {
     return await handler(req, backend);
   } catch (err) {
     if (err instanceof BadRequest) return { status: err.status, body: err.message };
-    return { status: 503, body: `request failed: ${err instanceof Error ? err.message : String(err)}` };
+    return failed(503, err);
   }
 }

@@ -54,6 +54,8 @@ export interface AgentConfig {
     readonly dataDir: string;
     readonly binDir: string;
     readonly usePgRewind: boolean;
+    readonly removeDataDirectoryOnRewindFailure: boolean;
+    readonly removeDataDirectoryOnDivergedTimelines: boolean;
     /** @default - `pgha-run` next to the data directory */
     readonly runDir?: string;
     /** `uid:gid`, when the agent runs as root. */
@@ -174,6 +176,8 @@ export function buildAgentConfig(flat: FlatConfig, readFile: (p: string) => stri
       dataDir: get('postgresql.data_dir'),
       binDir: get('postgresql.bin_dir'),
       usePgRewind: get('postgresql.use_pg_rewind'),
+      removeDataDirectoryOnRewindFailure: get('postgresql.remove_data_directory_on_rewind_failure'),
+      removeDataDirectoryOnDivergedTimelines: get('postgresql.remove_data_directory_on_diverged_timelines'),
       runDir: get('postgresql.run_dir'),
       runAs: get('postgresql.run_as'),
       parameters: get('postgresql.parameters'),

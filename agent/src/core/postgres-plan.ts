@@ -40,8 +40,12 @@ export interface PlanInput {
   readonly paused: boolean;
   readonly shuttingDown: boolean;
   readonly usePgRewind: boolean;
-  /** A rewind against the current leader failed: re-clone instead. */
+  /** A rewind against the current leader failed. */
   readonly rewindFailed: boolean;
+  /** `remove_data_directory_on_rewind_failure`: a failed rewind removes the data and clones again. */
+  readonly removeDataOnRewindFailure: boolean;
+  /** `remove_data_directory_on_diverged_timelines`: with use_pg_rewind off, a diverged member is cloned again. */
+  readonly removeDataOnDivergedTimelines: boolean;
 }
 
 export type PgStep =
@@ -87,7 +91,10 @@ export function planPostgres(i: PlanInput): PgStep {
     if (pg.formerPrimary && other) {
       if (!leaderUp) return none('former primary waiting for the new leader to run as a primary');
       if (i.usePgRewind && !i.rewindFailed) return { kind: 'rewind', upstream: leaderUp };
-      return { kind: 'remove-data', why: i.usePgRewind ? 'rewind failed' : 'diverged and use_pg_rewind is off' };
+      // The data directory is removed only when the member's configuration says so (Patroni's defaults keep it);
+      // otherwise it waits for `reinit`, which a person asks for knowing what it costs.
+      if (i.usePgRewind) return i.removeDataOnRewindFailure ? { kind: 'remove-data', why: 'rewind failed' } : none('rewind failed; waiting for reinit (remove_data_directory_on_rewind_failure is off)');
+      return i.removeDataOnDivergedTimelines ? { kind: 'remove-data', why: 'diverged and use_pg_rewind is off' } : none('diverged from the leader and use_pg_rewind is off; waiting for reinit');
     }
     return { kind: 'start', asLeader: false, upstream: leaderUp };
   }

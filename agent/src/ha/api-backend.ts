@@ -8,7 +8,8 @@ import { ConflictError } from '../errors';
 import { AGENT_VERSION } from '../version';
 import type { ClusterObjects } from './cluster-objects';
 import { failoverRequest, historyOf, leaderOptime, memberRecords, syncState } from './cluster-view';
-import { mergeConfig } from './dynamic-config';
+import { mergeConfig, validateDynamicConfig } from './dynamic-config';
+import { errorFields, type Logger } from '../log/logger';
 import { epochSeconds, patroniJson } from './member-facts';
 import { peerCandidates } from './peer-status';
 import type { PostgresService } from './postgres-service';
@@ -18,7 +19,7 @@ import { pollSwitchover, switchoverRefusal } from './switchover-request';
 export interface AgentApiBackendProps {
   readonly config: AgentConfig;
   readonly service: PostgresService;
-  readonly store: ClusterObjects & { lock(): LockView; readonly ready: boolean };
+  readonly store: ClusterObjects & { lock(): LockView; readonly ready: boolean; lastApiContact(): Date | undefined };
   readonly clock: Clock;
   /** This node acts as leader right now. */
   readonly leading: () => boolean;
@@ -26,12 +27,11 @@ export interface AgentApiBackendProps {
   readonly lastLoopAt: () => number | undefined;
   /** Runs the HA loop now. */
   readonly wake: () => void;
+  readonly logger: Logger;
 }
 
 /** The agent's answers to the REST API (Patroni's bodies, codes and messages). Reads never block. */
 export class AgentApiBackend implements ApiBackend {
-  private lastStoreSeen = 0;
-
   constructor(private readonly p: AgentApiBackendProps) {}
 
   private role(): 'primary' | 'replica' | 'demoted' | 'uninitialized' {
@@ -45,8 +45,12 @@ export class AgentApiBackend implements ApiBackend {
     return this.p.service.dynamicConfig.synchronousMode && syncState(this.p.store.object('sync')).standbys.includes(this.p.config.name);
   }
 
+  private lastContact(): number {
+    const at = this.p.store.lastApiContact();
+    return at ? epochSeconds(at) : 0;
+  }
+
   statusJson(): Record<string, unknown> {
-    if (this.p.store.ready) this.lastStoreSeen = this.p.clock.wallTime().getTime();
     return patroniJson({
       snap: this.p.service.snapshot,
       state: this.p.service.memberState(),
@@ -54,7 +58,8 @@ export class AgentApiBackend implements ApiBackend {
       scope: this.p.config.scope,
       name: this.p.config.name,
       version: AGENT_VERSION,
-      dcsLastSeen: epochSeconds(new Date(this.lastStoreSeen || this.p.clock.wallTime().getTime())),
+      // 0 until the API first answered: an alert on a stale value fires from the start.
+      dcsLastSeen: this.lastContact(),
       tags: this.p.config.tags,
       paused: this.p.service.dynamicConfig.pause,
       clusterUnlocked: this.p.store.lock().holder === null,
@@ -118,6 +123,8 @@ export class AgentApiBackend implements ApiBackend {
     const current = this.config();
     if (!obj || current === null) return { status: 503, body: 'Cluster has no dynamic configuration' };
     const merged = mergeConfig(current, patch);
+    const problems = validateDynamicConfig(merged);
+    if (problems.length) return { status: 400, body: `invalid configuration: ${problems.join('; ')}` };
     try {
       await this.p.store.patchObject('config', { config: JSON.stringify(merged) }, obj.metadata.resourceVersion);
     } catch (err) {
@@ -129,10 +136,13 @@ export class AgentApiBackend implements ApiBackend {
   }
 
   async replaceConfig(config: Record<string, unknown>): Promise<ApiResult> {
+    const problems = validateDynamicConfig(config);
+    if (problems.length) return { status: 400, body: `invalid configuration: ${problems.join('; ')}` };
     try {
       await this.p.store.patchObject('config', { config: JSON.stringify(config) }, undefined);
-    } catch {
-      return { status: 502, body: 'Failed to write the configuration' };
+    } catch (err) {
+      this.p.logger.error('could not write the dynamic configuration', errorFields(err));
+      return { status: 502, body: `Failed to write the configuration: ${err instanceof Error ? err.message : String(err)}` };
     }
     this.p.wake();
     return { status: 200, body: config };
@@ -156,7 +166,8 @@ export class AgentApiBackend implements ApiBackend {
     const annotations: Record<string, string | null> = { leader: req.leader ?? null, member: req.candidate ?? null, scheduled_at: req.scheduledAt ? req.scheduledAt.toISOString().replace('Z', '+00:00') : null };
     try {
       await store.patchObject('failover', annotations, undefined);
-    } catch {
+    } catch (err) {
+      this.p.logger.error('could not write the failover key', errorFields(err));
       return { status: 503, body: 'failed to write failover key into DCS' };
     }
     this.p.wake();
@@ -169,7 +180,8 @@ export class AgentApiBackend implements ApiBackend {
     if (!req?.scheduledAt) return { status: 404, body: 'no switchover is scheduled' };
     try {
       await this.p.store.patchObject('failover', { leader: null, member: null, scheduled_at: null }, undefined);
-    } catch {
+    } catch (err) {
+      this.p.logger.error('could not reset the scheduled switchover', errorFields(err));
       return { status: 409, body: 'Could not reset the scheduled switchover' };
     }
     return { status: 200, body: 'scheduled switchover deleted' };

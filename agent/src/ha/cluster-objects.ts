@@ -9,6 +9,8 @@ export interface ClusterObjects {
   object(key: ClusterObjectKey): KubeObject | undefined;
   podObjects(): readonly KubeObject[];
   claimInitialize(): Promise<boolean>;
+  /** Gives a claimed initialize race back (bootstrap failed); false when a cluster was recorded meanwhile. */
+  releaseInitialize(): Promise<boolean>;
   /** Null deletes an annotation; `version` makes the write conditional (ConflictError on a lost race). */
   patchObject(key: ClusterObjectKey, annotations: Readonly<Record<string, string | null>>, version: string | undefined, budgetMs?: number): Promise<KubeObject>;
 }

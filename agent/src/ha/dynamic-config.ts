@@ -36,6 +36,59 @@ function num(v: unknown): number | undefined {
 
 export const EMPTY_DYNAMIC_CONFIG: DynamicConfig = Object.freeze({ pause: false, synchronousMode: false, synchronousModeStrict: false, synchronousNodeCount: 1, parameters: {}, raw: {} });
 
+/** A whole number of at least `min` (and at most `max`), as a JSON number or a string of digits. */
+function intRule(min: number, max = 2_147_483_647) {
+  return (v: unknown): string | null => {
+    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+    return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max ? null : `must be a whole number from ${min} to ${max}`;
+  };
+}
+const boolRule = (v: unknown): string | null => (typeof v === 'boolean' || v === 'true' || v === 'false' || v === 'on' || v === 'off' ? null : 'must be true or false');
+
+/** The keys of the dynamic configuration the agent reads, with what each may hold. Other keys are kept as they are. */
+const RULES: Readonly<Record<string, (v: unknown) => string | null>> = {
+  ttl: intRule(5, 3600),
+  loop_wait: intRule(1, 3600),
+  retry_timeout: intRule(1, 3600),
+  maximum_lag_on_failover: intRule(0, Number.MAX_SAFE_INTEGER),
+  primary_start_timeout: intRule(0),
+  master_start_timeout: intRule(0),
+  synchronous_node_count: intRule(1),
+  synchronous_mode: (v) => (v === 'quorum' || boolRule(v) === null ? null : 'must be true, false or "quorum"'),
+  synchronous_mode_strict: boolRule,
+  pause: boolRule,
+  postgresql: (v) => (isObject(v) ? null : 'must be an object'),
+};
+
+/**
+ * Checks a whole dynamic configuration (what PATCH/PUT /config would store, or what `<scope>-config` holds): every
+ * problem as `key: value rule`. Empty when it may be applied.
+ */
+export function validateDynamicConfig(raw: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
+  const show = (v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
+  for (const [key, rule] of Object.entries(RULES)) {
+    if (raw[key] === undefined || raw[key] === null) continue;
+    const why = rule(raw[key]);
+    if (why) problems.push(`${key}: ${show(raw[key])} ${why}`);
+  }
+  const pg = isObject(raw.postgresql) ? raw.postgresql : {};
+  const params = pg.parameters;
+  if (params !== undefined && params !== null && !isObject(params)) problems.push(`postgresql.parameters: ${show(params)} must be an object`);
+  for (const [k, v] of Object.entries(isObject(params) ? params : {})) {
+    const scalar = typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+    if (!scalar && v !== null) problems.push(`postgresql.parameters.${k}: ${show(v)} must be a string, a finite number or a boolean`);
+  }
+  if (problems.length === 0) {
+    const n = (k: string) => (raw[k] === undefined || raw[k] === null ? undefined : Number(raw[k]));
+    const [ttl, loopWait, retry] = [n('ttl'), n('loop_wait'), n('retry_timeout')];
+    if (ttl !== undefined && loopWait !== undefined && retry !== undefined && loopWait + 2 * retry > ttl) {
+      problems.push(`ttl: ${ttl} must be at least loop_wait + 2 * retry_timeout = ${loopWait + 2 * retry}`);
+    }
+  }
+  return problems;
+}
+
 /** Parses the annotation text. Missing annotation: the empty configuration. */
 export function parseDynamicConfig(text: string | undefined): ParsedConfig {
   if (text === undefined || text === '') return { ok: true, config: EMPTY_DYNAMIC_CONFIG };
@@ -46,14 +99,14 @@ export function parseDynamicConfig(text: string | undefined): ParsedConfig {
     return { ok: false, error: `config annotation is not JSON: ${(err as Error).message}` };
   }
   if (!isObject(raw)) return { ok: false, error: 'config annotation is not a JSON object' };
-  const pg = raw.postgresql;
-  if (pg !== undefined && !isObject(pg)) return { ok: false, error: 'postgresql must be an object' };
+  // Refused whole: a value the agent cannot apply is never replaced by a default behind the user's back.
+  const problems = validateDynamicConfig(raw);
+  if (problems.length) return { ok: false, error: problems.join('; ') };
+  const pg = isObject(raw.postgresql) ? raw.postgresql : undefined;
   const params = pg?.parameters;
-  if (params !== undefined && params !== null && !isObject(params)) return { ok: false, error: 'postgresql.parameters must be an object' };
   const parameters: Record<string, string | number | boolean> = {};
-  for (const [k, v] of Object.entries(params ?? {})) {
+  for (const [k, v] of Object.entries(isObject(params) ? params : {})) {
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') parameters[k] = v;
-    else if (v !== null) return { ok: false, error: `postgresql.parameters.${k} must be a string, number or boolean` };
   }
   const sync = raw.synchronous_mode;
   return {
@@ -66,7 +119,8 @@ export function parseDynamicConfig(text: string | undefined): ParsedConfig {
       synchronousMode: bool(sync) || sync === 'quorum',
       synchronousModeStrict: bool(raw.synchronous_mode_strict),
       synchronousNodeCount: Math.max(1, num(raw.synchronous_node_count) ?? 1),
-      primaryStartTimeout: num(raw.primary_start_timeout),
+      // Patroni's earlier name is still read when the new one is absent.
+      primaryStartTimeout: num(raw.primary_start_timeout) ?? num(raw.master_start_timeout),
       ttl: num(raw.ttl),
       loopWait: num(raw.loop_wait),
       retryTimeout: num(raw.retry_timeout),

@@ -9,6 +9,8 @@ import type { RunAs } from '../postgres/run-as';
 import { AgentApiBackend } from './api-backend';
 import type { ClusterObjects } from './cluster-objects';
 import { PostgresService } from './postgres-service';
+import { FenceFile } from '../fence/fence-file';
+import { FenceWatchdog } from '../fence/watchdog-process';
 
 /**
  * Test hook: Postgres dies with the agent (the kernel kills it when the agent exits), so a test that SIGKILLs an
@@ -28,7 +30,7 @@ export interface PostgresAgentDeps {
   readonly env: NodeJS.ProcessEnv;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly store: ClusterObjects & { lock(): LockView; readonly ready: boolean };
+  readonly store: ClusterObjects & { lock(): LockView; readonly ready: boolean; lastApiContact(): Date | undefined };
   readonly leading: () => boolean;
   readonly lastLoopAt: () => number | undefined;
   readonly wake: () => void;
@@ -37,16 +39,21 @@ export interface PostgresAgentDeps {
 /** The PostgreSQL service and the REST API around it, as the composition root wires them. */
 export function postgresAgent(d: PostgresAgentDeps): { service: PostgresService; api: ApiServer } {
   const { config } = d;
+  const runDir = config.postgresql.runDir ?? join(dirname(config.postgresql.dataDir), 'pgha-run');
   const pg = new LocalPostgres({
     postgresql: config.postgresql,
     memberName: config.name,
-    runDir: config.postgresql.runDir ?? join(dirname(config.postgresql.dataDir), 'pgha-run'),
+    runDir,
     logger: d.logger.child('postgres'),
     runAs: parseRunAs(config.postgresql.runAs),
     killWithAgent: d.env[KILL_POSTGRES_WITH_AGENT_ENV] === '1',
   });
-  const service = new PostgresService({ pg, store: d.store, config, clock: d.clock, logger: d.logger.child('ha-postgres'), wake: d.wake, leadingNow: d.leading });
-  const backend = new AgentApiBackend({ config, service, store: d.store, clock: d.clock, leading: d.leading, lastLoopAt: d.lastLoopAt, wake: d.wake });
+  // The fence file lives beside the socket, outside the data directory (which a re-clone empties).
+  const fencePath = join(runDir, 'fence');
+  const fence = new FenceFile({ path: fencePath, monotonicMs: () => d.clock.monotonicMs() });
+  const watchdog = new FenceWatchdog({ fencePath, dataDir: config.postgresql.dataDir, logger: d.logger.child('fence') });
+  const service = new PostgresService({ pg, fence, watchdog, store: d.store, config, clock: d.clock, logger: d.logger.child('ha-postgres'), wake: d.wake, leadingNow: d.leading });
+  const backend = new AgentApiBackend({ config, service, store: d.store, clock: d.clock, leading: d.leading, lastLoopAt: d.lastLoopAt, wake: d.wake, logger: d.logger.child('restapi') });
   const api = new ApiServer({
     listen: config.restapi.listen,
     backend,

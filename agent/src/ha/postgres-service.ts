@@ -15,9 +15,15 @@ import { type SyncMemory, syncDuties } from './sync-duties';
 import { type MemberTags, positionOf, statusFields } from './member-facts';
 import { peerCandidates } from './peer-status';
 import { runStep, type StepState } from './postgres-steps';
+import type { FenceFile } from '../fence/fence-file';
+import type { FenceWatchdog } from '../fence/watchdog-process';
 
 export interface PostgresServiceProps {
   readonly pg: LocalPostgres;
+  /** The fence file the watchdog reads: the lease deadline, armed unless bootstrapping or paused. */
+  readonly fence: FenceFile;
+  /** The watchdog process beside the agent. */
+  readonly watchdog: FenceWatchdog;
   readonly store: ClusterObjects;
   readonly config: AgentConfig;
   readonly clock: Clock;
@@ -50,7 +56,18 @@ export class PostgresService implements LocalService {
   private snapFailed = false;
   private timingError: string | undefined;
   private lastStepLogged = '';
-  private readonly state: StepState = { opState: undefined, formerPrimary: false, upstream: undefined, rewindFailedFor: undefined, refused: undefined, checkpointPending: false, actsAsPrimary: false };
+  private readonly state: StepState = {
+    opState: undefined,
+    formerPrimary: false,
+    upstream: undefined,
+    rewindFailedFor: undefined,
+    refused: undefined,
+    checkpointPending: false,
+    actsAsPrimary: false,
+    bootstrapping: false,
+  };
+  /** The last step that failed and when (monotonic ms): the same step waits for the regular schedule. */
+  private failed: { kind: PgStep['kind']; at: number } | undefined;
   private readonly dynamic: DynamicConfigReader;
   private dyn: DynamicConfig;
   private published: { positions: Record<string, unknown>; other: string; at: number } | undefined;
@@ -70,6 +87,31 @@ export class PostgresService implements LocalService {
         props.wake();
       } else if (e.type === 'started') this.crashed = false;
     });
+  }
+
+  /**
+   * Before the REST API and the loop start: a postgres left running by a previous agent is stopped, the fence file
+   * says no primary may run (nothing leads yet), and the watchdog starts.
+   */
+  async prepare(): Promise<void> {
+    await this.props.pg.stopStray(this.props.config.shutdownTimeout * 1000);
+    this.props.fence.init();
+    this.props.watchdog.start();
+  }
+
+  /** The loop's lease deadline changed; the fence outside this process follows it. */
+  leaseChanged(deadline: number | null): void {
+    this.props.fence.setLease(deadline);
+    if (deadline !== null && this.state.bootstrapping) {
+      // The bootstrapped primary now runs under a lease like any other.
+      this.state.bootstrapping = false;
+      this.fenceArmedNow();
+    }
+  }
+
+  /** Fencing is off while a bootstrap runs before the lock exists, and in pause (where nothing is stopped). */
+  private fenceArmedNow(): void {
+    this.props.fence.setArmed(!this.state.bootstrapping && !this.dyn.pause);
   }
 
   get snapshot(): PostgresSnapshot | undefined {
@@ -105,6 +147,7 @@ export class PostgresService implements LocalService {
   async refresh(): Promise<void> {
     if (this.down) return;
     this.dyn = this.dynamic.read(this.props.store.object('config'));
+    this.fenceArmedNow();
     try {
       const snap = await Promise.race([this.props.pg.snapshot(), new Promise<undefined>((r) => setTimeout(() => r(undefined), SNAPSHOT_TIMEOUT_MS).unref())]);
       if (!snap) return;
@@ -216,6 +259,8 @@ export class PostgresService implements LocalService {
           shuttingDown: ctx.shuttingDown,
           usePgRewind: this.props.config.postgresql.usePgRewind,
           rewindFailed: this.state.rewindFailedFor !== undefined && this.state.rewindFailedFor === ctx.lock.holder,
+          removeDataOnRewindFailure: this.props.config.postgresql.removeDataDirectoryOnRewindFailure,
+          removeDataOnDivergedTimelines: this.props.config.postgresql.removeDataDirectoryOnDivergedTimelines,
         });
     const request = failoverRequest(this.props.store.object('failover'));
     if (step.kind === 'none' && ctx.leading && switchoverDue(request, this.props.config.name, this.snap, this.props.clock.wallTime())) {
@@ -237,6 +282,7 @@ export class PostgresService implements LocalService {
     }
     const duties = step.kind === 'none' && ctx.leading && this.snap?.server && !this.snap.server.inRecovery && !this.state.checkpointPending;
     if (step.kind === 'none' && !duties) return;
+    if (this.mustWait(step)) return;
     this.logStep(step);
     const started = this.snap;
     // A step changes what the next run sees; run again as soon as it is done.
@@ -253,16 +299,31 @@ export class PostgresService implements LocalService {
       }
     })()
       .catch((err: unknown) => {
-        // A failed step is tried again on the next regular run (loop_wait), not at once: an immediate retry of a
-        // step that keeps failing (initdb on an unusable volume, a clone from a leader that refuses) would spin
-        // and hammer the API server with initialize-race writes.
+        // A failed step is tried again on the regular schedule (loop_wait), not at once: an immediate retry of a
+        // step that keeps failing (initdb on an unusable volume, a clone from a leader that refuses, a server
+        // that exits at start) would spin and hammer the API server with initialize-race writes.
         again = false;
-        this.props.logger.error('postgres step failed', errorFields(err));
+        this.failed = { kind: step.kind, at: this.props.clock.monotonicMs() };
+        this.props.logger.error('postgres step failed', { step: step.kind, retryInSeconds: this.props.config.loopWait, ...errorFields(err) });
       })
       .finally(() => {
         this.busy = undefined;
         if (again) this.props.wake();
       });
+  }
+
+  /**
+   * Whether `step` must wait: it failed last time less than loop_wait ago. A stop is never held back (it is how a
+   * primary without the lock stops taking writes).
+   */
+  private mustWait(step: PgStep): boolean {
+    const f = this.failed;
+    if (!f || step.kind === 'stop' || step.kind !== f.kind) return false;
+    if (this.props.clock.monotonicMs() - f.at >= this.timing().loopWait * 1000) {
+      this.failed = undefined;
+      return false;
+    }
+    return true;
   }
 
   /** `POST /restart`: stops and starts Postgres (between loop steps). False when it failed. */
@@ -294,6 +355,9 @@ export class PostgresService implements LocalService {
       await this.props.pg.removeData({ expectedSystemIdentifier: this.initialize || undefined });
       this.state.formerPrimary = false;
       this.state.upstream = undefined;
+      this.state.rewindFailedFor = undefined;
+      this.state.opState = undefined;
+      this.failed = undefined;
       return true;
     });
   }
@@ -334,6 +398,8 @@ export class PostgresService implements LocalService {
     if (this.down) return;
     try {
       await this.props.pg.stop('fast', this.props.config.shutdownTimeout * 1000);
+      // Nothing is left to fence (a postgres that would not stop keeps its watchdog).
+      this.props.watchdog.stop();
     } finally {
       this.down = true;
       // No more snapshots are read; what `GET /patroni` answers from now on must not show a running primary, or
@@ -389,6 +455,7 @@ export class PostgresService implements LocalService {
       // A leader's start is bounded by primary_start_timeout; a standby may take its time (crash recovery).
       startTimeoutMs: ctx.leading ? Math.max(bound, 5000) : 120_000,
       parameters: this.wantedParameters(),
+      fenceChanged: () => this.fenceArmedNow(),
     };
   }
 

@@ -19,6 +19,8 @@ export interface StepState {
   refused: string | undefined;
   checkpointPending: boolean;
   actsAsPrimary: boolean;
+  /** Bootstrapping before the lock exists: the primary runs without a lease, so the fence is off meanwhile. */
+  bootstrapping: boolean;
 }
 
 export interface StepContext {
@@ -38,6 +40,8 @@ export interface StepContext {
   readonly startTimeoutMs: number;
   /** The parameters Postgres must start with (the member's own, then the dynamic ones). */
   readonly parameters: Readonly<Record<string, string | number | boolean>>;
+  /** The fence follows `state.bootstrapping`; called right after it changes. */
+  readonly fenceChanged: () => void;
 }
 
 export function parseUpstream(hostPort: string): Upstream {
@@ -47,7 +51,10 @@ export function parseUpstream(hostPort: string): Upstream {
 
 const MISMATCH = /another cluster|holds no PostgreSQL/;
 
-/** Runs one step. Failures are logged and leave a state to publish; the next loop run decides again. */
+/**
+ * Runs one step. A failure leaves a state to publish and is thrown to the caller, which retries on the regular
+ * schedule; a data directory of another cluster is refused for good (`state.refused`) instead.
+ */
 export async function runStep(step: PgStep, c: StepContext): Promise<void> {
   const { pg, state: s, logger } = c;
   const guard = { expectedSystemIdentifier: c.initialize || undefined };
@@ -116,8 +123,11 @@ export async function runStep(step: PgStep, c: StepContext): Promise<void> {
           s.upstream = step.upstream;
         } catch (err) {
           if (err instanceof FatalError && MISMATCH.test(err.message)) throw err;
-          logger.warn('rewind failed; the data directory will be cloned again', errorFields(err));
+          // Remembered per leader: the plan then removes the data only if the configuration says so, otherwise the
+          // member waits for reinit (or a new leader, against which it tries again).
           s.rewindFailedFor = c.holder ?? undefined;
+          s.opState = 'stopped';
+          throw err;
         }
         s.opState = undefined;
         return;
@@ -136,8 +146,11 @@ export async function runStep(step: PgStep, c: StepContext): Promise<void> {
       s.opState = 'start failed';
       return;
     }
-    logger.warn('postgres step failed', { step: step.kind, ...errorFields(err) });
-    s.opState = step.kind === 'start' ? 'start failed' : step.kind === 'clone' ? 'stopped' : undefined;
+    // The state to publish until the step is tried again; a step that set its own failure state keeps it.
+    if (step.kind === 'start') s.opState = 'start failed';
+    else if (step.kind === 'clone') s.opState = 'stopped';
+    else if (s.opState !== 'bootstrap failed' && step.kind !== 'rewind') s.opState = undefined;
+    throw err;
   }
 }
 
@@ -146,6 +159,9 @@ async function initialize(c: StepContext): Promise<void> {
   if (!(await store.claimInitialize())) return;
   logger.info('won the initialize race; bootstrapping the cluster', {});
   s.opState = 'initializing new cluster';
+  // The new primary runs before any lock exists; the fence takes over once this member takes the lock.
+  s.bootstrapping = true;
+  c.fenceChanged();
   try {
     const { systemIdentifier } = await pg.bootstrap();
     const cfg = store.object('config');
@@ -159,9 +175,13 @@ async function initialize(c: StepContext): Promise<void> {
     s.opState = 'bootstrap failed';
     try {
       await pg.stop('immediate', 10_000);
-      const cfg = store.object('config');
+    } finally {
+      s.bootstrapping = false;
+      c.fenceChanged();
+    }
+    try {
       // Only if nobody recorded a cluster meanwhile: another member may try then.
-      if (cfg?.metadata.annotations?.initialize === '') await store.patchObject('config', { initialize: null }, cfg.metadata.resourceVersion);
+      await store.releaseInitialize();
     } catch (e) {
       logger.warn('could not give the initialize race back', errorFields(e));
     }

@@ -39,6 +39,11 @@ export interface WatchEvent<T> {
 /** Observes every request the client makes; used for request accounting and logs. */
 export type RequestObserver = (method: string, path: string, status: number | 'error', durationMs: number) => void;
 
+/** A watch that carried no data for longer than its idle bound (the connection is presumed dead). */
+export class WatchIdleError extends Error {
+  override readonly name = 'WatchIdleError';
+}
+
 export const MERGE_PATCH = 'application/merge-patch+json';
 export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
 
@@ -113,7 +118,9 @@ export class KubeClient {
 
   /**
    * Opens a watch and calls `onEvent` for each event until the stream ends (resolves), fails (rejects) or
-   * `signal` aborts (resolves). The caller resumes from the last resourceVersion it saw.
+   * `signal` aborts (resolves). The caller resumes from the last resourceVersion it saw. With `idleTimeoutMs`, a
+   * stream (or its opening) that carries no bytes for that long is given up with a WatchIdleError: a server that
+   * vanished without closing the connection is noticed without waiting for TCP.
    */
   async watch<T>(
     path: string,
@@ -121,27 +128,56 @@ export class KubeClient {
     onEvent: (event: WatchEvent<T>) => void,
     signal: AbortSignal,
     server?: string,
+    idleTimeoutMs?: number,
   ): Promise<void> {
     const url = new URL(path + queryString({ ...query, watch: 1, allowWatchBookmarks: true }), server ?? this.connection.server);
     const started = performance.now();
+    const idle = new AbortController();
+    let idleTimer: NodeJS.Timeout | undefined;
+    const touch = () => {
+      if (idleTimeoutMs === undefined) return;
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => idle.abort(new WatchIdleError(`no data from the watch of ${path} for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+    };
+    touch();
+    // A silent connection says the path to this server may be dead: pooled idle connections to it go too, so the
+    // next request opens a fresh one instead of waiting on another silent socket.
+    idle.signal.addEventListener('abort', () => this.dropIdleSockets(url), { once: true });
     let res: IncomingMessage;
     try {
-      res = await this.send(url, 'GET', 'application/json', undefined, signal);
+      res = await this.send(url, 'GET', 'application/json', undefined, AbortSignal.any([signal, idle.signal]));
     } catch (err) {
+      clearTimeout(idleTimer);
       if (signal.aborted) return;
       this.options.observer?.('WATCH', path, 'error', performance.now() - started);
-      throw err;
+      throw idle.signal.aborted ? idle.signal.reason : err;
     }
+    touch();
     this.options.observer?.('WATCH', path, res.statusCode ?? 0, performance.now() - started);
     if ((res.statusCode ?? 0) !== 200) {
       const text = await readAll(res);
       const body = safeJson(text);
       throw new KubeApiError('WATCH', path, res.statusCode ?? 0, text.slice(0, 200), body, parseRetryAfter(res.headers['retry-after']));
     }
-    await new Promise<void>((resolve, reject) => {
+    try {
+      await this.follow(res, onEvent, signal, idle.signal, touch);
+    } finally {
+      clearTimeout(idleTimer);
+    }
+  }
+
+  private follow<T>(res: IncomingMessage, onEvent: (event: WatchEvent<T>) => void, signal: AbortSignal, idle: AbortSignal, touch: () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onIdle = () => {
+        res.destroy();
+        reject(idle.reason);
+      };
+      if (idle.aborted) return onIdle();
+      idle.addEventListener('abort', onIdle, { once: true });
       let buffer = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
+        touch();
         buffer += chunk;
         let nl: number;
         while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -159,8 +195,13 @@ export class KubeClient {
       });
       res.on('end', () => resolve());
       res.on('error', (err) => (signal.aborted ? resolve() : reject(err)));
-      res.on('close', () => resolve());
+      res.on('close', () => (idle.aborted ? reject(idle.reason) : resolve()));
     });
+  }
+
+  private dropIdleSockets(url: URL): void {
+    const agent = this.agents.get(url.host);
+    for (const list of Object.values(agent?.freeSockets ?? {})) for (const socket of list ?? []) socket.destroy();
   }
 
   /** Closes pooled connections. */

@@ -39,6 +39,16 @@ export interface ObjectCacheProps<T> {
   /** Called once, after the first list. */
   readonly onReady?: () => void;
   readonly listTimeoutMs: number;
+  /**
+   * Watch streams are asked to end after this many seconds (the server closes them cleanly; the next one resumes
+   * from the last resourceVersion), and one that carries no bytes for `watchTimeoutSeconds` plus `watchGraceMs`
+   * is given up, so a connection whose packets are silently dropped is noticed within that time rather than after
+   * the kernel's keepalive (about 11 minutes). @default 300 (and a grace of listTimeoutMs)
+   */
+  readonly watchTimeoutSeconds?: number;
+  readonly watchGraceMs?: number;
+  /** Called for every successful answer (list or watch data): the last API contact. */
+  readonly onContact?: () => void;
   /** @default performance.now */
   readonly now?: () => number;
 }
@@ -163,6 +173,7 @@ export class ObjectCache<T extends KubeObject> {
       if (this.items.get(name)?.metadata.resourceVersion !== obj.metadata.resourceVersion) this.set(name, obj);
     }
     this.resourceVersion = res.body.metadata.resourceVersion;
+    this.props.onContact?.();
     if (!this.synced) {
       this.synced = true;
       this.props.onReady?.();
@@ -172,11 +183,13 @@ export class ObjectCache<T extends KubeObject> {
   /** Follows one watch stream until it ends; returns how many events it carried. */
   private async watch(server: string | undefined, signal: AbortSignal): Promise<number> {
     let count = 0;
+    const timeoutSeconds = this.props.watchTimeoutSeconds ?? 300;
     await this.props.client.watch<T & { code?: number }>(
       this.props.path,
-      { labelSelector: this.props.labelSelector, resourceVersion: this.resourceVersion },
+      { labelSelector: this.props.labelSelector, resourceVersion: this.resourceVersion, timeoutSeconds },
       (event: WatchEvent<T & { code?: number }>) => {
         count++;
+        this.props.onContact?.();
         if (event.type === 'ERROR') {
           if (event.object.code === 410) throw new WatchGone('resource version too old');
           throw new Error(`watch error event: ${JSON.stringify(event.object).slice(0, 200)}`);
@@ -193,6 +206,7 @@ export class ObjectCache<T extends KubeObject> {
       },
       signal,
       server,
+      timeoutSeconds * 1000 + (this.props.watchGraceMs ?? this.props.listTimeoutMs),
     );
     return count;
   }

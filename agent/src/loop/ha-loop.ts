@@ -18,9 +18,13 @@ export interface HaLoopProps {
   readonly retryTimeoutMs: number;
   /**
    * The timings in force now, when they can change at run time (the dynamic configuration). Read once per run and
-   * once per lock write; the store must write the same ttl it returns here. @default - `core` and `retryTimeoutMs`
+   * once per lock write, whose ttl it gives. @default - `core` and `retryTimeoutMs`
    */
   readonly timing?: () => { readonly core: CoreConfig; readonly retryTimeoutMs: number };
+  /** The lease deadline changed (null: not leading); the fence outside the process follows it. */
+  readonly onLeaseDeadline?: (deadline: number | null) => void;
+  /** This member took the lock from `previous`, a live-looking holder that may still be routed to. */
+  readonly onTakeover?: (previous: string) => void;
 }
 
 type Outcome = 'done' | 'acquired' | 'renewed' | 'released' | 'lost' | 'skipped' | 'failed';
@@ -61,6 +65,7 @@ export class HaLoop {
     this.fence = new LeaderFence({
       clock: props.clock,
       ttlMs: props.core.ttlMs,
+      onDeadline: props.onLeaseDeadline,
       onLost: (cause) => {
         this.log.warn('stopped acting as leader', { cause });
         props.service.leadershipLost(cause);
@@ -208,7 +213,7 @@ export class HaLoop {
   private async apply(action: Action, obs: Observation): Promise<Outcome> {
     const { store, clock } = this.props;
     const { retryTimeoutMs } = this.props.timing?.() ?? this.props;
-    // The ttl the lock write carries: read right before the store builds the write, with no await between.
+    // The ttl this lock write carries; the lease is timed by it (and capped by it before the answer is known).
     const ttlMs = this.core().ttlMs;
     try {
       switch (action.type) {
@@ -217,10 +222,13 @@ export class HaLoop {
           // re-acquire of our own lock needs no check.
           if (action.basis.holder !== this.props.name && this.props.service.mayAcquire && !(await this.props.service.mayAcquire(obs))) return 'skipped';
           const started = clock.monotonicMs();
-          const r = await store.acquire(action.basis, retryTimeoutMs);
+          this.fence.beginWrite(started, ttlMs);
+          const r = await store.acquire(action.basis, retryTimeoutMs, ttlMs / 1000);
           if (r.outcome !== 'written') return 'lost';
           this.fence.confirm(started, ttlMs);
-          this.log.info('acquired the lock', { transitions: action.basis.holder === this.props.name ? action.basis.transitions : action.basis.transitions + 1, previous: action.basis.holder });
+          const previous = action.basis.holder;
+          this.log.info('acquired the lock', { transitions: previous === this.props.name ? action.basis.transitions : action.basis.transitions + 1, previous });
+          if (previous !== null && previous !== this.props.name) this.props.onTakeover?.(previous);
           return 'acquired';
         }
         case 'renew': {
@@ -229,7 +237,8 @@ export class HaLoop {
           // Retrying past the lease deadline is pointless: by then we have stopped leading anyway.
           const budget = deadline === null ? 0 : Math.min(retryTimeoutMs, deadline - started);
           if (budget <= 0) return 'skipped';
-          const r = await store.renew(action.basis, budget);
+          this.fence.beginWrite(started, ttlMs);
+          const r = await store.renew(action.basis, budget, ttlMs / 1000);
           if (r.outcome !== 'written') {
             this.fence.revoke('lock-lost');
             return 'lost';

@@ -3,9 +3,14 @@ import type { StepDownCause } from '../core/actions';
 import { leaseDeadlineAfterWrite } from '../core/lease';
 
 /**
- * The local lease: whether this node may act as leader right now. It is extended only by a lock write known to
- * have succeeded, and it ends on its own at the deadline through a timer, even while the loop is stuck in a slow
- * API call, so a leader cut off from the API stops before its lock can expire anywhere else (see `core/lease.ts`).
+ * The local lease: whether this node may act as leader right now. It ends on its own at the deadline through a
+ * timer, even while the loop is stuck in a slow API call, so a leader cut off from the API stops before its lock
+ * can expire anywhere else (see `core/lease.ts`).
+ *
+ * The deadline follows the last lock write: a write that may land caps it at once (`beginWrite`), because the others
+ * will time the lock by the ttl that write carries; a write known to have landed sets it (`confirm`). So a lower ttl
+ * shortens the lease from the first write that carries it, and a write whose answer was lost cannot leave the lease
+ * longer than the lock the others see.
  */
 export class LeaderFence {
   private deadline: number | null = null;
@@ -18,6 +23,8 @@ export class LeaderFence {
       readonly ttlMs: number;
       /** Called once when leadership ends for any reason. */
       readonly onLost: (cause: StepDownCause) => void;
+      /** Called whenever the deadline changes (null: not leading), e.g. to hand it to a fence outside this process. */
+      readonly onDeadline?: (deadline: number | null) => void;
     },
   ) {}
 
@@ -30,13 +37,23 @@ export class LeaderFence {
     return this.lastWriteAt;
   }
 
-  /** A lock write that started at `startedAt` succeeded; `ttlMs` is the ttl that write carried. */
+  /** A lock write carrying `ttlMs` starts at `startedAt`: while leading, the lease ends no later than that write's would. */
+  beginWrite(startedAt: number, ttlMs: number): void {
+    if (this.deadline === null) return;
+    const cap = leaseDeadlineAfterWrite(startedAt, ttlMs);
+    if (cap < this.deadline) this.set(cap);
+  }
+
+  /** A lock write that started at `startedAt` and carried `ttlMs` succeeded: it is the lock the others see now. */
   confirm(startedAt: number, ttlMs: number = this.props.ttlMs): void {
     const deadline = leaseDeadlineAfterWrite(startedAt, ttlMs);
-    if (deadline <= this.props.clock.monotonicMs()) return;
-    this.deadline = this.deadline === null ? deadline : Math.max(this.deadline, deadline);
-    this.lastWriteAt = this.lastWriteAt === null ? startedAt : Math.max(this.lastWriteAt, startedAt);
-    this.arm();
+    if (deadline <= this.props.clock.monotonicMs()) {
+      // Already over: a success this late gives nothing (the timer has ended leadership or is about to).
+      if (this.deadline !== null && deadline < this.deadline) this.set(deadline);
+      return;
+    }
+    this.lastWriteAt = startedAt;
+    this.set(deadline);
   }
 
   /** Stop leading now. */
@@ -46,12 +63,19 @@ export class LeaderFence {
     this.lastWriteAt = null;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.props.onDeadline?.(null);
     this.props.onLost(cause);
   }
 
   dispose(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private set(deadline: number): void {
+    this.deadline = deadline;
+    this.props.onDeadline?.(deadline);
+    this.arm();
   }
 
   private arm(): void {

@@ -23,8 +23,9 @@ export interface ClusterStore {
   ownPublished(): MemberStatus | 'other' | null;
   /** Per-run housekeeping (the API server list for the bypass). Never throws. */
   refresh(signal: AbortSignal): Promise<void>;
-  acquire(basis: LockBasis, budgetMs: number): Promise<LockWriteResult>;
-  renew(basis: LockBasis, budgetMs: number): Promise<LockWriteResult>;
+  /** Takes the lock; the write carries `ttlSeconds`, by which every member times it. */
+  acquire(basis: LockBasis, budgetMs: number, ttlSeconds: number): Promise<LockWriteResult>;
+  renew(basis: LockBasis, budgetMs: number, ttlSeconds: number): Promise<LockWriteResult>;
   release(basis: LockBasis, budgetMs: number): Promise<LockWriteResult>;
   publish(status: MemberStatus, budgetMs: number): Promise<void>;
 }

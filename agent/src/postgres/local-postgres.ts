@@ -15,6 +15,8 @@ import { runBasebackup, runRewind } from './replica';
 import { handOver, type RunAs } from './run-as';
 import { baseSettings, normalizeParameters, parseListen, replaceSettings, type SettingsChange } from './settings';
 import { readServerFacts, type ServerFacts } from './snapshot';
+import { ensureCleanShutdown } from './crash-recovery';
+import { stopStrayPostmaster } from './stray-postmaster';
 import { slotNameForMember } from './slot-name';
 import { createPhysicalSlot, dropSlot, listSlots, type ReplicationSlot } from './slots';
 import { type LocalConnection, withClient } from './sql';
@@ -232,12 +234,25 @@ export class LocalPostgres {
     if (this.postmaster.running) throw new FatalError('cannot rewind a running server; stop it first', { pid: this.postmaster.pid });
     await this.guard(opts);
     await this.prepareRunDir();
+    // pg_rewind needs a target shut down cleanly; a primary that was killed or fenced first runs crash recovery.
+    if (await ensureCleanShutdown({ ...this.spawning(), binDir: this.pg.binDir, dataDir: this.pg.dataDir, cwd: this.props.runDir })) {
+      this.props.logger.info('crash recovery done before rewinding', { dataDir: this.pg.dataDir });
+    }
     this.props.logger.info('rewinding against the leader', { upstream });
     const { rewound, output } = await runRewind({ ...this.cloning(upstream, this.pg.superuser.username), timeoutMs: REWIND_TIMEOUT_MS });
     this.props.logger.info('rewind finished', { rewound, output: output.split('\n').slice(-10) });
     // pg_rewind copied the source's configuration files too; put ours back.
     await this.configure(upstream);
     return { rewound };
+  }
+
+  /**
+   * At start, before anything else: a postmaster running on the data directory that is not this agent's child (a
+   * previous agent crashed) is stopped, never left running unmanaged.
+   */
+  async stopStray(timeoutMs: number): Promise<void> {
+    const stopped = await stopStrayPostmaster(this.pg.dataDir, timeoutMs);
+    if (stopped) this.props.logger.warn('stopped a postgres left running by a previous agent', { ...stopped, dataDir: this.pg.dataDir });
   }
 
   /** Empties the (stopped) data directory for a re-clone. */

@@ -33,9 +33,10 @@ export async function runBasebackup(p: CloneProps): Promise<void> {
 
 /**
  * Rewinds a stopped data directory whose timeline diverged from the upstream's (a former primary). Connects as the
- * superuser (pg_rewind reads files through SQL functions). pg_rewind itself runs crash recovery first when the
- * target was not shut down cleanly. Returns false when it found nothing to rewind. A failure is fatal for this data
- * directory: the caller re-clones.
+ * superuser (pg_rewind reads files through SQL functions). The target must have been shut down cleanly (the caller
+ * runs crash recovery first). Returns false when it found nothing to rewind. After a failure the data directory
+ * may not start; it is removed and cloned again only when remove_data_directory_on_rewind_failure says so, otherwise
+ * `reinit` does it on request.
  */
 export async function runRewind(p: CloneProps): Promise<{ rewound: boolean; output: string }> {
   const res = await runTool({

@@ -75,6 +75,8 @@ export class KubeStore implements ClusterStore {
   /** Annotations of the lock object as last seen while it existed; kept when it is deleted (see `lock()`). */
   private lastLockAnnotations: Readonly<Record<string, string>> | undefined;
   private readonly reported = new Set<string>();
+  /** Wall-clock time of the last successful answer from the API (any request or watch data). */
+  private lastContact: Date | undefined;
 
   constructor(private readonly props: KubeStoreProps) {
     this.layout = storeLayout(props.scope, props.useEndpoints);
@@ -88,7 +90,21 @@ export class KubeStore implements ClusterStore {
     const onReady = () => {
       if (--pending === 0) props.onReady();
     };
-    const common = { client: props.client, pool: props.pool, labelSelector: selector, listTimeoutMs: props.retryTimeoutMs, now: () => props.clock.monotonicMs(), onReady };
+    // A watch whose packets are silently dropped must be noticed within ttl (Patroni sets TCP_USER_TIMEOUT=ttl for
+    // the same reason): the server ends each watch after ttl minus a grace, and one silent for the whole ttl is
+    // given up and resumed on a new connection. The grace covers the answer to a new watch arriving late.
+    const graceSeconds = Math.max(1, Math.floor(props.ttlSeconds / 5));
+    const common = {
+      client: props.client,
+      pool: props.pool,
+      labelSelector: selector,
+      listTimeoutMs: props.retryTimeoutMs,
+      now: () => props.clock.monotonicMs(),
+      onReady,
+      watchTimeoutSeconds: Math.max(1, props.ttlSeconds - graceSeconds),
+      watchGraceMs: graceSeconds * 1000,
+      onContact: () => (this.lastContact = props.clock.wallTime()),
+    };
     this.objects = new ObjectCache<StoreObject>({
       ...common,
       logger: props.logger.child('cache', { kind: this.layout.resource }),
@@ -105,6 +121,11 @@ export class KubeStore implements ClusterStore {
 
   get ready(): boolean {
     return this.objects.ready && this.pods.ready;
+  }
+
+  /** When the API last answered us (Patroni's `dcs_last_seen`); undefined before the first answer. */
+  lastApiContact(): Date | undefined {
+    return this.lastContact;
   }
 
   async start(): Promise<void> {
@@ -150,7 +171,7 @@ export class KubeStore implements ClusterStore {
     return pod ? publishedStatus(pod, this.props.status) : null;
   }
 
-  acquire(basis: LockBasis, budgetMs: number): Promise<LockWriteResult> {
+  acquire(basis: LockBasis, budgetMs: number, ttlSeconds: number): Promise<LockWriteResult> {
     const me = this.props.name;
     const ts = lockTimestamp(this.props.clock.wallTime());
     const mine = basis.holder === me;
@@ -160,19 +181,19 @@ export class KubeStore implements ClusterStore {
       // A re-acquire of our own lock keeps its acquireTime and transitions; a change of holder counts one more.
       acquireTime: mine && basis.acquireTime ? basis.acquireTime : ts,
       renewTime: ts,
-      ttl: String(this.ttlSeconds()),
+      ttl: String(ttlSeconds),
       transitions: String(mine ? basis.transitions : basis.transitions + 1),
     });
   }
 
-  renew(basis: LockBasis, budgetMs: number): Promise<LockWriteResult> {
+  renew(basis: LockBasis, budgetMs: number, ttlSeconds: number): Promise<LockWriteResult> {
     const ts = lockTimestamp(this.props.clock.wallTime());
     return this.writeLock('renew', basis, budgetMs, {
       ...this.props.lockAnnotations?.(),
       leader: this.props.name,
       acquireTime: basis.acquireTime ?? ts,
       renewTime: ts,
-      ttl: String(this.ttlSeconds()),
+      ttl: String(ttlSeconds),
       transitions: String(basis.transitions),
     });
   }
@@ -200,6 +221,39 @@ export class KubeStore implements ClusterStore {
   }
 
   /**
+   * After a takeover: takes the leader role label off the previous holder's Pod, so the primary Service stops
+   * sending new connections there even when that member is frozen or its node is gone (its established connections
+   * end when its PostgreSQL is fenced). Conditional on the Pod's resourceVersion: if the member changed its Pod
+   * meanwhile it is alive and labels itself, and its write wins.
+   */
+  async unlabelFormerLeader(previous: string, budgetMs: number): Promise<'removed' | 'not-labelled' | 'changed' | 'gone'> {
+    const { roleLabel, leaderLabelValue, tmpRoleLabel } = this.props.status;
+    const pod = this.pods.get(previous);
+    if (!pod) return 'gone';
+    const labels = pod.metadata.labels ?? {};
+    const keys = [roleLabel, ...(tmpRoleLabel ? [tmpRoleLabel] : [])].filter((k) => labels[k] === leaderLabelValue);
+    if (keys.length === 0) return 'not-labelled';
+    try {
+      const res = await this.call<Pod>(
+        {
+          method: 'PATCH',
+          path: this.podPath(previous),
+          contentType: STRATEGIC_MERGE_PATCH,
+          body: { metadata: { resourceVersion: pod.metadata.resourceVersion, labels: Object.fromEntries(keys.map((k) => [k, null])) } },
+        },
+        budgetMs,
+      );
+      this.pods.applyWrite(res.body);
+      return 'removed';
+    } catch (err) {
+      if (err instanceof ConflictError) return 'changed';
+      const cause = (err as { cause?: unknown }).cause;
+      if (cause instanceof KubeApiError && cause.status === 404) return 'gone';
+      throw err;
+    }
+  }
+
+  /**
    * The initialize race: the member that creates `<scope>-config` with `initialize=""` (or sets it on an existing
    * object without it, conditionally) bootstraps the cluster. Returns whether we won.
    */
@@ -217,6 +271,32 @@ export class KubeStore implements ClusterStore {
     } catch (err) {
       if (err instanceof ConflictError) return false;
       throw err;
+    }
+  }
+
+  /**
+   * Gives the initialize race back after a failed bootstrap, so another member (or this one, later) may try: removes
+   * `initialize` while it is still `""`, reading the object from the API (the cache may not show our claim yet) and
+   * again after a conflict, until the budget is spent. False when someone recorded a cluster meanwhile.
+   */
+  async releaseInitialize(budgetMs = this.props.retryTimeoutMs): Promise<boolean> {
+    const path = this.objectPath(this.layout.config);
+    const deadline = this.props.clock.monotonicMs() + budgetMs;
+    for (;;) {
+      const left = () => deadline - this.props.clock.monotonicMs();
+      const current = await this.call<StoreObject>({ method: 'GET', path }, left());
+      this.objects.applyWrite(current.body);
+      if (current.body.metadata.annotations?.initialize !== '') return false;
+      try {
+        const res = await this.call<StoreObject>(
+          { method: 'PATCH', path, contentType: STRATEGIC_MERGE_PATCH, body: { metadata: { resourceVersion: current.body.metadata.resourceVersion, annotations: { initialize: null } } } },
+          left(),
+        );
+        this.objects.applyWrite(res.body);
+        return true;
+      } catch (err) {
+        if (!(err instanceof ConflictError) || left() <= 0) throw err;
+      }
     }
   }
 
@@ -368,8 +448,12 @@ export class KubeStore implements ClusterStore {
       async ({ timeoutMs }) => {
         const server = this.props.pool.current();
         try {
-          return await this.props.client.request<T>({ ...req, timeoutMs, server });
+          const res = await this.props.client.request<T>({ ...req, timeoutMs, server });
+          this.lastContact = this.props.clock.wallTime();
+          return res;
         } catch (err) {
+          // An answer is contact too, even a refusal.
+          if (err instanceof KubeApiError) this.lastContact = this.props.clock.wallTime();
           const network = !(err instanceof KubeApiError);
           // The write may have been applied: the connection broke, or the server timed out after accepting it.
           if (network || err.status >= 500) {

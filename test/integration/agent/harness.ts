@@ -349,6 +349,19 @@ export class TcpProxy {
     }
   }
 
+  /**
+   * Silences the connections open now, as a path whose packets are dropped (a peer that vanished): they stay open
+   * and carry nothing. New connections are forwarded as before.
+   */
+  silenceOpen(): void {
+    for (const s of this.sockets) {
+      s.unpipe();
+      s.pause();
+      s.removeAllListeners('data');
+    }
+    this.sockets.clear();
+  }
+
   /** Accepts and forwards connections again on the same port (silent connections are reset). */
   async restore(): Promise<void> {
     if (this.frozen) {

@@ -6,6 +6,7 @@ import { KubeApiError } from '../../../agent/src/kube/kube-error';
 import { type KubeObject, ObjectCache } from '../../../agent/src/kube/object-cache';
 import { silentLogger } from '../../../agent/src/log/logger';
 import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { TcpProxy } from './harness';
 
 jest.setTimeout(120_000);
 const cp = testControlPlane();
@@ -32,7 +33,7 @@ class CountingClient extends KubeClient {
     return super.request<T>(req);
   }
 
-  override async watch<T>(path: string, query: Query, onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal, server?: string): Promise<void> {
+  override async watch<T>(path: string, query: Query, onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal, server?: string, idleTimeoutMs?: number): Promise<void> {
     this.watches.push(query.resourceVersion as string | undefined);
     if (this.goneOnNextWatch) {
       this.goneOnNextWatch = false;
@@ -40,7 +41,7 @@ class CountingClient extends KubeClient {
     }
     const local = new AbortController();
     this.breakCurrentWatch = () => local.abort();
-    return super.watch(path, query, onEvent, AbortSignal.any([signal, local.signal]), server);
+    return super.watch(path, query, onEvent, AbortSignal.any([signal, local.signal]), server, idleTimeoutMs);
   }
 }
 
@@ -84,5 +85,45 @@ it('resumes a broken watch from the last resourceVersion and lists again only af
   } finally {
     await cache.stop();
     client.close();
+  }
+});
+
+it('notices a watch whose packets are silently dropped within its bound, and resumes on a fresh connection', async () => {
+  const proxy = await TcpProxy.start(cp.state.server);
+  const token = cp.state.adminToken;
+  // tlsServerName: the proxy is 127.0.0.1 too, but say so explicitly as in-cluster configuration does.
+  const client = new CountingClient({ server: proxy.url, caPem: cp.caPem, token: () => token, tlsServerName: 'localhost' });
+  // The bound an agent with ttl 5 gets: the server ends each watch after 4 s, and 1 s of silence on top gives it up.
+  const cache = new ObjectCache<KubeObject>({
+    client,
+    pool: new ApiServerPool({ client, logger: silentLogger, enabled: false, refreshEveryMs: 1000, requestTimeoutMs: 1000 }),
+    logger: silentLogger,
+    path: `/api/v1/namespaces/${ns.name}/configmaps`,
+    labelSelector: 'app=cache-drop',
+    listTimeoutMs: 5000,
+    watchTimeoutSeconds: 4,
+    watchGraceMs: 1000,
+    onChange: () => undefined,
+  });
+  const base = `/api/v1/namespaces/${ns.name}/configmaps`;
+  const obj = (v: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'drop', labels: { app: 'cache-drop' }, annotations: { v } } });
+  try {
+    await admin.request({ method: 'POST', path: base, body: obj('1') });
+    cache.start();
+    await eventually('the first list', async () => (cache.get('drop') ? true : undefined));
+    await eventually('a watch', async () => (client.watches.length >= 1 ? true : undefined));
+    const watchesBefore = client.watches.length;
+    proxy.silenceOpen();
+    const changedAt = Date.now();
+    await admin.request({ method: 'PATCH', path: `${base}/drop`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: { v: '2' } } } });
+    // Without an idle bound the cache would wait for TCP keepalive (about 11 minutes); with it, within 4 + 1 s.
+    await eventually('the change made after the connection went silent', async () => (cache.get('drop')?.metadata.annotations?.v === '2' ? true : undefined), 30_000);
+    expect(client.watches.length).toBeGreaterThan(watchesBefore);
+    expect(client.lists).toBe(1);
+    process.stdout.write(`${JSON.stringify({ event: 'silent-watch-noticed', afterMs: Date.now() - changedAt })}\n`);
+  } finally {
+    await cache.stop();
+    client.close();
+    await proxy.close();
   }
 });

@@ -83,7 +83,7 @@ describe('KubeStore', () => {
     for (let rep = 0; rep < 25; rep++) {
       const scope = `race${++scopes}`;
       const stores = await Promise.all(['a', 'b', 'c', 'd'].map((n) => makeStore(scope, n)));
-      const results = await Promise.all(stores.map(({ store }) => store.acquire({ ...store.lock(), holder: store.lock().holder }, 5_000)));
+      const results = await Promise.all(stores.map(({ store }) => store.acquire({ ...store.lock(), holder: store.lock().holder }, 5_000, 30)));
       const winners = results.map((r, i) => (r.outcome === 'written' ? ['a', 'b', 'c', 'd'][i] : null)).filter(Boolean);
       expect(winners).toHaveLength(1);
       expect(await holderOf(admin, ns.name, scope, false)).toBe(winners[0]);
@@ -100,21 +100,21 @@ describe('KubeStore', () => {
   it('counts a retried write whose first answer was lost as written, once the stored lock equals ours', async () => {
     const scope = `lost${++scopes}`;
     const { store, client } = await makeStore(scope, 'a');
-    expect((await store.acquire(store.lock(), 5_000)).outcome).toBe('written');
+    expect((await store.acquire(store.lock(), 5_000, 30)).outcome).toBe('written');
     await eventually('the cache to see our lock', async () => (store.lock().holder === 'a' ? true : undefined));
     // The renew lands, its answer is lost, the retry carries the old resourceVersion and gets 409: the store
     // reads the lock, finds exactly what it wrote, and reports success.
     client.loseNextWriteAnswer = true;
     const before = client.writes;
     const basis = store.lock();
-    expect((await store.renew(basis, 5_000)).outcome).toBe('written');
+    expect((await store.renew(basis, 5_000, 30)).outcome).toBe('written');
     expect(client.writes - before).toBe(2);
     expect((await readLock(admin, ns.name, scope, false))?.metadata.annotations?.leader).toBe('a');
     // A stale renew of a lock someone else now holds is a conflict, not a success.
     const { store: other } = await makeStore(scope, 'b');
     const stale = other.lock();
     await admin.request({ method: 'PATCH', path: `/api/v1/namespaces/${ns.name}/configmaps/${scope}-leader`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: { leader: 'c' } } } });
-    expect(await other.acquire(stale, 5_000)).toEqual({ outcome: 'conflict', holder: 'c' });
+    expect(await other.acquire(stale, 5_000, 30)).toEqual({ outcome: 'conflict', holder: 'c' });
   });
 
   it('lets exactly one store win the initialize race on <scope>-config', async () => {
@@ -136,7 +136,7 @@ describe('KubeStore', () => {
     const svc = await admin.request<{ spec: { clusterIP: string; selector?: unknown } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/services/${scope}-config` });
     expect(svc.body.spec.clusterIP).toBe('None');
     expect(svc.body.spec.selector).toBeUndefined();
-    expect((await store.acquire(store.lock(), 5_000)).outcome).toBe('written');
+    expect((await store.acquire(store.lock(), 5_000, 30)).outcome).toBe('written');
     const ep = (await readLock(admin, ns.name, scope, true))!;
     expect(ep.metadata.annotations?.leader).toBe('a');
     expect(ep.subsets).toEqual([{ addresses: [expect.objectContaining({ ip: '192.0.2.20', targetRef: expect.objectContaining({ kind: 'Pod', name: 'a' }) })], ports: [{ name: 'postgresql', port: 5432, protocol: 'TCP' }] }]);

@@ -92,3 +92,50 @@ it('a data directory from another cluster: refused with a clear error, left unto
   expect((await cluster.api(replica, 'GET', '/health')).status).toBe(503);
   expect(await cluster.holder()).toBe(primary);
 });
+
+it('PATCH and PUT /config refuse values the agent cannot apply, naming the key, the value and the rule', async () => {
+  const primary = await cluster.writablePrimary();
+  const before = (await cluster.api(primary, 'GET', '/config')).text;
+  for (const [body, message] of [
+    [{ ttl: 'abc' }, 'ttl: "abc" must be a whole number from 5 to 3600'],
+    [{ ttl: -5 }, 'ttl: -5 must be a whole number from 5 to 3600'],
+    [{ loop_wait: 100, retry_timeout: 100 }, 'must be at least loop_wait + 2 * retry_timeout'],
+  ] as const) {
+    const r = await cluster.api(primary, 'PATCH', '/config', body);
+    expect(r.status).toBe(400);
+    expect(r.text).toContain(message);
+  }
+  // JSON cannot carry 1e309 as a number the agent could store: it parses to Infinity and is refused.
+  const inf = await fetch(`http://127.0.0.1:${cluster.member(primary).apiPort}/config`, { method: 'PATCH', body: '{"loop_wait":1e309}' });
+  expect(inf.status).toBe(400);
+  expect(await inf.text()).toContain('loop_wait: Infinity must be a whole number');
+  expect((await cluster.api(primary, 'PUT', '/config', { synchronous_mode: 'sometimes' })).status).toBe(400);
+  expect((await cluster.api(primary, 'GET', '/config')).text).toBe(before);
+});
+
+it('a bootstrap that keeps failing is retried on the regular schedule and gives the initialize race back each time', async () => {
+  const bootNs = await createTestNamespace(admin, 'ha-boot');
+  const dir = workDir('ha-boot');
+  const kubeconfig = writeKubeconfig(dir, 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
+  // A data directory PostgreSQL's user cannot create: initdb fails every time.
+  const locked = join(dir, 'locked');
+  execFileSync('mkdir', ['-p', locked]);
+  execFileSync('chmod', ['0555', locked]);
+  const boot = await HaCluster.create({ admin, namespace: bootNs.name, scope: 'boot', kubeconfig, size: 1, ttl: 10, extraFor: () => ({ postgresql: { data_dir: join(locked, 'data') } }) });
+  try {
+    const agent = boot.start('boot-0');
+    await eventually('three bootstrap attempts', async () => (agent.lines.filter((l) => l.msg === 'won the initialize race; bootstrapping the cluster').length >= 3 ? true : undefined), 60_000, 100);
+    agent.signal('SIGTERM');
+    await agent.exited;
+    const attempts = agent.lines.filter((l) => l.msg === 'won the initialize race; bootstrapping the cluster').map((l) => Date.parse(l.ts));
+    // loop_wait is 1 s: never sooner (a retry at once would spin, writing the initialize race twice a lap).
+    for (let i = 1; i < attempts.length; i++) expect(attempts[i]! - attempts[i - 1]!).toBeGreaterThanOrEqual(900);
+    expect(agent.lines.filter((l) => l.msg === 'postgres step failed').length).toBeGreaterThanOrEqual(attempts.length - 1);
+    // The race is given back each time: nothing is left claiming a bootstrap that no one runs.
+    const cfg = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${bootNs.name}/configmaps/boot-config` });
+    expect(cfg.body.metadata.annotations?.initialize).toBeUndefined();
+  } finally {
+    await boot.stop();
+    await bootNs.delete();
+  }
+});

@@ -36,8 +36,22 @@ export interface HaClusterOptions {
   readonly kubeconfigFor?: (name: string) => string;
   /** Basic-auth credentials for the REST API's unsafe methods. */
   readonly restapiAuth?: { readonly username: string; readonly password: string };
-  /** Extra config keys per member. */
+  /** Extra config keys per member, merged into the member's configuration (sections merge key by key). */
   readonly extraFor?: (name: string) => Record<string, unknown>;
+  /**
+   * Members whose PostgreSQL outlives a killed agent, as in production (by default tests have the kernel kill it
+   * with the agent, so a killed test run leaves nothing behind).
+   */
+  readonly postgresOutlivesAgent?: (name: string) => boolean;
+}
+
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `over` merged into `base`: mappings key by key, anything else replaced. */
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isMapping(v) && isMapping(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  return out;
 }
 
 /** A cluster of agents with PostgreSQL; `stop()` stops every agent and every postmaster it left. */
@@ -90,8 +104,8 @@ export class HaCluster {
         retryTimeout: 2,
         podIp: '127.0.0.1',
         lockOnly: false,
-        env: { PGHA_TEST_KILL_POSTGRES_WITH_AGENT: '1' },
-        extra: {
+        env: o.postgresOutlivesAgent?.(name) ? {} : { PGHA_TEST_KILL_POSTGRES_WITH_AGENT: '1' },
+        extra: deepMerge({
           restapi: { listen: `127.0.0.1:${m.apiPort}`, connect_address: `127.0.0.1:${m.apiPort}`, ...(o.restapiAuth ? { authentication: o.restapiAuth } : {}) },
           postgresql: {
             listen: `127.0.0.1:${m.pgPort}`,
@@ -106,8 +120,7 @@ export class HaCluster {
           primary_start_timeout: o.primaryStartTimeout ?? 30,
           shutdown_timeout: 10,
           bootstrap: { dcs: o.dcs ?? {} },
-          ...o.extraFor?.(name),
-        },
+        }, o.extraFor?.(name) ?? {}),
       },
       this.dir,
     );

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
+import { App, Chart, Duration } from 'cdk8s';
+import { PostgresCluster } from '../../../constructs';
 import { helmChartFiles } from '../../../src/outputs/helm-chart';
 import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
 import { grantControllerRoles, serverSideApply, warningsOf, type Manifest } from './apply';
@@ -94,6 +96,16 @@ describe('Helm chart', () => {
     expect(config).toMatch(/role_label: "pg-role"/);
     expect(byKind(objects, 'Secret').stringData['superuser-password']).toBe('given-su');
     expect(byKind(objects, 'Secret').stringData['replication-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
+  });
+
+  it('derives the probes and grace period from the timings as the construct does', () => {
+    const sts = byKind(template('r', { ttl: '12', loopWait: '2', retryTimeout: '5' }), 'StatefulSet', 'r');
+    const app = new App();
+    const chart = new Chart(app, 'c', { disableResourceNameHashes: true });
+    new PostgresCluster(chart, 'r', { ttl: Duration.seconds(12), loopWait: Duration.seconds(2), retryTimeout: Duration.seconds(5) });
+    const model = (chart.toJson() as any[]).find((o) => o.kind === 'StatefulSet');
+    const probes = (s: any) => ({ ...s.spec.template.spec.containers[0].livenessProbe, grace: s.spec.template.spec.terminationGracePeriodSeconds });
+    expect(probes(sts)).toEqual(probes(model));
   });
 
   it('switches store mode, platform and persistence', () => {

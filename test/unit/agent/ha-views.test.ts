@@ -2,7 +2,7 @@ import type { OtherCandidate } from '../../../agent/src/core/failover-rules';
 import { clusterJson } from '../../../agent/src/ha/cluster-json';
 import { switchoverDue } from '../../../agent/src/ha/hand-over';
 import { clusterTimeline, failoverRequest, hostPortOf, leaderUpstream, type MemberRecord, promotable } from '../../../agent/src/ha/cluster-view';
-import { effectiveTiming, mergeConfig, parseDynamicConfig } from '../../../agent/src/ha/dynamic-config';
+import { effectiveTiming, mergeConfig, parseDynamicConfig, validateDynamicConfig } from '../../../agent/src/ha/dynamic-config';
 import { candidateFromStatus } from '../../../agent/src/ha/peer-status';
 import { switchoverRefusal } from '../../../agent/src/ha/switchover-request';
 import type { KubeObject } from '../../../agent/src/kube/object-cache';
@@ -144,11 +144,33 @@ describe('effectiveTiming (dynamic ttl, loop_wait, retry_timeout)', () => {
     ['all set and consistent', '{"ttl": 20, "loop_wait": 4, "retry_timeout": 8}', { ttl: 20, loopWait: 4, retryTimeout: 8 }, false],
     ['partly set', '{"ttl": 60}', { ttl: 60, loopWait: 10, retryTimeout: 10 }, false],
     ['inconsistent: ignored with an error', '{"ttl": 20}', own, true],
-    ['below the minimum: ignored with an error', '{"ttl": 3, "loop_wait": 1, "retry_timeout": 1}', own, true],
   ])('%s', (_n, text, want, error) => {
     const r = effectiveTiming(own, dyn(text));
     expect(r.timing).toEqual(want);
     expect(r.error !== undefined).toBe(error);
+  });
+
+  it('refuses a whole configuration with a value out of range, naming it (the last good one stays in force)', () => {
+    expect(parseDynamicConfig('{"ttl": 3, "loop_wait": 1, "retry_timeout": 1}')).toEqual({ ok: false, error: 'ttl: 3 must be a whole number from 5 to 3600' });
+  });
+});
+
+describe('validateDynamicConfig (PATCH and PUT /config, and what <scope>-config holds)', () => {
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ['Patroni\'s defaults', { ttl: 30, loop_wait: 10, retry_timeout: 10, maximum_lag_on_failover: 1048576, postgresql: { parameters: { max_connections: 100 } } }, []],
+    ['digit strings, as Patroni accepts them', { ttl: '30', pause: 'true' }, []],
+    ['unknown keys are kept', { some_future_key: { a: 1 } }, []],
+    ['null deletes (after a PATCH merge nothing is left)', { ttl: null }, []],
+    ['a word for a number', { ttl: 'abc' }, ['ttl: "abc" must be a whole number from 5 to 3600']],
+    ['a negative ttl', { ttl: -5 }, ['ttl: -5 must be a whole number from 5 to 3600']],
+    ['an infinite loop_wait', { loop_wait: Infinity }, ['loop_wait: Infinity must be a whole number from 1 to 3600']],
+    ['a fraction', { retry_timeout: 2.5 }, ['retry_timeout: 2.5 must be a whole number from 1 to 3600']],
+    ['timings that let a lock expire under a retrying leader', { ttl: 20, loop_wait: 10, retry_timeout: 10 }, ['ttl: 20 must be at least loop_wait + 2 * retry_timeout = 30']],
+    ['synchronous_mode', { synchronous_mode: 'yes' }, ['synchronous_mode: "yes" must be true, false or "quorum"']],
+    ['a parameter that is an object', { postgresql: { parameters: { work_mem: { a: 1 } } } }, ['postgresql.parameters.work_mem: {"a":1} must be a string, a finite number or a boolean']],
+    ['parameters that are not an object', { postgresql: { parameters: [1] } }, ['postgresql.parameters: [1] must be an object']],
+  ])('%s', (_n, config, problems) => {
+    expect(validateDynamicConfig(config)).toEqual(problems);
   });
 });
 

@@ -20,15 +20,42 @@ describe('LeaderFence', () => {
     expect(fence.leaseDeadline()).toBeNull();
   });
 
-  it('extends only forward, and ignores a success whose lease would already be over', () => {
+  it('takes the deadline of the last write that landed, and ignores a success whose lease would already be over', () => {
     const fence = new LeaderFence({ clock, ttlMs: 30_000, onLost: () => undefined });
     const start = Date.now();
     fence.confirm(start);
-    fence.confirm(start - 10_000);
-    expect(fence.leaseDeadline()).toBe(start + 25_000);
+    jest.advanceTimersByTime(10_000);
+    fence.confirm(start + 10_000);
+    expect(fence.leaseDeadline()).toBe(start + 35_000);
     jest.advanceTimersByTime(26_000);
     fence.confirm(start);
     expect(fence.leaseDeadline()).toBeNull();
+  });
+
+  it('shortens the lease from the first write that carries a lower ttl, before its answer arrives', () => {
+    const deadlines: (number | null)[] = [];
+    const fence = new LeaderFence({ clock, ttlMs: 30_000, onLost: () => undefined, onDeadline: (d) => deadlines.push(d) });
+    const start = Date.now();
+    fence.confirm(start, 30_000);
+    expect(fence.leaseDeadline()).toBe(start + 25_000);
+    jest.advanceTimersByTime(2_000);
+    // ttl 10 from now on: the write may land, and the others would then time the lock by 10 s.
+    fence.beginWrite(start + 2_000, 10_000);
+    expect(fence.leaseDeadline()).toBe(start + 2_000 + 10_000 - 1_666);
+    // Its answer is lost: the lease stays capped (it never goes back to the ttl-30 deadline).
+    jest.advanceTimersByTime(8_334);
+    expect(fence.leaseDeadline()).toBeNull();
+    expect(deadlines).toEqual([start + 25_000, start + 10_334, null]);
+  });
+
+  it('a write carrying a higher ttl does not lengthen the lease until it is known to have landed', () => {
+    const fence = new LeaderFence({ clock, ttlMs: 10_000, onLost: () => undefined });
+    const start = Date.now();
+    fence.confirm(start, 10_000);
+    fence.beginWrite(start + 1_000, 30_000);
+    expect(fence.leaseDeadline()).toBe(start + 10_000 - 1_666);
+    fence.confirm(start + 1_000, 30_000);
+    expect(fence.leaseDeadline()).toBe(start + 26_000);
   });
 
   it('reports a revoke once', () => {

@@ -13,6 +13,8 @@ const input = (over: Partial<PlanInput> = {}, pgOver: Partial<LocalPgFacts> = {}
   shuttingDown: false,
   usePgRewind: true,
   rewindFailed: false,
+  removeDataOnRewindFailure: false,
+  removeDataOnDivergedTimelines: false,
   ...over,
 });
 
@@ -27,8 +29,18 @@ describe('planPostgres', () => {
     ['stopped, leading: start as leader', input({ leading: true, holder: 'a' }, { running: false, accepting: false }), 'start'],
     ['stopped standby, leader known: start following', input({}, { running: false, accepting: false }), 'start'],
     ['stopped former primary, new leader ready: rewind', input({}, { running: false, accepting: false, formerPrimary: true }), 'rewind'],
-    ['stopped former primary, rewind failed: remove data', input({ rewindFailed: true }, { running: false, accepting: false, formerPrimary: true }), 'remove-data'],
-    ['stopped former primary, rewind off: remove data', input({ usePgRewind: false }, { running: false, accepting: false, formerPrimary: true }), 'remove-data'],
+    ['stopped former primary, rewind failed: keep the data, wait for reinit', input({ rewindFailed: true }, { running: false, accepting: false, formerPrimary: true }), 'none'],
+    [
+      'stopped former primary, rewind failed, remove_data_directory_on_rewind_failure: remove data',
+      input({ rewindFailed: true, removeDataOnRewindFailure: true }, { running: false, accepting: false, formerPrimary: true }),
+      'remove-data',
+    ],
+    ['stopped former primary, rewind off: keep the data, wait for reinit', input({ usePgRewind: false }, { running: false, accepting: false, formerPrimary: true }), 'none'],
+    [
+      'stopped former primary, rewind off, remove_data_directory_on_diverged_timelines: remove data',
+      input({ usePgRewind: false, removeDataOnDivergedTimelines: true }, { running: false, accepting: false, formerPrimary: true }),
+      'remove-data',
+    ],
     ['stopped former primary, new leader not ready: wait', input({ leaderUpstream: undefined }, { running: false, accepting: false, formerPrimary: true }), 'none'],
     ['stopped former primary, no leader at all: start read-only', input({ holder: null, leaderUpstream: undefined }, { running: false, accepting: false, formerPrimary: true }), 'start'],
     ['starting: wait', input({}, { accepting: false }), 'none'],
@@ -70,6 +82,8 @@ const arbInput: fc.Arbitrary<PlanInput> = fc.record({
   shuttingDown: fc.boolean(),
   usePgRewind: fc.boolean(),
   rewindFailed: fc.boolean(),
+  removeDataOnRewindFailure: fc.boolean(),
+  removeDataOnDivergedTimelines: fc.boolean(),
 });
 
 describe('planPostgres safety properties', () => {
@@ -96,6 +110,12 @@ describe('planPostgres safety properties', () => {
         const k = planPostgres(i).kind;
         return !foreign || k === 'refuse' || k === 'none';
       }),
+    );
+  });
+
+  it('removes a data directory only when the configuration allows it', () => {
+    fc.assert(
+      fc.property(arbInput, (i) => planPostgres(i).kind !== 'remove-data' || (i.usePgRewind ? i.removeDataOnRewindFailure : i.removeDataOnDivergedTimelines)),
     );
   });
 

@@ -16,7 +16,11 @@ describe('PostgresCluster validation at construction time', () => {
     ['fails with a storage size that is not whole MiB', { storageSize: Size.kibibytes(1536) }, /^invalid storageSize: got "1536Ki"; must be a whole number of MiB/],
     ['fails with a zero storage size', { storageSize: Size.gibibytes(0) }, /^invalid storageSize: got "0Ki"/],
     ['fails with a storage class on ephemeral storage', { persistence: Persistence.EPHEMERAL, storageClassName: 'fast' }, /^invalid storageClassName: got "fast"; conflicts with persistence EPHEMERAL/],
-    ['fails with a grace period not above the shutdown deadline', { shutdownTimeout: Duration.seconds(25), terminationGracePeriod: Duration.seconds(25) }, /^invalid terminationGracePeriod: got "25s"; must be whole seconds greater than shutdownTimeout \(25s\)/],
+    [
+      'fails with a grace period not above the agent\'s shutdown deadline',
+      { shutdownTimeout: Duration.seconds(25), terminationGracePeriod: Duration.seconds(35) },
+      /^invalid terminationGracePeriod: got "35s"; must be whole seconds greater than shutdownTimeout \+ retryTimeout = 25 \+ 10 = 35s/,
+    ],
     ['fails with fractional seconds', { loopWait: Duration.millis(1500) }, /^invalid loopWait: got "1.5s"; must be a whole number of seconds from 1 to 3600$/],
     ['fails with a ttl below the agent minimum', { ttl: Duration.seconds(2), loopWait: Duration.seconds(1), retryTimeout: Duration.seconds(1) }, /^invalid ttl: got "2s"; must be a whole number of seconds from 5/],
     ['fails with bypassApiService but no namespace', { bypassApiService: true }, /^invalid bypassApiService: got true; requires namespace/],

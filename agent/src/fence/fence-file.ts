@@ -1,0 +1,54 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { encodeFence, type FenceState } from './fence-state';
+
+/**
+ * The agent's side of the fence file (see `fence-state.ts`). Written synchronously whenever the lease deadline or
+ * the armed state changes (about once per lock renew), so the watchdog never sees a deadline later than the lease.
+ */
+export class FenceFile {
+  private armed = true;
+  /** Lease deadline on the agent's monotonic clock (ms); null when not leading. */
+  private deadline: number | null = null;
+
+  constructor(
+    private readonly props: {
+      readonly path: string;
+      /** The agent's monotonic clock (the lease's), in ms. */
+      readonly monotonicMs: () => number;
+      /** CLOCK_MONOTONIC in ns. @default process.hrtime.bigint */
+      readonly monotonicNs?: () => bigint;
+    },
+  ) {}
+
+  /** Writes the current state (call once at start, before PostgreSQL may run). */
+  init(): void {
+    mkdirSync(dirname(this.props.path), { recursive: true });
+    this.write();
+  }
+
+  setLease(deadline: number | null): void {
+    this.deadline = deadline;
+    this.write();
+  }
+
+  setArmed(armed: boolean): void {
+    if (armed === this.armed) return;
+    this.armed = armed;
+    this.write();
+  }
+
+  state(): FenceState {
+    if (!this.armed) return { armed: false, agentPid: process.pid };
+    const nowNs = (this.props.monotonicNs ?? process.hrtime.bigint)();
+    // Not leading: the deadline is now, so a primary still running is stopped.
+    const leftMs = this.deadline === null ? 0 : Math.max(0, this.deadline - this.props.monotonicMs());
+    return { armed: true, deadlineNs: nowNs + BigInt(Math.floor(leftMs * 1e6)), agentPid: process.pid };
+  }
+
+  private write(): void {
+    const tmp = `${this.props.path}.tmp`;
+    writeFileSync(tmp, encodeFence(this.state()));
+    renameSync(tmp, this.props.path);
+  }
+}

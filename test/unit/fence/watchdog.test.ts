@@ -1,0 +1,144 @@
+// The fence watchdog as a real process against a stand-in postmaster: a process whose command line says postgres,
+// leading its own process group with a child (a "backend"), named by postmaster.pid in a data directory. Runs the
+// compiled watchdog, as the agent does.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FenceFile } from '../../../agent/src/fence/fence-file';
+import { FenceWatchdog } from '../../../agent/src/fence/watchdog-process';
+import { silentLogger } from '../../../agent/src/log/logger';
+
+const script = join(__dirname, '..', '..', '..', 'build', 'agent', 'src', 'fence', 'watchdog-main.js');
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, fn: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+let children: ChildProcess[] = [];
+let watchdog: FenceWatchdog | undefined;
+
+/** Starts the watchdog and resolves once it reads the fence file (its first log line). */
+async function startWatchdog(path: string, dataDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [script, path, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`watchdog exited with ${code}`)));
+  });
+  return child;
+}
+
+beforeAll(() => {
+  if (!existsSync(script)) spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, '..', '..', '..', 'tsconfig.json')], { stdio: 'inherit' });
+});
+afterEach(() => {
+  watchdog?.stop();
+  watchdog = undefined;
+  for (const c of children) {
+    for (const target of [-c.pid!, c.pid!]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // Gone.
+      }
+    }
+  }
+  children = [];
+});
+
+/** A stand-in postmaster (argv[0] "postgres") leading its own group, with one child of its own. */
+function fakePostmaster(dataDir: string, opts: { standby?: boolean } = {}): { pid: number; backend: () => number | undefined } {
+  const child = spawn('bash', ['-c', 'exec -a postgres bash -c "sleep 600 & wait"'], { detached: true, stdio: 'ignore' });
+  children.push(child);
+  writeFileSync(join(dataDir, 'postmaster.pid'), `${child.pid}\n${dataDir}\n`);
+  if (opts.standby) writeFileSync(join(dataDir, 'standby.signal'), '');
+  const backend = () => {
+    const r = spawnSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' });
+    const pid = Number(r.stdout.trim().split('\n')[0]);
+    return pid > 0 ? pid : undefined;
+  };
+  return { pid: child.pid!, backend };
+}
+
+function setup(): { dataDir: string; fence: FenceFile; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'pgha-fence-'));
+  const dataDir = join(dir, 'data');
+  spawnSync('mkdir', ['-p', dataDir]);
+  const path = join(dir, 'run', 'fence');
+  const fence = new FenceFile({ path, monotonicMs: () => performance.now() });
+  fence.init();
+  return { dataDir, fence, path };
+}
+
+/** Alive and not a zombie (a killed child of ours stays a zombie until this process reaps it). */
+const running = (pid: number) => alive(pid) && !/\) Z /.test(spawnSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' }).stdout);
+
+describe('fence watchdog', () => {
+  it('kills the whole process group of a primary once its lease is over, never before', async () => {
+    const { dataDir, fence, path } = setup();
+    const pg = fakePostmaster(dataDir);
+    await until('the stand-in backend', () => pg.backend() !== undefined);
+    const backend = pg.backend()!;
+    fence.setLease(performance.now() + 60_000);
+    await startWatchdog(path, dataDir);
+    // Several polls with the lease running: nothing happens.
+    await sleep(1000);
+    expect(running(pg.pid)).toBe(true);
+    fence.setLease(performance.now() + 100);
+    await until('the postmaster and its backend to be killed', () => !running(pg.pid) && !running(backend));
+  });
+
+  it('follows renewals: a lease extended in time is never fenced', async () => {
+    const { dataDir, fence, path } = setup();
+    const pg = fakePostmaster(dataDir);
+    fence.setLease(performance.now() + 60_000);
+    await startWatchdog(path, dataDir);
+    for (let i = 0; i < 10; i++) {
+      fence.setLease(performance.now() + 60_000);
+      await sleep(100);
+    }
+    expect(running(pg.pid)).toBe(true);
+  });
+
+  it('leaves a standby alone, and a primary while fencing is off (bootstrap, pause)', async () => {
+    const standbyDir = setup();
+    const standby = fakePostmaster(standbyDir.dataDir, { standby: true });
+    standbyDir.fence.setLease(null);
+    await startWatchdog(standbyDir.path, standbyDir.dataDir);
+    const offDir = setup();
+    offDir.fence.setArmed(false);
+    const primary = fakePostmaster(offDir.dataDir);
+    await startWatchdog(offDir.path, offDir.dataDir);
+    // A primary with an expired lease next to them shows the watchdogs are polling.
+    const expiredDir = setup();
+    expiredDir.fence.setLease(null);
+    const expired = fakePostmaster(expiredDir.dataDir);
+    await startWatchdog(expiredDir.path, expiredDir.dataDir);
+    await until('the expired primary to be killed', () => !running(expired.pid));
+    await sleep(500);
+    expect(running(standby.pid)).toBe(true);
+    expect(running(primary.pid)).toBe(true);
+  });
+
+  it('is started again by the agent when it exits', async () => {
+    const { dataDir, path } = setup();
+    watchdog = new FenceWatchdog({ fencePath: path, dataDir, logger: silentLogger, script });
+    watchdog.start();
+    const first = watchdog.pid!;
+    process.kill(first, 'SIGKILL');
+    await until('a new watchdog process', () => watchdog!.pid !== undefined && watchdog!.pid !== first);
+  });
+});
