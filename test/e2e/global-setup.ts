@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { buildImage } from '../integration/image/image';
+import { buildImage } from '../fixtures/agent-image';
 import { RealCluster } from '../node/real-cluster';
 import { DEFAULT_IMAGE } from '../../constructs/image';
 

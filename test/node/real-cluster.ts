@@ -16,7 +16,7 @@ import { checkNodePrerequisites, nsenterPrefix } from './host';
 import { privateDir } from './mount-namespace';
 import { createControlPlaneNetwork, createNodeNetwork, cutNode } from './network';
 import { kubeProxyConfig, nodePaths } from './node-config';
-import { startNode } from './node-daemons';
+import { importImage, startNode } from './node-daemons';
 import { PROVISIONER, STORAGE_CLASS } from './storage';
 import { register, teardownCluster, teardownStaleClusters, type ClusterRegistration } from './teardown';
 
@@ -51,6 +51,8 @@ export interface RealClusterState {
   readonly dir: string;
   /** Admin kubeconfig for this machine's processes (kubectl included): the apiserver through a relay on loopback. */
   readonly kubeconfig: string;
+  /** Admin kubeconfig for processes run in the control-plane namespace (`inClusterNetwork`): the apiserver itself. */
+  readonly insideKubeconfig: string;
   readonly server: string;
   readonly caFile: string;
   readonly adminToken: string;
@@ -191,6 +193,7 @@ export class RealCluster {
         id: names.id,
         dir,
         kubeconfig: cp.state.kubeconfig,
+        insideKubeconfig: adminInside,
         server: cp.state.server,
         caFile,
         adminToken: cp.state.adminToken,
@@ -233,20 +236,47 @@ export class RealCluster {
     }
   }
 
-  /** A loopback address of this machine that leads to `target` (`host:port` inside the cluster: a ClusterIP, a Pod IP). */
-  relay(target: string): Promise<Relay> {
-    return startRelay(this.names, this.state.dir, target, `relay-${randomBytes(3).toString('hex')}`, true);
+  /**
+   * A loopback address of this machine that leads to `target` (`host:port` inside the cluster: a ClusterIP, a Pod
+   * IP). It ends with this process unless `outliveCaller` (the sandbox's); the cluster's teardown ends it anyway.
+   */
+  relay(target: string, opts: { outliveCaller?: boolean } = {}): Promise<Relay> {
+    return startRelay(this.names, this.state.dir, target, `relay-${randomBytes(3).toString('hex')}`, !opts.outliveCaller);
   }
 
   /** A relay to a Service port through kube-proxy (the ClusterIP), as a client inside the cluster connects. */
-  async serviceRelay(namespace: string, service: string, port: number): Promise<Relay> {
+  async serviceRelay(namespace: string, service: string, port: number, opts: { outliveCaller?: boolean } = {}): Promise<Relay> {
     const admin = this.adminClient();
     try {
       const res = await admin.request<{ spec: { clusterIP: string } }>({ method: 'GET', path: `/api/v1/namespaces/${namespace}/services/${service}` });
-      return await this.relay(`${res.body.spec.clusterIP}:${port}`);
+      return await this.relay(`${res.body.spec.clusterIP}:${port}`, opts);
     } finally {
       admin.close();
     }
+  }
+
+  /** Whether every daemon still runs and the apiserver answers /readyz. */
+  async healthy(): Promise<{ ok: boolean; dead: string[] }> {
+    const dead = this.state.processes.filter((p) => !isRunning(p)).map((p) => p.name);
+    const client = this.adminClient();
+    try {
+      await client.request({ method: 'GET', path: '/readyz', timeoutMs: 3000 });
+      return { ok: dead.length === 0, dead };
+    } catch {
+      return { ok: false, dead: [...dead, 'kube-apiserver (not ready)'] };
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Imports an image archive into every node's containerd (an image rebuilt since the cluster started). */
+  async importImage(archive: string): Promise<void> {
+    await Promise.all(this.state.nodes.map((n) => importImage(n.containerdSocket, archive)));
+  }
+
+  /** Runs a command in the control-plane network namespace, where Pod and Service addresses route (patronictl, the CLI). */
+  inClusterNetwork(command: readonly string[]): string[] {
+    return [...nsenterPrefix(this.names.controlPlaneNetns), ...command];
   }
 
   /**

@@ -1,98 +1,113 @@
-// `npm run sandbox -- <command>`: a real control plane for people and scripts, running in the background.
-//   up       start it (harmless when already running) and write .sandbox/kubeconfig
-//   status   say whether it runs and answers /readyz; exit 0 only when it does
-//   down     stop every process it started (a sandbox cluster too) and remove its state
-//   cluster  a multi-member pgha cluster on the control plane: cluster up|status|down (see cluster-cli.ts)
+// `npm run sandbox -- <command>`: a real Kubernetes cluster on this machine for people and scripts, in the
+// background (test/node/: control plane, nodes with kubelet, containerd and kube-proxy, in namespaces of their own).
+//   up [--nodes N]   start it (harmless when already running) and write .sandbox/kubeconfig
+//   status           whether every daemon runs and the apiserver answers; exit 0 only when it does
+//   down             stop everything it started (a pgha cluster on it too) and remove its state
+//   cluster          a pgha cluster deployed on it from one of the outputs: cluster up|status|down (cluster-cli.ts)
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ControlPlane } from '../control-plane/control-plane';
-import { clusterCommand, down as clusterDown, type SandboxPaths } from './cluster-cli';
+import { MAX_NODES } from '../node/addresses';
+import { RealCluster } from '../node/real-cluster';
+import { clusterCommand, type SandboxPaths } from './cluster-cli';
+import { buildImage } from '../fixtures/agent-image';
 
 /** The repository root: the nearest directory above this file with cdk8s.yaml (works from sources and build/). */
 function findRepoRoot(from: string): string {
   for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'cdk8s.yaml'))) return dir;
   return process.cwd();
 }
-const SANDBOX = join(findRepoRoot(__dirname), '.sandbox');
-const CP_DIR = join(SANDBOX, 'control-plane');
-const STATE = join(CP_DIR, 'state.json');
-const KUBECONFIG = join(SANDBOX, 'kubeconfig');
-const PATHS: SandboxPaths = { root: findRepoRoot(__dirname), sandbox: SANDBOX, controlPlaneState: STATE, kubeconfig: KUBECONFIG };
+const ROOT = findRepoRoot(__dirname);
+const SANDBOX = join(ROOT, '.sandbox');
+const PATHS: SandboxPaths = {
+  root: ROOT,
+  sandbox: SANDBOX,
+  nodeDir: join(SANDBOX, 'node'),
+  clusterState: join(SANDBOX, 'node', 'cluster.json'),
+  kubeconfig: join(SANDBOX, 'kubeconfig'),
+};
 
-async function ready(cp: ControlPlane): Promise<boolean> {
-  const client = cp.adminClient();
-  try {
-    await client.request({ method: 'GET', path: '/readyz', timeoutMs: 2000 });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    client.close();
-  }
+export function flag(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  if (i >= 0) return argv[i + 1];
+  return argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 }
 
-function running(): ControlPlane | undefined {
-  return existsSync(STATE) ? ControlPlane.attach(STATE) : undefined;
+function attached(): RealCluster | undefined {
+  return existsSync(PATHS.clusterState) ? RealCluster.attach(PATHS.clusterState) : undefined;
 }
 
-async function up(): Promise<number> {
-  const existing = running();
+/** Starts the sandbox cluster unless a healthy one runs; returns it. */
+export async function ensureUp(argv: readonly string[] = []): Promise<RealCluster> {
+  const nodes = Number(flag(argv, '--nodes') ?? 1);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) throw new Error(`--nodes must be a whole number from 1 to ${MAX_NODES}; got ${JSON.stringify(flag(argv, '--nodes'))}`);
+  const existing = attached();
   if (existing) {
-    if (existing.deadProcesses().length === 0 && (await ready(existing))) {
-      console.log(`sandbox: already running at ${existing.state.server}; kubeconfig: ${KUBECONFIG}`);
-      return 0;
+    const h = await existing.healthy();
+    if (h.ok) {
+      if (existing.state.nodes.length !== nodes && flag(argv, '--nodes') !== undefined) {
+        console.log(`sandbox: already running with ${existing.state.nodes.length} node(s); run down first to change --nodes`);
+      }
+      return existing;
     }
-    console.log(`sandbox: found a stale sandbox (${existing.deadProcesses().join(', ') || 'not ready'}); replacing it`);
+    console.log(`sandbox: found a broken sandbox (${h.dead.join(', ')}); replacing it`);
     await existing.stop();
   }
-  rmSync(CP_DIR, { recursive: true, force: true });
-  mkdirSync(CP_DIR, { recursive: true });
+  rmSync(PATHS.nodeDir, { recursive: true, force: true });
+  mkdirSync(PATHS.nodeDir, { recursive: true });
   const started = performance.now();
-  const cp = await ControlPlane.start({ dir: CP_DIR, dieWithParent: false });
-  copyFileSync(cp.state.kubeconfig, KUBECONFIG);
-  console.log(`sandbox: control plane ready at ${cp.state.server} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  console.log(`sandbox: kubeconfig: ${KUBECONFIG}  (logs in ${CP_DIR})`);
+  console.log('sandbox: building the agent image (cached) and starting the cluster');
+  const image = buildImage();
+  const cluster = await RealCluster.start({ nodes, kind: 'sandbox', dieWithParent: false, dir: PATHS.nodeDir, images: [image.archive] });
+  copyFileSync(cluster.state.kubeconfig, PATHS.kubeconfig);
+  console.log(`sandbox: ${nodes} node(s) Ready in ${((performance.now() - started) / 1000).toFixed(1)} s; apiserver ${cluster.state.server}`);
+  console.log(`sandbox: kubeconfig ${PATHS.kubeconfig} (kubectl: ${cluster.state.kubectl}); logs in ${PATHS.nodeDir}`);
+  return cluster;
+}
+
+async function up(argv: readonly string[]): Promise<number> {
+  await ensureUp(argv);
   return 0;
 }
 
 async function status(): Promise<number> {
-  const cp = running();
-  if (!cp) {
+  const cluster = attached();
+  if (!cluster) {
     console.log('sandbox: not running');
     return 1;
   }
-  const dead = cp.deadProcesses();
-  const isReady = await ready(cp);
-  for (const p of cp.state.processes) console.log(`  ${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${dead.includes(p.name) ? 'stopped' : 'running'}`);
-  console.log(`sandbox: ${isReady && dead.length === 0 ? 'running and ready' : 'degraded'} at ${cp.state.server}; kubeconfig: ${KUBECONFIG}`);
-  return isReady && dead.length === 0 ? 0 : 1;
+  const h = await cluster.healthy();
+  for (const n of cluster.state.nodes) console.log(`  ${n.name.padEnd(8)} ${n.ip}`);
+  if (h.dead.length) console.log(`  not running: ${h.dead.join(', ')}`);
+  console.log(`sandbox: ${h.ok ? 'running and ready' : 'degraded'} at ${cluster.state.server}; kubeconfig ${PATHS.kubeconfig}`);
+  return h.ok ? 0 : 1;
 }
 
 async function down(): Promise<number> {
-  await clusterDown(PATHS);
-  const cp = running();
-  if (cp) await cp.stop();
+  const cluster = attached();
+  if (cluster) await cluster.stop();
   rmSync(SANDBOX, { recursive: true, force: true });
-  console.log(cp ? 'sandbox: stopped' : 'sandbox: was not running');
+  console.log(cluster ? 'sandbox: stopped; nothing it made is left' : 'sandbox: was not running');
   return 0;
 }
 
-const COMMANDS: Record<string, () => Promise<number>> = { up, status, down };
+const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = { up, status, down };
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'cluster') return clusterCommand(argv.slice(1), PATHS, up);
+  if (argv[0] === 'cluster') return clusterCommand(argv.slice(1), PATHS, ensureUp);
   const command = COMMANDS[argv[0] ?? ''];
   if (!command) {
     console.error(`usage: npm run sandbox -- <${[...Object.keys(COMMANDS), 'cluster'].join('|')}>; got ${JSON.stringify(argv[0] ?? '')}`);
     return 2;
   }
-  return command();
+  return command(argv.slice(1));
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`sandbox: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`sandbox: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

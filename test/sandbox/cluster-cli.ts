@@ -1,41 +1,51 @@
-// `npm run sandbox -- cluster <up|status|down>`: a multi-member pgha cluster on this machine (see cluster.ts).
-//   up [--members N] [--scope NAME] [--namespace NS] [--leader-label-value V]
-//        starts the control plane if needed, then a background supervisor; waits until the primary Service routes
-//        to a member, and prints the addresses. Running it again while the cluster runs only prints its status.
-//   status   members, their PIDs, the Service addresses, and `pgha list`
-//   down     stops the supervisor, every agent and PostgreSQL (by PID), and deletes the namespace
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// `npm run sandbox -- cluster <up|status|down>`: a pgha cluster deployed on the sandbox's real cluster from one of
+// the toolkit's outputs, exactly as a user deploys it.
+//   up [--members N] [--from helm|plain|openshift] [--nodes N]
+//        starts the sandbox cluster if needed, imports the current agent image, deploys the output into namespace
+//        pgha-sandbox, waits until one member leads and the others stream, and writes connection files for psql on
+//        this machine (through relays into the primary and replicas Services, routed by kube-proxy).
+//   status   the Pods with their roles, and `pgha list`
+//   down     removes the deployment (helm uninstall, or the namespace) and its relays
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ControlPlane } from '../control-plane/control-plane';
-import { forceDeletePods, isAlive, isPostgres, postmasterPid, type SandboxClusterState } from './cluster';
-import type { SupervisorOptions, SupervisorPhase } from './cluster-supervisor';
+import { Cpu } from 'cdk8s-plus-33';
+import { Duration, Size } from 'cdk8s';
+import { KubeApiError } from '../../agent/src/kube/kube-error';
+import { buildImage } from '../fixtures/agent-image';
+import { eventually } from '../fixtures/cluster';
+import { stopProcess, type ManagedProcess } from '../control-plane/processes';
+import { ClusterUnderTest } from '../e2e/support/cluster-under-test';
+import { deployHelm, deployOpenShift, deployPlain, helm, type Deployment } from '../e2e/support/deploy';
+import { RealCluster } from '../node/real-cluster';
 
 export interface SandboxPaths {
   readonly root: string;
   readonly sandbox: string;
-  readonly controlPlaneState: string;
+  /** The real cluster's work directory. */
+  readonly nodeDir: string;
+  readonly clusterState: string;
   readonly kubeconfig: string;
 }
 
-interface SupervisorState extends SandboxClusterState {
-  readonly supervisorPid: number;
-  readonly phase: SupervisorPhase;
-  readonly error?: string;
-  readonly primaryTargets: readonly string[];
+const NAMESPACE = 'pgha-sandbox';
+const OUTPUTS = ['helm', 'plain', 'openshift'] as const;
+type Output = (typeof OUTPUTS)[number];
+
+interface DeployedState {
+  readonly from: Output;
+  readonly deployment: Deployment;
+  readonly relays: readonly ManagedProcess[];
+  readonly primary: string;
+  readonly replicas: string;
 }
 
-/** How long `up` waits for the primary Service to route somewhere: bootstrap plus a replica or two. */
-const READY_TIMEOUT_MS = 180_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const dir = (p: SandboxPaths) => join(p.sandbox, 'cluster');
+const stateFile = (p: SandboxPaths) => join(dir(p), 'state.json');
 
-function clusterDir(paths: SandboxPaths): string {
-  return join(paths.sandbox, 'cluster');
-}
-
-function readState(paths: SandboxPaths): SupervisorState | undefined {
+function readState(p: SandboxPaths): DeployedState | undefined {
   try {
-    return JSON.parse(readFileSync(join(clusterDir(paths), 'state.json'), 'utf8')) as SupervisorState;
+    return JSON.parse(readFileSync(stateFile(p), 'utf8')) as DeployedState;
   } catch {
     return undefined;
   }
@@ -44,140 +54,149 @@ function readState(paths: SandboxPaths): SupervisorState | undefined {
 function flag(argv: readonly string[], name: string): string | undefined {
   const i = argv.indexOf(name);
   if (i >= 0) return argv[i + 1];
-  const inline = argv.find((a) => a.startsWith(`${name}=`));
-  return inline?.slice(name.length + 1);
+  return argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 }
 
-function printSummary(state: SupervisorState, paths: SandboxPaths): void {
-  console.log(`sandbox cluster ${state.scope} in namespace ${state.namespace} (${state.phase})`);
-  for (const m of state.members) {
-    console.log(`  ${m.name.padEnd(10)} postgres ${m.host}:${m.pgPort}  api http://${m.host}:${m.apiPort}  pod IP ${m.podIp}  agent pid ${m.pid ?? '-'} ${isAlive(m.pid) ? 'running' : 'stopped'}  log ${m.logFile}`);
+/** The sandbox's own timings: failovers in seconds, for trying them by hand. */
+const TIMINGS = { ttl: 10, loopWait: 2, retryTimeout: 4 };
+
+async function deploy(cluster: RealCluster, from: Output, members: number, root: string): Promise<Deployment> {
+  switch (from) {
+    case 'helm':
+      return deployHelm(cluster, NAMESPACE, 'demo', { replicas: String(members), ttl: String(TIMINGS.ttl), loopWait: String(TIMINGS.loopWait), retryTimeout: String(TIMINGS.retryTimeout), 'resources.requests.cpu': '100m' });
+    case 'plain':
+      return deployPlain(cluster, NAMESPACE, {
+        name: 'demo',
+        replicas: members,
+        ttl: Duration.seconds(TIMINGS.ttl),
+        loopWait: Duration.seconds(TIMINGS.loopWait),
+        retryTimeout: Duration.seconds(TIMINGS.retryTimeout),
+        cpuRequest: Cpu.millis(100),
+        memoryRequest: Size.mebibytes(256),
+      });
+    case 'openshift':
+      return deployOpenShift(cluster, NAMESPACE, join(root, 'templates', 'pgha-persistent.yaml'), {
+        CLUSTER_NAME: 'demo',
+        PRIMARY_SERVICE_NAME: 'demo',
+        REPLICAS_SERVICE_NAME: 'demo-replicas',
+        REPLICAS: String(members),
+        CPU_REQUEST: '100m',
+        VOLUME_SIZE: '1Gi',
+      });
   }
-  console.log(`  primary Service   ${state.primary}   (follows the role label, as kube-proxy would)`);
-  console.log(`  replicas Service  ${state.replicas}`);
-  console.log(`  credentials       ${state.credentialsFile}   e.g. env $(cat ${state.credentialsFile}) psql -h ${state.primary.split(':')[0]} -p ${state.primary.split(':')[1]} postgres`);
-  console.log(`  cli               node build/agent/src/main.js list --scope ${state.scope} -n ${state.namespace} --kubeconfig ${paths.kubeconfig}`);
 }
 
-async function up(argv: readonly string[], paths: SandboxPaths, ensureControlPlane: () => Promise<number>): Promise<number> {
-  const existing = readState(paths);
-  if (existing && isAlive(existing.supervisorPid)) {
-    console.log('sandbox cluster: already running');
-    printSummary(existing, paths);
-    return 0;
-  }
-  if (existing) await down(paths);
-  const cpCode = await ensureControlPlane();
-  if (cpCode !== 0) return cpCode;
+function printSummary(s: DeployedState, p: SandboxPaths): void {
+  const [host, port] = s.primary.split(':');
+  console.log(`sandbox cluster ${s.deployment.name} in namespace ${NAMESPACE}, from the ${s.from} output`);
+  console.log(`  primary Service   ${s.primary}   env $(cat ${join(dir(p), 'connection.env')}) psql   (or psql -h ${host} -p ${port} -U postgres)`);
+  console.log(`  replicas Service  ${s.replicas}   env $(cat ${join(dir(p), 'replicas.env')}) psql`);
+  console.log(`  kubectl           KUBECONFIG=${p.kubeconfig} kubectl -n ${NAMESPACE} get pods -L role`);
+  console.log(`  cli               node build/agent/src/main.js list --scope ${s.deployment.name} -n ${NAMESPACE} --kubeconfig ${p.kubeconfig}`);
+}
+
+async function up(argv: readonly string[], p: SandboxPaths, ensureUp: (argv: readonly string[]) => Promise<RealCluster>): Promise<number> {
   const members = Number(flag(argv, '--members') ?? 3);
+  const from = (flag(argv, '--from') ?? 'helm') as Output;
   if (!Number.isInteger(members) || members < 1 || members > 9) {
-    console.error(`sandbox cluster: --members must be a whole number from 1 to 9, got ${JSON.stringify(flag(argv, '--members'))}`);
+    console.error(`sandbox cluster: --members must be a whole number from 1 to 9; got ${JSON.stringify(flag(argv, '--members'))}`);
     return 2;
   }
-  const dir = clusterDir(paths);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const options: SupervisorOptions = {
-    controlPlaneState: paths.controlPlaneState,
-    stateFile: join(dir, 'state.json'),
-    agentMain: join(paths.root, 'build', 'agent', 'src', 'main.js'),
-    nodePath: join(paths.root, 'node_modules'),
-    cluster: {
-      namespace: flag(argv, '--namespace') ?? 'pgha-sandbox',
-      scope: flag(argv, '--scope') ?? 'demo',
-      members,
-      leaderLabelValue: flag(argv, '--leader-label-value') ?? 'primary',
-    },
-  };
-  const optionsFile = join(dir, 'supervisor.json');
-  writeFileSync(optionsFile, JSON.stringify(options), { mode: 0o600 });
-  const log = openSync(join(dir, 'supervisor.log'), 'a');
-  const child = spawn(process.execPath, [join(__dirname, 'cluster-supervisor.js'), optionsFile], { detached: true, stdio: ['ignore', log, log], cwd: paths.root });
-  child.unref();
-  console.log(`sandbox cluster: supervisor pid ${child.pid}; starting ${members} members (log ${join(dir, 'supervisor.log')})`);
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let last: SupervisorPhase | undefined;
-  for (;;) {
-    const state = readState(paths);
-    if (state && state.phase !== last) {
-      last = state.phase;
-      console.log(`sandbox cluster: ${state.phase}`);
-    }
-    if (state?.phase === 'ready') {
-      printSummary(state, paths);
-      return 0;
-    }
-    if (state?.phase === 'failed' || !isAlive(child.pid)) {
-      console.error(`sandbox cluster: failed to start${state?.error ? `: ${state.error}` : ''}; see ${join(dir, 'supervisor.log')}. Run cluster down to clean up.`);
-      return 1;
-    }
-    if (Date.now() > deadline) {
-      console.error(`sandbox cluster: the primary Service has no ready member after ${READY_TIMEOUT_MS / 1000} s; members keep trying (see their logs). Run cluster down to stop.`);
-      if (state) printSummary(state, paths);
-      return 1;
-    }
-    await sleep(500);
+  if (!OUTPUTS.includes(from)) {
+    console.error(`sandbox cluster: --from must be one of ${OUTPUTS.join(', ')}; got ${JSON.stringify(from)}`);
+    return 2;
   }
-}
-
-async function status(paths: SandboxPaths): Promise<number> {
-  const state = readState(paths);
-  if (!state) {
-    console.log('sandbox cluster: not running');
-    return 1;
-  }
-  const alive = isAlive(state.supervisorPid);
-  printSummary(state, paths);
-  console.log(`  supervisor pid ${state.supervisorPid} ${alive ? 'running' : 'stopped'}; primary Service routes to ${state.primaryTargets.join(', ') || 'nobody'}`);
-  const main = join(paths.root, 'build', 'agent', 'src', 'main.js');
-  if (alive && existsSync(main)) {
-    const r = spawnSync(process.execPath, [main, 'list', '--scope', state.scope, '-n', state.namespace, '--kubeconfig', paths.kubeconfig], { encoding: 'utf8', timeout: 30_000 });
-    process.stdout.write(r.stdout);
-    process.stderr.write(r.stderr);
-  }
-  return alive ? 0 : 1;
-}
-
-/** Stops everything the cluster started, by PID; harmless when nothing runs. */
-export async function down(paths: SandboxPaths): Promise<number> {
-  const state = readState(paths);
-  if (!state) {
-    rmSync(clusterDir(paths), { recursive: true, force: true });
+  const existing = readState(p);
+  if (existing && existsSync(p.clusterState)) {
+    console.log('sandbox cluster: already deployed (run cluster down first to deploy another)');
+    printSummary(existing, p);
     return 0;
   }
-  if (isAlive(state.supervisorPid)) {
-    process.kill(state.supervisorPid, 'SIGTERM');
-    const deadline = Date.now() + 60_000;
-    while (isAlive(state.supervisorPid) && Date.now() < deadline) await sleep(200);
-    if (isAlive(state.supervisorPid)) process.kill(state.supervisorPid, 'SIGKILL');
+  const cluster = await ensureUp(argv);
+  // The image may have been rebuilt since the nodes imported it.
+  await cluster.importImage(buildImage().archive);
+  const admin = cluster.adminClient();
+  try {
+    await admin.request({
+      method: 'POST',
+      path: '/api/v1/namespaces',
+      body: { metadata: { name: NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/warn': 'restricted' } } },
+    });
+    await eventually(`service account default in ${NAMESPACE}`, async () => {
+      await admin.request({ method: 'GET', path: `/api/v1/namespaces/${NAMESPACE}/serviceaccounts/default` });
+      return true;
+    });
+    console.log(`sandbox cluster: deploying ${members} members from the ${from} output`);
+    const d = await deploy(cluster, from, members, p.root);
+    const c = new ClusterUnderTest(cluster, admin, d);
+    const holder = await c.healthy(300_000);
+    console.log(`sandbox cluster: ${holder} leads, ${members - 1} replica(s) streaming`);
+    const primary = await cluster.serviceRelay(NAMESPACE, d.primaryService, 5432, { outliveCaller: true });
+    const replicas = await cluster.serviceRelay(NAMESPACE, d.replicasService, 5432, { outliveCaller: true });
+    mkdirSync(dir(p), { recursive: true });
+    const env = (r: { host: string; port: number }) => `PGHOST=${r.host}\nPGPORT=${r.port}\nPGUSER=postgres\nPGPASSWORD=${d.superuserPassword}\nPGDATABASE=postgres\n`;
+    writeFileSync(join(dir(p), 'connection.env'), env(primary), { mode: 0o600 });
+    writeFileSync(join(dir(p), 'replicas.env'), env(replicas), { mode: 0o600 });
+    const state: DeployedState = { from, deployment: d, relays: [...primary.processes, ...replicas.processes], primary: `${primary.host}:${primary.port}`, replicas: `${replicas.host}:${replicas.port}` };
+    writeFileSync(stateFile(p), JSON.stringify(state, null, 2), { mode: 0o600 });
+    printSummary(state, p);
+    return 0;
+  } finally {
+    admin.close();
   }
-  // Whatever the supervisor could not stop (it was killed, or it crashed earlier).
-  for (const m of state.members) {
-    if (m.pid && isAlive(m.pid) && readFileSync(`/proc/${m.pid}/cmdline`, 'utf8').includes('main.js')) process.kill(m.pid, 'SIGKILL');
-    const pg = postmasterPid(m.dataDir);
-    if (pg && isAlive(pg) && isPostgres(pg)) process.kill(pg, 'SIGKILL');
+}
+
+async function status(p: SandboxPaths): Promise<number> {
+  const s = readState(p);
+  if (!s || !existsSync(p.clusterState)) {
+    console.log('sandbox cluster: not deployed');
+    return 1;
   }
-  if (existsSync(paths.controlPlaneState)) {
-    const client = ControlPlane.attach(paths.controlPlaneState).adminClient();
+  const cluster = RealCluster.attach(p.clusterState);
+  printSummary(s, p);
+  process.stdout.write(await cluster.kubectl(['-n', NAMESPACE, 'get', 'pods', '-L', s.deployment.roleLabel, '-o', 'wide']));
+  const main = join(p.root, 'build', 'agent', 'src', 'main.js');
+  const r = spawnSync(process.execPath, [main, 'list', '--scope', s.deployment.name, '-n', NAMESPACE, '--kubeconfig', p.kubeconfig], { encoding: 'utf8', timeout: 30_000 });
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  return r.status === 0 ? 0 : 1;
+}
+
+/** Removes the deployment and its relays; harmless when nothing is deployed. */
+export async function down(p: SandboxPaths): Promise<number> {
+  const s = readState(p);
+  if (s) for (const r of s.relays) await stopProcess(r, 1000);
+  if (s && existsSync(p.clusterState)) {
+    const cluster = RealCluster.attach(p.clusterState);
+    if (s.deployment.release) helm(cluster, ['uninstall', s.deployment.release, '-n', NAMESPACE]);
+    const admin = cluster.adminClient();
     try {
-      await forceDeletePods(client, state.namespace);
-      await client.request({ method: 'DELETE', path: `/api/v1/namespaces/${state.namespace}`, timeoutMs: 5000 });
-    } catch {
-      // Already gone (the supervisor deletes it), or the control plane is down: nothing left to clean there.
+      await admin.request({ method: 'DELETE', path: `/api/v1/namespaces/${NAMESPACE}` });
+      await eventually(`namespace ${NAMESPACE} to be deleted`, async () => {
+        try {
+          await admin.request({ method: 'GET', path: `/api/v1/namespaces/${NAMESPACE}` });
+          return undefined;
+        } catch (err) {
+          if (err instanceof KubeApiError && err.status === 404) return true;
+          throw err;
+        }
+      }, 180_000, 500);
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 404)) throw err;
     } finally {
-      client.close();
+      admin.close();
     }
   }
-  rmSync(clusterDir(paths), { recursive: true, force: true });
-  console.log(`sandbox cluster: ${state.scope} stopped`);
+  rmSync(dir(p), { recursive: true, force: true });
+  console.log(s ? `sandbox cluster: ${s.deployment.name} removed` : 'sandbox cluster: nothing deployed');
   return 0;
 }
 
-export async function clusterCommand(argv: readonly string[], paths: SandboxPaths, ensureControlPlane: () => Promise<number>): Promise<number> {
+export async function clusterCommand(argv: readonly string[], p: SandboxPaths, ensureUp: (argv: readonly string[]) => Promise<RealCluster>): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === 'up') return up(rest, paths, ensureControlPlane);
-  if (sub === 'status') return status(paths);
-  if (sub === 'down') return down(paths);
-  console.error(`usage: npm run sandbox -- cluster <up [--members N] [--scope NAME] [--namespace NS]|status|down>; got ${JSON.stringify(sub ?? '')}`);
+  if (sub === 'up') return up(rest, p, ensureUp);
+  if (sub === 'status') return status(p);
+  if (sub === 'down') return down(p);
+  console.error(`usage: npm run sandbox -- cluster <up [--members N] [--from helm|plain|openshift] [--nodes N]|status|down>; got ${JSON.stringify(sub ?? '')}`);
   return 2;
 }

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests use, only when missing: PostgreSQL 15, openssl for test certificates,
-# util-linux (setpriv, unshare), iproute2 (network namespaces) and patroni, whose patronictl is the client our
-# compatibility is judged by. Idempotent; needs root (as CI and developer machines
-# here are) or an already-provisioned machine.
+# Installs the Debian packages the tests use, only when missing:
+# - PostgreSQL 15, and patroni, whose patronictl is the client our compatibility is judged by;
+# - the real node (test/node/): containerd and runc, the CNI plugins (bridge, host-local, loopback, portmap),
+#   iptables and conntrack for kube-proxy, iproute2 and util-linux (network and mount namespaces, nsenter);
+# - the agent image (agent/image/build.sh): debootstrap, buildah, podman, skopeo;
+# - openssl for test certificates.
+# Idempotent; needs root (as CI and developer machines here are) or an already-provisioned machine.
 set -euo pipefail
+packages=(postgresql-15 patroni openssl util-linux iproute2 containerd runc containernetworking-plugins iptables conntrack debootstrap buildah podman skopeo)
 needed=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for pkg in postgresql-15 openssl util-linux iproute2 patroni; do
+for pkg in "${packages[@]}"; do
   have "$pkg" || needed+=("$pkg")
 done
 if [ ${#needed[@]} -eq 0 ]; then

@@ -6,14 +6,18 @@
  * - it lags more than maximum_lag_on_failover behind the last leader position (`optime`);
  * - its timeline is older than the cluster's;
  * - another member still runs as a primary;
- * - an eligible member is further ahead (on a newer timeline, or further on the same one), or as far ahead with a
- *   higher failover_priority. Positions on different timelines are not comparable byte for byte: a member on a
- *   newer timeline has seen a promotion this one has not.
+ * - an eligible member is further ahead (on a newer timeline, or further on the same one); or as far ahead and on the
+ *   Pod revision a rolling update is moving to while this member's Pod is on the revision being replaced (so the
+ *   primary moves once per rollout, not again when its new home is updated); or as far ahead, on an equally new
+ *   revision, with a higher failover_priority. Positions on different timelines are not comparable byte for byte: a
+ *   member on a newer timeline has seen a promotion this one has not.
  * Members that do not answer are left out of the comparison (they may be the failed leader).
  */
 
 export interface SelfCandidate {
   readonly name: string;
+  /** Its Pod's `controller-revision-hash`, when known. */
+  readonly revision?: string;
   /** Received or replayed position, whichever is further; undefined when unknown. */
   readonly lsn?: bigint;
   readonly timeline?: number;
@@ -30,6 +34,7 @@ export interface OtherCandidate {
   readonly timeline?: number;
   readonly nofailover: boolean;
   readonly failoverPriority: number;
+  readonly revision?: string;
 }
 
 export interface RaceRules {
@@ -44,6 +49,8 @@ export interface RaceRules {
   readonly candidate?: string;
   /** The leader a switchover moves away from: it does not race while the request stands. */
   readonly switchingFrom?: string;
+  /** Pod revisions being replaced (those of member Pods being deleted by a rollout); empty when none. */
+  readonly outdatedRevisions?: readonly string[];
 }
 
 export type RaceVerdict = { readonly ok: true } | { readonly ok: false; readonly why: string };
@@ -67,7 +74,11 @@ export function raceVerdict(me: SelfCandidate, others: readonly OtherCandidate[]
     if (rules.candidate === me.name) continue;
     const ahead = compareProgress(o, me);
     if (ahead > 0) return { ok: false, why: 'another member is further ahead' };
-    if (ahead === 0 && o.failoverPriority > me.failoverPriority) return { ok: false, why: 'another member is as far ahead with a higher failover_priority' };
+    if (ahead < 0) continue;
+    const outdated = (r: string | undefined) => r !== undefined && (rules.outdatedRevisions ?? []).includes(r);
+    if (outdated(me.revision) && !outdated(o.revision)) return { ok: false, why: 'another member as far ahead already runs the updated Pod revision' };
+    if (outdated(o.revision) && !outdated(me.revision)) continue;
+    if (o.failoverPriority > me.failoverPriority) return { ok: false, why: 'another member is as far ahead with a higher failover_priority' };
   }
   return { ok: true };
 }

@@ -45,6 +45,12 @@ export class AgentApiBackend implements ApiBackend {
     return this.p.service.dynamicConfig.synchronousMode && syncState(this.p.store.object('sync')).standbys.includes(this.p.config.name);
   }
 
+  /** The member's own timings, against which a dynamic configuration that sets only some of them is checked. */
+  private ownTiming() {
+    const c = this.p.config;
+    return { ttl: c.ttl, loopWait: c.loopWait, retryTimeout: c.retryTimeout };
+  }
+
   private lastContact(): number {
     const at = this.p.store.lastApiContact();
     return at ? epochSeconds(at) : 0;
@@ -123,7 +129,7 @@ export class AgentApiBackend implements ApiBackend {
     const current = this.config();
     if (!obj || current === null) return { status: 503, body: 'Cluster has no dynamic configuration' };
     const merged = mergeConfig(current, patch);
-    const problems = validateDynamicConfig(merged);
+    const problems = validateDynamicConfig(merged, this.ownTiming());
     if (problems.length) return { status: 400, body: `invalid configuration: ${problems.join('; ')}` };
     try {
       await this.p.store.patchObject('config', { config: JSON.stringify(merged) }, obj.metadata.resourceVersion);
@@ -136,7 +142,7 @@ export class AgentApiBackend implements ApiBackend {
   }
 
   async replaceConfig(config: Record<string, unknown>): Promise<ApiResult> {
-    const problems = validateDynamicConfig(config);
+    const problems = validateDynamicConfig(config, this.ownTiming());
     if (problems.length) return { status: 400, body: `invalid configuration: ${problems.join('; ')}` };
     try {
       await this.p.store.patchObject('config', { config: JSON.stringify(config) }, undefined);

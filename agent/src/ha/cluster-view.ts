@@ -8,6 +8,10 @@ export interface MemberRecord {
   readonly connUrl?: string;
   readonly apiUrl?: string;
   readonly podIp?: string;
+  /** The Pod's `controller-revision-hash` label (which StatefulSet revision it runs), when it has one. */
+  readonly revision?: string;
+  /** The Pod is being deleted (a rollout, a drain, `kubectl delete pod`). */
+  readonly terminating?: boolean;
 }
 
 /** The `<scope>-failover` object's request, when it holds one. */
@@ -31,9 +35,18 @@ export function memberRecords(pods: readonly KubeObject[]): MemberRecord[] {
     }
     const str = (k: string) => (typeof status[k] === 'string' ? (status[k] as string) : undefined);
     const podIp = (pod as { status?: { podIP?: string } }).status?.podIP;
-    out.push({ name: pod.metadata.name, status, connUrl: str('conn_url'), apiUrl: str('api_url'), podIp });
+    const revision = pod.metadata.labels?.['controller-revision-hash'];
+    const terminating = Boolean((pod.metadata as { deletionTimestamp?: string }).deletionTimestamp);
+    out.push({ name: pod.metadata.name, status, connUrl: str('conn_url'), apiUrl: str('api_url'), podIp, ...(revision ? { revision } : {}), terminating });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Revisions a rolling update is replacing: those of member Pods being deleted while others run another revision. */
+export function outdatedRevisions(members: readonly MemberRecord[]): string[] {
+  const revisions = new Set(members.map((m) => m.revision).filter((r): r is string => r !== undefined));
+  if (revisions.size < 2) return [];
+  return [...new Set(members.filter((m) => m.terminating && m.revision !== undefined).map((m) => m.revision!))];
 }
 
 /** `host:port` from a `postgres://host:port/db` URL; undefined when it cannot be read. */

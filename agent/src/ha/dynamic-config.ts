@@ -64,7 +64,7 @@ const RULES: Readonly<Record<string, (v: unknown) => string | null>> = {
  * Checks a whole dynamic configuration (what PATCH/PUT /config would store, or what `<scope>-config` holds): every
  * problem as `key: value rule`. Empty when it may be applied.
  */
-export function validateDynamicConfig(raw: Readonly<Record<string, unknown>>): string[] {
+export function validateDynamicConfig(raw: Readonly<Record<string, unknown>>, own?: Timing): string[] {
   const problems: string[] = [];
   const show = (v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
   for (const [key, rule] of Object.entries(RULES)) {
@@ -80,8 +80,9 @@ export function validateDynamicConfig(raw: Readonly<Record<string, unknown>>): s
     if (!scalar && v !== null) problems.push(`postgresql.parameters.${k}: ${show(v)} must be a string, a finite number or a boolean`);
   }
   if (problems.length === 0) {
-    const n = (k: string) => (raw[k] === undefined || raw[k] === null ? undefined : Number(raw[k]));
-    const [ttl, loopWait, retry] = [n('ttl'), n('loop_wait'), n('retry_timeout')];
+    // The timings that would be in force: the ones given, else (when known) the member's own.
+    const n = (k: string, fallback: number | undefined) => (raw[k] === undefined || raw[k] === null ? fallback : Number(raw[k]));
+    const [ttl, loopWait, retry] = [n('ttl', own?.ttl), n('loop_wait', own?.loopWait), n('retry_timeout', own?.retryTimeout)];
     if (ttl !== undefined && loopWait !== undefined && retry !== undefined && loopWait + 2 * retry > ttl) {
       problems.push(`ttl: ${ttl} must be at least loop_wait + 2 * retry_timeout = ${loopWait + 2 * retry}`);
     }

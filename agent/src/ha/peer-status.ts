@@ -67,5 +67,7 @@ export function candidateFromStatus(name: string, body: Record<string, unknown> 
 /** Asks every other member in parallel. */
 export async function peerCandidates(members: readonly MemberRecord[], self: string): Promise<OtherCandidate[]> {
   const others = members.filter((m) => m.name !== self && m.apiUrl);
-  return Promise.all(others.map(async (m) => candidateFromStatus(m.name, await getJson(m.apiUrl!, PEER_TIMEOUT_MS))));
+  return Promise.all(
+    others.map(async (m) => ({ ...candidateFromStatus(m.name, await getJson(m.apiUrl!, PEER_TIMEOUT_MS)), ...(m.revision ? { revision: m.revision } : {}) })),
+  );
 }

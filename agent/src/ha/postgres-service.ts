@@ -7,7 +7,7 @@ import { errorFields, type Logger } from '../log/logger';
 import type { LocalService, ReconcileContext } from '../loop/ports';
 import type { LocalPostgres, PostgresSnapshot } from '../postgres/local-postgres';
 import type { ClusterObjects } from './cluster-objects';
-import { clusterTimeline, DynamicConfigReader, failoverRequest, leaderOptime, leaderUpstream, memberRecords, promotable } from './cluster-view';
+import { clusterTimeline, DynamicConfigReader, failoverRequest, leaderOptime, leaderUpstream, memberRecords, outdatedRevisions, promotable } from './cluster-view';
 import { type DynamicConfig, effectiveTiming, type Timing } from './dynamic-config';
 import { handOver, switchoverDue } from './hand-over';
 import { leaderDuties } from './leader-duties';
@@ -55,6 +55,7 @@ export class PostgresService implements LocalService {
   private formerPrimaryKnown = false;
   private snapFailed = false;
   private timingError: string | undefined;
+  private lastGoodTiming: Timing;
   private lastStepLogged = '';
   private readonly state: StepState = {
     opState: undefined,
@@ -78,6 +79,7 @@ export class PostgresService implements LocalService {
 
   constructor(private readonly props: PostgresServiceProps) {
     this.tags = props.config.tags;
+    this.lastGoodTiming = { ttl: props.config.ttl, loopWait: props.config.loopWait, retryTimeout: props.config.retryTimeout };
     this.dynamic = new DynamicConfigReader((error) => props.logger.error('dynamic configuration unreadable; keeping the last good one', { error }));
     this.dyn = this.dynamic.read(undefined);
     props.pg.onEvent((e) => {
@@ -118,13 +120,19 @@ export class PostgresService implements LocalService {
     return this.snap;
   }
 
-  /** ttl, loop_wait and retry_timeout in force (seconds): the dynamic ones where set and valid. */
+  /**
+   * ttl, loop_wait and retry_timeout in force (seconds): the dynamic ones where set and consistent. A combination the
+   * agent must refuse is refused whole and reported; the timings in force until then stay (never the defaults).
+   */
   timing(): Timing {
     const c = this.props.config;
     const { timing, error } = effectiveTiming({ ttl: c.ttl, loopWait: c.loopWait, retryTimeout: c.retryTimeout }, this.dyn);
-    if (error && error !== this.timingError) this.props.logger.error('dynamic timings not applied', { error, ttl: this.dyn.ttl, loopWait: this.dyn.loopWait, retryTimeout: this.dyn.retryTimeout });
+    if (error && error !== this.timingError) {
+      this.props.logger.error('dynamic timings not applied', { error, ttl: this.dyn.ttl, loopWait: this.dyn.loopWait, retryTimeout: this.dyn.retryTimeout, inForce: this.lastGoodTiming });
+    }
     this.timingError = error;
-    return timing;
+    if (!error) this.lastGoodTiming = timing;
+    return this.lastGoodTiming;
   }
 
   get dynamicConfig(): DynamicConfig {
@@ -211,8 +219,9 @@ export class PostgresService implements LocalService {
       const req = failoverRequest(store.object('failover'));
       const others = await peerCandidates(members, this.props.config.name);
       const s = this.snap?.server;
+      const own = members.find((m) => m.name === this.props.config.name);
       const verdict = raceVerdict(
-        { name: this.props.config.name, lsn: positionOf(this.snap), timeline: s?.timeline, failoverPriority: this.tags.failoverPriority },
+        { name: this.props.config.name, lsn: positionOf(this.snap), timeline: s?.timeline, failoverPriority: this.tags.failoverPriority, ...(own?.revision ? { revision: own.revision } : {}) },
         others,
         {
           leaderOptime: leaderOptime(store.object('leader')),
@@ -221,6 +230,7 @@ export class PostgresService implements LocalService {
           syncStandbys: this.dyn.synchronousMode ? promotable(store.object('sync')) : undefined,
           candidate: req?.member,
           switchingFrom: req?.leader,
+          outdatedRevisions: outdatedRevisions(members),
         },
       );
       if (!verdict.ok) this.props.logger.info('not racing for the lock', { why: verdict.why, holder: obs.lock.holder });
@@ -281,9 +291,10 @@ export class PostgresService implements LocalService {
       return;
     }
     const duties = step.kind === 'none' && ctx.leading && this.snap?.server && !this.snap.server.inRecovery && !this.state.checkpointPending;
+    // Logged once per change, waiting states included ("rewind failed; waiting for reinit"): why Postgres is as it is.
+    this.logStep(step);
     if (step.kind === 'none' && !duties) return;
     if (this.mustWait(step)) return;
-    this.logStep(step);
     const started = this.snap;
     // A step changes what the next run sees; run again as soon as it is done.
     let again = step.kind !== 'none';

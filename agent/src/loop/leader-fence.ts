@@ -1,6 +1,6 @@
 import type { Clock } from '../clock';
 import type { StepDownCause } from '../core/actions';
-import { leaseDeadlineAfterWrite } from '../core/lease';
+import { leaseCappedByWrite, leaseDeadlineAfterWrite } from '../core/lease';
 
 /**
  * The local lease: whether this node may act as leader right now. It ends on its own at the deadline through a
@@ -39,9 +39,8 @@ export class LeaderFence {
 
   /** A lock write carrying `ttlMs` starts at `startedAt`: while leading, the lease ends no later than that write's would. */
   beginWrite(startedAt: number, ttlMs: number): void {
-    if (this.deadline === null) return;
-    const cap = leaseDeadlineAfterWrite(startedAt, ttlMs);
-    if (cap < this.deadline) this.set(cap);
+    const capped = leaseCappedByWrite(this.deadline, startedAt, ttlMs);
+    if (capped !== null && capped !== this.deadline) this.set(capped);
   }
 
   /** A lock write that started at `startedAt` and carried `ttlMs` succeeded: it is the lock the others see now. */

@@ -38,15 +38,28 @@ async function createSecret(cluster: RealCluster, namespace: string, name: strin
   await cluster.kubectl(['create', 'secret', 'generic', name, '-n', namespace, `--from-literal=superuser-password=${superuser}`, `--from-literal=replication-password=${replication}`]);
 }
 
-/** The plain manifests: the construct synthesized by cdk8s (as `cdk8s synth` does), applied with kubectl. */
-export async function deployPlain(cluster: RealCluster, namespace: string, props: PostgresClusterProps & { readonly name: string }): Promise<Deployment> {
+/**
+ * The plain manifests: the construct synthesized by cdk8s (as `cdk8s synth` does), applied with kubectl. `podEnv`
+ * adds environment variables to the members' container, as a user adds settings the construct has no prop for.
+ */
+export async function deployPlain(
+  cluster: RealCluster,
+  namespace: string,
+  props: PostgresClusterProps & { readonly name: string },
+  opts: { readonly podEnv?: Readonly<Record<string, string>> } = {},
+): Promise<Deployment> {
   const superuser = 'su-pw-e2e';
   const secret = `${props.name}-credentials`;
   await createSecret(cluster, namespace, secret, superuser, 'repl-pw-e2e');
   const app = new App();
   const chart = new Chart(app, 'e2e', { disableResourceNameHashes: true, namespace });
   const pg = new PostgresCluster(chart, props.name, { credentials: ClusterCredentials.fromSecret(secret), ...props });
-  await applyManifests(cluster, namespace, chart.toJson() as Manifest[]);
+  const objects = chart.toJson() as Manifest[];
+  for (const [name, value] of Object.entries(opts.podEnv ?? {})) {
+    const sts = objects.find((o) => o.kind === 'StatefulSet') as unknown as { spec: { template: { spec: { containers: { env: unknown[] }[] } } } };
+    sts.spec.template.spec.containers[0]!.env.push({ name, value });
+  }
+  await applyManifests(cluster, namespace, objects);
   return {
     namespace,
     name: pg.clusterName,

@@ -1,6 +1,7 @@
 // Bad input for a running cluster: a corrupt dynamic configuration, and a member whose data directory belongs to
 // another cluster. Clear errors; nothing stops, no data is touched.
 import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
@@ -138,4 +139,25 @@ it('a bootstrap that keeps failing is retried on the regular schedule and gives 
     await boot.stop();
     await bootNs.delete();
   }
+});
+
+it('malformed requests to a running agent are answered and never stop it', async () => {
+  const primary = await cluster.writablePrimary();
+  const port = cluster.member(primary).apiPort;
+  const send = (bytes: string) =>
+    new Promise<string>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      let data = '';
+      s.on('data', (d) => (data += d.toString('latin1')));
+      s.on('close', () => resolve(data.split('\r\n')[0] ?? ''));
+      s.on('error', () => undefined);
+      s.setTimeout(5000, () => s.destroy());
+      s.end(bytes);
+    });
+  for (const target of ['//', '///', '//[', '/%zz', '/constructor', 'http://x/']) {
+    expect(await send(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 [2-5]\d\d/);
+  }
+  expect(await send('\u0000garbage\r\n\r\n')).toMatch(/^(HTTP\/1\.1 400|)$/);
+  expect(cluster.agent(primary).running).toBe(true);
+  expect((await cluster.api(primary, 'GET', '/patroni')).status).toBe(200);
 });

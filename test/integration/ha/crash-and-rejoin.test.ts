@@ -3,9 +3,10 @@
 //   take the lock, and a restarted agent stops a postgres it finds running before anything else;
 // - a primary killed with SIGKILL comes back: crash recovery, then pg_rewind, and its data directory is kept;
 // - a rewind that fails keeps the data directory and waits for reinit, unless remove_data_directory_on_rewind_failure.
-import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
 import { PG_BIN_DIR } from '../../fixtures/postgres';
@@ -71,8 +72,10 @@ it('a restarted agent stops a postgres it finds running on its data directory be
   const stopped = await restarted.waitFor('the stray postgres stopped', (l) => l.msg === 'stopped a postgres left running by a previous agent', 60_000);
   expect(stopped).toMatchObject({ pid, mode: 'immediate' });
   // Before anything else: before the REST API listens and before the loop's first run.
-  const firstListen = restarted.lines.findIndex((l) => l.msg === 'REST API listening');
-  expect(restarted.lines.indexOf(stopped)).toBeLessThan(firstListen);
+  const listening = await restarted.waitFor('the REST API', (l) => l.msg === 'REST API listening', 60_000);
+  expect(restarted.lines.indexOf(stopped)).toBeLessThan(restarted.lines.indexOf(listening));
+  const firstRun = await restarted.waitFor('the first loop run', (l) => l.msg === 'ha loop', 60_000);
+  expect(restarted.lines.indexOf(firstRun)).toBeGreaterThan(restarted.lines.indexOf(stopped));
   expect(await c.postmasterPid(primary)).not.toBe(pid);
   await c.writablePrimary(60_000);
   expectNoOverlap(c.all);
@@ -94,9 +97,11 @@ it('a primary killed with SIGKILL comes back through crash recovery and pg_rewin
   expectNoOverlap(c.all);
 });
 
-/** A bin directory like PostgreSQL's whose pg_rewind always fails. */
-async function binDirWithBrokenRewind(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
+/** A bin directory like PostgreSQL's whose pg_rewind always fails (readable by PostgreSQL's own user). */
+async function binDirWithBrokenRewind(): Promise<string> {
+  const dir = join(await mkdtemp(join(tmpdir(), 'pgha-bin-')), 'bin');
+  await chmod(dirname(dir), 0o755);
+  await mkdir(dir, { mode: 0o755 });
   for (const tool of readdirSync(PG_BIN_DIR)) if (tool !== 'pg_rewind') await symlink(join(PG_BIN_DIR, tool), join(dir, tool));
   await writeFile(join(dir, 'pg_rewind'), '#!/bin/sh\necho "pg_rewind: fatal: broken on purpose by the test" >&2\nexit 1\n');
   await chmod(join(dir, 'pg_rewind'), 0o755);
@@ -108,7 +113,7 @@ it.each([
   ['removes and clones it when remove_data_directory_on_rewind_failure is set', true],
 ])('a rewind that fails %s', async (_name, removeOnFailure) => {
   const scope = removeOnFailure ? 'rwrm' : 'rwkeep';
-  const bin = await binDirWithBrokenRewind(join(workDir(`ha-${scope}`), 'bin'));
+  const bin = await binDirWithBrokenRewind();
   const c = await cluster(scope, {
     extraFor: (name) => (name === `${scope}-0` ? { postgresql: { bin_dir: bin, remove_data_directory_on_rewind_failure: removeOnFailure } } : {}),
   });

@@ -92,7 +92,13 @@ it('dynamic ttl and loop_wait apply to the lock; an inconsistent value is refuse
   expect(await lockTtl()).toBe('10');
   expect((await cluster.api(leader, 'PATCH', '/config', { ttl: 12, loop_wait: 2 })).status).toBe(200);
   await eventually('ttl 12 on the lock', async () => ((await lockTtl()) === '12' ? true : undefined), 20_000);
-  expect((await cluster.api(leader, 'PATCH', '/config', { ttl: 4 })).status).toBe(200);
+  // Out of range: refused by the API, naming the rule; nothing is stored.
+  const refused = await cluster.api(leader, 'PATCH', '/config', { ttl: 4 });
+  expect(refused).toEqual({ status: 400, text: 'invalid configuration: ttl: 4 must be a whole number from 5 to 3600' });
+  // Inconsistent with the members' own retry_timeout, written past the API: the agent keeps the timings in force.
+  const cm = await admin.request<{ metadata: { annotations: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/rest-config` });
+  const inconsistent = { ...JSON.parse(cm.body.metadata.annotations.config), ttl: 5, loop_wait: 2 };
+  await admin.request({ method: 'PATCH', path: `/api/v1/namespaces/${ns.name}/configmaps/rest-config`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: { config: JSON.stringify(inconsistent) } } } });
   await cluster.agent(leader).waitFor('refusal', (l) => l.msg === 'dynamic timings not applied', 20_000);
   expect(await lockTtl()).toBe('12');
   expect(await cluster.holder()).toBe(leader);

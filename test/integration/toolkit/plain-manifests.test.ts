@@ -71,9 +71,12 @@ describe('plain manifests on a restricted namespace', () => {
       return res.body.items.length === 3 ? res.body.items : undefined;
     }, 60_000);
     expect(pods.map((p) => p.metadata.name).sort()).toEqual(['pg-0', 'pg-1', 'pg-2']);
-    const events = await admin.request<{ items: { reason: string; message: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` });
-    expect(events.body.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
-    expect(events.body.items.filter((e) => e.reason === 'SuccessfulCreate').length).toBeGreaterThanOrEqual(3);
+    // Events are recorded asynchronously after the Pods exist: wait for the controller's three, then look for failures.
+    const events = await eventually('the StatefulSet controller\'s SuccessfulCreate events', async () => {
+      const res = await admin.request<{ items: { reason: string; message: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` });
+      return res.body.items.filter((e) => e.reason === 'SuccessfulCreate').length >= 3 ? res.body.items : undefined;
+    }, 60_000);
+    expect(events.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
   });
 
   it('applied for real with persistent storage, creates the Pods and one claim per member', async () => {

@@ -28,6 +28,11 @@ describe('raceVerdict', () => {
     ['another member on a newer timeline though at a lower position', me({ timeline: 2, lsn: 900n }), [other('b', { timeline: 3, lsn: 100n })], rules(), false],
     ['ahead of a member on an older timeline at a higher position', me({ timeline: 3, lsn: 100n }), [other('b', { timeline: 2, lsn: 900n })], rules(), true],
     ['a member of unknown timeline further ahead', me({ timeline: 3 }), [other('b', { lsn: 101n })], rules(), false],
+    // A rolling update replaces revision r1: the primary goes to a member already on the new revision, once.
+    ['rollout: as far ahead, I am on the outdated revision, another on the new one', me({ revision: 'r1' }), [other('b', { revision: 'r2' })], rules({ outdatedRevisions: ['r1'] }), false],
+    ['rollout: as far ahead, I am on the new revision, another on the outdated one', me({ revision: 'r2' }), [other('b', { revision: 'r1', failoverPriority: 5 })], rules({ outdatedRevisions: ['r1'] }), true],
+    ['rollout: the member on the new revision is behind (position comes first)', me({ revision: 'r1', lsn: 200n }), [other('b', { revision: 'r2', lsn: 100n })], rules({ outdatedRevisions: ['r1'] }), true],
+    ['no rollout: revisions alone change nothing', me({ revision: 'r1' }), [other('b', { revision: 'r2' })], rules(), true],
   ])('%s', (_n, m, o, r, ok) => {
     expect(raceVerdict(m, o, r).ok).toBe(ok);
   });

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type { Action } from '../../../agent/src/core/actions';
 import { decide } from '../../../agent/src/core/decide';
 import { violations } from '../../../agent/src/core/invariants';
-import { leaseDeadlineAfterWrite } from '../../../agent/src/core/lease';
+import { leaseCappedByWrite, leaseDeadlineAfterWrite } from '../../../agent/src/core/lease';
 import type { CoreConfig, LockView, Observation } from '../../../agent/src/core/model';
 
 const status = fc.constantFrom<Observation['self']['published']>(null, 'other', { state: 'running', role: 'primary' }, { state: 'running', role: 'replica' }, { state: 'stopped', role: 'replica' });
@@ -84,11 +84,23 @@ interface SimNode {
 
 type SimEvent =
   | { at: number; kind: 'tick'; node: number }
-  | { at: number; kind: 'land'; node: number; action: Action; startedAt: number }
-  | { at: number; kind: 'answer'; node: number; action: Action; startedAt: number; ok: boolean }
+  | { at: number; kind: 'land'; node: number; action: Action; startedAt: number; ttlMs: number }
+  | { at: number; kind: 'answer'; node: number; action: Action; startedAt: number; ttlMs: number; ok: boolean }
   | { at: number; kind: 'deliver'; node: number; value: Stored };
 
-function simulate(random: () => number, nodeCount: number, config: CoreConfig, durationMs: number): SimNode[] {
+interface SimOptions {
+  /** The ttl in force (the dynamic configuration) at time t; each write carries the one in force when it starts. */
+  readonly ttlAt?: (t: number) => number;
+  /**
+   * How a node's lease follows its writes. `real`: the agent's rule (capped when a write starts, set when it lands).
+   * `keep-longest`: the old, wrong rule (the longest deadline ever confirmed), to show the test can tell them apart.
+   */
+  readonly leaseRule?: 'real' | 'keep-longest';
+}
+
+function simulate(random: () => number, nodeCount: number, config: CoreConfig, durationMs: number, opts: SimOptions = {}): SimNode[] {
+  const ttlAt = opts.ttlAt ?? (() => config.ttlMs);
+  const rule = opts.leaseRule ?? 'real';
   const store: Stored = { version: 1, exists: false, holder: null, ttlMs: config.ttlMs, transitions: 0, renewSeq: 0 };
   const nodes: SimNode[] = Array.from({ length: nodeCount }, (_, i) => ({
     name: `n${i}`, view: null, observedAt: 0, leaseDeadline: null, lastRenewAt: null, busy: false, acting: null, intervals: [],
@@ -161,13 +173,19 @@ function simulate(random: () => number, nodeCount: number, config: CoreConfig, d
           now, storeReady: v !== null, lock: lockView, members: [],
           self: { name: n.name, healthy: true, nofailover: false, leaseDeadline: n.leaseDeadline, lastRenewAt: n.lastRenewAt, shuttingDown: false, stopped: false, published: null },
         };
-        const d = decide(o, config);
+        const ttlMs = ttlAt(now);
+        const nodeConfig = { ttlMs, loopWaitMs: Math.max(1000, Math.floor(ttlMs / 3)) };
+        const d = decide(o, nodeConfig);
         expect(violations(o, d)).toEqual([]);
         for (const a of d.actions) {
           if (a.type === 'step-down') endActing(n, now);
           if (a.type === 'acquire' || a.type === 'renew') {
             n.busy = true;
-            push({ at: now + delay(2_000), kind: 'land', node: e.node, action: a, startedAt: now });
+            if (rule === 'real') {
+              n.leaseDeadline = leaseCappedByWrite(n.leaseDeadline, now, ttlMs);
+              if (n.acting && n.leaseDeadline !== null) n.acting.to = n.leaseDeadline;
+            }
+            push({ at: now + delay(2_000), kind: 'land', node: e.node, action: a, startedAt: now, ttlMs });
             break;
           }
         }
@@ -180,20 +198,20 @@ function simulate(random: () => number, nodeCount: number, config: CoreConfig, d
         const matches = !cut(e.node, e.startedAt) && !cut(e.node, now) && (a.basis.version === null ? !store.exists : store.exists && String(store.version) === a.basis.version);
         if (matches) {
           const changed = store.holder !== n.name;
-          Object.assign(store, { exists: true, version: store.version + 1, holder: n.name, transitions: store.transitions + (changed ? 1 : 0), renewSeq: store.renewSeq + 1 });
+          Object.assign(store, { exists: true, version: store.version + 1, holder: n.name, ttlMs: e.ttlMs, transitions: store.transitions + (changed ? 1 : 0), renewSeq: store.renewSeq + 1 });
           deliverAll();
         }
         // Answers can be slow or lost; a lost answer looks like a failed request even though the write landed.
         const lost = random() < 0.2;
-        push({ at: now + delay(4_000), kind: 'answer', node: e.node, action: a, startedAt: e.startedAt, ok: matches && !lost });
+        push({ at: now + delay(4_000), kind: 'answer', node: e.node, action: a, startedAt: e.startedAt, ttlMs: e.ttlMs, ok: matches && !lost });
         break;
       }
       case 'answer': {
         n.busy = false;
         if (e.ok) {
-          const deadline = leaseDeadlineAfterWrite(e.startedAt, config.ttlMs);
+          const deadline = leaseDeadlineAfterWrite(e.startedAt, e.ttlMs);
           if (deadline > now) {
-            n.leaseDeadline = Math.max(n.leaseDeadline ?? 0, deadline);
+            n.leaseDeadline = rule === 'real' ? deadline : Math.max(n.leaseDeadline ?? 0, deadline);
             n.lastRenewAt = Math.max(n.lastRenewAt ?? 0, e.startedAt);
             n.acting = { from: n.acting?.from ?? now, to: n.leaseDeadline };
           }
@@ -220,6 +238,30 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+/** The first moment two nodes acted as leader at once, or null. */
+function overlapOf(nodes: readonly SimNode[]): { at: number; nodes: string[] } | null {
+  const all = nodes.flatMap((n) => n.intervals.map((iv) => ({ ...iv, node: n.name }))).filter((iv) => iv.to > iv.from);
+  all.sort((x, y) => x.from - y.from);
+  for (let i = 1; i < all.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (all[j]!.node !== all[i]!.node && all[i]!.from < all[j]!.to) return { at: all[i]!.from, nodes: [all[j]!.node, all[i]!.node] };
+    }
+  }
+  return null;
+}
+
+const led = (nodes: readonly SimNode[]) => nodes.some((n) => n.intervals.some((iv) => iv.to > iv.from));
+
+/** A ttl that changes every 5-40 s to anything from 5 to 30 s, as `pgha edit-config --set ttl=...` would. */
+function changingTtl(random: () => number, durationMs: number): (t: number) => number {
+  const steps: { from: number; ttlMs: number }[] = [{ from: 0, ttlMs: 30_000 }];
+  for (let t = 0; t < durationMs; ) {
+    t += 5_000 + Math.floor(random() * 35_000);
+    steps.push({ from: t, ttlMs: (5 + Math.floor(random() * 26)) * 1000 });
+  }
+  return (t) => steps.filter((s) => s.from <= t).at(-1)!.ttlMs;
+}
+
 describe('simulated cluster', () => {
   it('never has two nodes acting as leader at once, under delays, lost answers and stale views', () => {
     let someoneLed = 0;
@@ -227,18 +269,36 @@ describe('simulated cluster', () => {
       fc.property(fc.integer(), fc.integer({ min: 2, max: 5 }), fc.integer({ min: 5, max: 30 }), (seed, count, ttlSeconds) => {
         const config = { ttlMs: ttlSeconds * 1000, loopWaitMs: Math.max(1000, Math.floor((ttlSeconds * 1000) / 3)) };
         const nodes = simulate(mulberry32(seed), count, config, 200_000);
-        const all = nodes.flatMap((n) => n.intervals.map((iv) => ({ ...iv, node: n.name }))).filter((iv) => iv.to > iv.from);
-        if (all.length) someoneLed++;
-        all.sort((x, y) => x.from - y.from);
-        for (let i = 1; i < all.length; i++) {
-          const prev = all[i - 1]!;
-          const cur = all[i]!;
-          if (prev.node !== cur.node) expect(cur.from).toBeGreaterThanOrEqual(prev.to);
-        }
+        if (led(nodes)) someoneLed++;
+        expect(overlapOf(nodes)).toBeNull();
       }),
       { numRuns: 100 },
     );
     // The simulation is not vacuous: leaders do get elected.
     expect(someoneLed).toBeGreaterThan(80);
+  });
+
+  it('never has two leaders while the ttl changes under partitions (each write carries the ttl it is timed by)', () => {
+    let someoneLed = 0;
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 2, max: 5 }), (seed, count) => {
+        const random = mulberry32(seed);
+        const ttlAt = changingTtl(mulberry32(seed ^ 0x5bd1e995), 300_000);
+        const nodes = simulate(random, count, { ttlMs: 30_000, loopWaitMs: 10_000 }, 300_000, { ttlAt });
+        if (led(nodes)) someoneLed++;
+        expect(overlapOf(nodes)).toBeNull();
+      }),
+      { numRuns: 100 },
+    );
+    expect(someoneLed).toBeGreaterThan(80);
+  });
+
+  it('tells the rules apart: keeping the longest confirmed lease (the old rule) does split the brain when ttl drops', () => {
+    let found = 0;
+    for (let seed = 1; seed <= 200 && found === 0; seed++) {
+      const ttlAt = changingTtl(mulberry32(seed ^ 0x5bd1e995), 300_000);
+      if (overlapOf(simulate(mulberry32(seed), 3, { ttlMs: 30_000, loopWaitMs: 10_000 }, 300_000, { ttlAt, leaseRule: 'keep-longest' }))) found++;
+    }
+    expect(found).toBeGreaterThan(0);
   });
 });

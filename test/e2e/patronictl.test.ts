@@ -1,29 +1,35 @@
-// Debian's patronictl (Patroni 3.0.2) against a pgha cluster of real agents and PostgreSQL: the answers must be the
-// ones it gives for a Patroni cluster (table shape, Leader/Replica roles, timelines, lag, Patroni's messages), and
-// its actions (switchover, failover, pause, resume) must take effect. Patroni 3.0.2 knows only the leader role
-// value `master`, so this cluster uses it.
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
-import { eventually, type TestNamespace } from '../../fixtures/cluster';
-import { patronictl, type PatronictlTarget } from '../../fixtures/patronictl';
-import type { SandboxCluster } from '../../sandbox/cluster';
-import { startTestSandbox, stopTestSandbox, type TestSandbox } from '../sandbox/test-sandbox';
-import { getPod, holderOf } from '../agent/harness';
+// Debian's patronictl (Patroni 3.0.2) against a pgha cluster deployed from the plain manifests on the real node, run
+// from the cluster network as a Patroni user runs it: the answers must be the ones it gives for a Patroni cluster
+// (table shape, Leader/Replica roles, timelines, lag, Patroni's messages), and its actions (switchover, failover,
+// pause, resume) must take effect. Patroni 3.0.2 knows only the leader role value `master`, so this cluster uses it.
+import { Duration, Size } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-33';
+import { eventually } from '../fixtures/cluster';
+import type { ClusterUnderTest } from './support/cluster-under-test';
+import { deployPlain } from './support/deploy';
+import { E2eSession } from './support/e2e-cluster';
+import { FAST } from './support/faults';
+import { patronictlInCluster } from './support/in-cluster-tools';
 
-jest.setTimeout(240_000);
-const SCOPE = 'ptl';
-let sandbox: TestSandbox;
-let admin: KubeClient;
-let ns: TestNamespace;
-let cluster: SandboxCluster;
-let target: PatronictlTarget;
+jest.setTimeout(300_000);
+const session = new E2eSession();
+let c: ClusterUnderTest;
 
 beforeAll(async () => {
-  sandbox = await startTestSandbox({ prefix: 'ptl', scope: SCOPE, members: 3, firstHost: 70, extra: { leaderLabelValue: 'master' } });
-  ({ admin, ns, cluster } = sandbox);
-  target = { scope: SCOPE, namespace: ns.name, kubeconfig: sandbox.kubeconfig, context: 'c' };
-}, 240_000);
-
-afterAll(() => stopTestSandbox(sandbox));
+  const ns = await session.namespace('e2e-ptl');
+  const d = await deployPlain(session.cluster, ns, {
+    name: 'ptl',
+    leaderLabelValue: 'master',
+    ttl: Duration.seconds(FAST.ttl),
+    loopWait: Duration.seconds(FAST.loopWait),
+    retryTimeout: Duration.seconds(FAST.retryTimeout),
+    cpuRequest: Cpu.millis(100),
+    memoryRequest: Size.mebibytes(256),
+  });
+  c = session.track(d);
+  await c.healthy();
+}, 300_000);
+afterAll(() => session.close());
 
 interface Row {
   Cluster: string;
@@ -35,8 +41,10 @@ interface Row {
   'Lag in MB': number | string;
 }
 
+const patronictl = (args: readonly string[]) => patronictlInCluster(session.cluster, { scope: 'ptl', namespace: c.namespace, labels: { 'app.kubernetes.io/name': 'pgha' } }, args);
+
 function list(): Row[] {
-  const r = patronictl(target, ['list', '-f', 'json']);
+  const r = patronictl(['list', '-f', 'json']);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return (JSON.parse(r.stdout) as Row[]).sort((a, b) => a.Member.localeCompare(b.Member));
@@ -55,35 +63,34 @@ const leaderOf = (rows: Row[]) => rows.find((r) => r.Role === 'Leader')!.Member;
 
 it('list: the table Patroni prints, with the lock holder as Leader, the others as Replica, timeline and lag', async () => {
   const rows = await healthy();
-  const holder = await holderOf(admin, ns.name, SCOPE, false);
+  const holder = await c.holder();
   expect(leaderOf(rows)).toBe(holder);
-  expect(rows.map((r) => [r.Cluster, r.Member, r.Host, r.Role])).toEqual(
-    cluster.members.map((m) => [SCOPE, m.name, `${m.host}:${m.pgPort}`, m.name === holder ? 'Leader' : 'Replica']),
-  );
+  const pods = await c.pods();
+  expect(rows.map((r) => [r.Cluster, r.Member, r.Host.replace(/:5432$/, ''), r.Role])).toEqual(pods.map((p) => ['ptl', p.name, p.ip, p.name === holder ? 'Leader' : 'Replica']));
   expect(new Set(rows.map((r) => r.TL))).toEqual(new Set([1]));
-  const table = patronictl(target, ['list']);
+  const table = patronictl(['list']);
   expect(table.status).toBe(0);
   const lines = table.stdout.trimEnd().split('\n');
   // Patroni 3.0.2 names only the cluster in the title (the system identifier appears there only for Citus groups).
-  expect(lines[0]).toMatch(new RegExp(`^\\+ Cluster: ${SCOPE} -+\\+`));
+  expect(lines[0]).toMatch(/^\+ Cluster: ptl -+\+/);
   expect(lines[1]).toMatch(/^\| Member +\| Host +\| Role +\| State +\| TL \| Lag in MB \|$/);
   expect(lines.filter((l) => /\| Leader +\|/.test(l))).toHaveLength(1);
-  // The leader's Pod carries Patroni 3.0.2's role label value.
-  expect((await getPod(admin, ns.name, holder!)).metadata.labels?.role).toBe('master');
+  // The leader's Pod carries Patroni 3.0.2's role label value, which the primary Service selects.
+  expect(pods.find((p) => p.name === holder)!.role).toBe('master');
 });
 
 it('show-config prints the dynamic configuration', () => {
-  const r = patronictl(target, ['show-config']);
+  const r = patronictl(['show-config']);
   expect(r.status).toBe(0);
-  expect(r.stdout).toContain('ttl: 10');
-  expect(r.stdout).toContain('loop_wait: 2');
+  expect(r.stdout).toContain(`ttl: ${FAST.ttl}`);
+  expect(r.stdout).toContain(`loop_wait: ${FAST.loopWait}`);
 });
 
 it('switchover to a named candidate: "Successfully switched over", the candidate becomes Leader on a new timeline', async () => {
   const before = await healthy();
   const leader = leaderOf(before);
   const candidate = before.find((r) => r.Role !== 'Leader')!.Member;
-  const r = patronictl(target, ['switchover', '--master', leader, '--candidate', candidate, '--force']);
+  const r = patronictl(['switchover', '--master', leader, '--candidate', candidate, '--force']);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(new RegExp(`Successfully switched over to "${candidate}"`));
@@ -93,22 +100,18 @@ it('switchover to a named candidate: "Successfully switched over", the candidate
 });
 
 it('history lists the timeline switch with the new leader', () => {
-  const r = patronictl(target, ['history', '-f', 'json']);
+  const r = patronictl(['history', '-f', 'json']);
   expect(r.status).toBe(0);
   const rows = JSON.parse(r.stdout) as { TL: number; LSN: number; Reason: string; Timestamp: string; 'New Leader': string }[];
   expect(rows.length).toBeGreaterThanOrEqual(1);
   expect(rows.at(-1)!.TL).toBe(1);
-  expect(rows.at(-1)!['New Leader']).toBe(leaderOfSync());
+  expect(rows.at(-1)!['New Leader']).toBe(leaderOf(list()));
 });
-
-function leaderOfSync(): string {
-  return list().find((r) => r.Role === 'Leader')!.Member;
-}
 
 it('failover to a named candidate: the candidate becomes Leader', async () => {
   const before = await healthy();
   const candidate = before.find((r) => r.Role !== 'Leader')!.Member;
-  const r = patronictl(target, ['failover', '--candidate', candidate, '--force']);
+  const r = patronictl(['failover', '--candidate', candidate, '--force']);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   // patronictl 3.0.2 sends the current leader along; the hand-over is a graceful switchover, answered as Patroni
@@ -119,14 +122,13 @@ it('failover to a named candidate: the candidate becomes Leader', async () => {
 
 it('pause and resume: Patroni\'s messages, and the cluster reports maintenance mode in between', async () => {
   await healthy();
-  const p = patronictl(target, ['pause']);
+  const p = patronictl(['pause']);
   expect([p.status, p.stderr, p.stdout.trim()]).toEqual([0, '', 'Success: cluster management is paused']);
-  const paused = patronictl(target, ['list']);
-  expect(paused.stdout).toContain('Maintenance mode: on');
-  const again = patronictl(target, ['pause']);
+  expect(patronictl(['list']).stdout).toContain('Maintenance mode: on');
+  const again = patronictl(['pause']);
   expect(again.status).not.toBe(0);
   expect(again.stdout + again.stderr).toContain('Cluster is already paused');
-  const r = patronictl(target, ['resume']);
+  const r = patronictl(['resume']);
   expect([r.status, r.stderr, r.stdout.trim()]).toEqual([0, '', 'Success: cluster management is resumed']);
-  expect(patronictl(target, ['list']).stdout).not.toContain('Maintenance mode');
+  expect(patronictl(['list']).stdout).not.toContain('Maintenance mode');
 });
