@@ -56,6 +56,9 @@ export function agentConfigFile(spec: ClusterSpec): AgentConfigFile {
       listen: `0.0.0.0:${POSTGRES_PORT}`,
       data_dir: DATA_DIR,
     },
+    // The cluster-wide (dynamic) configuration the first member writes to `<name>-config`, as in Patroni's own
+    // Kubernetes example: `patronictl show-config` shows the timings, and `edit-config` changes them for every member.
+    bootstrap: { dcs: { ttl: spec.ttl, loop_wait: spec.loopWait, retry_timeout: spec.retryTimeout } },
   };
 }
 

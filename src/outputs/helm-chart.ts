@@ -128,6 +128,9 @@ function objectTemplates(): Record<string, string> {
   for (const switches of all) {
     const props = Object.assign({}, markedProps(), ...switches.map((on, i) => SWITCHES[i]!.props(on))) as PostgresClusterProps;
     for (const o of modelObjects(props)) {
+      // The Secret outlives the release, as the PersistentVolumeClaims do: a reinstall onto the kept volumes must find
+      // the passwords the data directories were made with (`lookup` reads them back).
+      if (o.kind === 'Secret') o.metadata.annotations = { ...(o.metadata.annotations as Record<string, string> | undefined), 'helm.sh/resource-policy': 'keep' };
       const key = `${o.kind.toLowerCase()}${o.metadata.name.replace(String(m('clusterName')), '')}`;
       const list = byObject.get(key) ?? [];
       list.push({ switches, text: helmize(stringify(o, { lineWidth: 0 })) });

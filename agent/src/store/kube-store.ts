@@ -3,19 +3,20 @@ import type { LockBasis } from '../core/actions';
 import type { LockView, MemberStatus, MemberView } from '../core/model';
 import { ConflictError } from '../errors';
 import type { ApiServerPool } from '../kube/api-server-pool';
-import { type KubeClient, type KubeRequest, type KubeResponse, STRATEGIC_MERGE_PATCH } from '../kube/kube-client';
+import { type KubeClient, type KubeRequest, STRATEGIC_MERGE_PATCH } from '../kube/kube-client';
 import { KubeApiError } from '../kube/kube-error';
 import { type CacheChange, type KubeObject, ObjectCache } from '../kube/object-cache';
-import { withRetry } from '../kube/retry';
 import { errorFields, type Logger } from '../log/logger';
 import type { ClusterStore, LockWriteResult } from '../loop/ports';
 import { clusterLabels, labelSelector, lockTimestamp, lockTuple, readLockRecord, type StoreLayout, storeLayout } from './layout';
 import { leaderSubsets, type Pod, sameSubsets, type Subset } from './leader-endpoints';
 import { parseMemberStatus, podStatusPatch, publishedStatus, type StatusContext } from './member-status';
+import { type ClusterObjectKey, ClusterObjectWrites, type StoreObject } from './cluster-object-writes';
+import { StorePaths } from './store-paths';
+import { StoreRequests } from './store-requests';
 
-interface StoreObject extends KubeObject {
-  readonly subsets?: readonly Subset[];
-}
+export type { ClusterObjectKey } from './cluster-object-writes';
+
 
 export interface KubeStoreProps {
   readonly client: KubeClient;
@@ -47,8 +48,6 @@ export interface KubeStoreProps {
   readonly onClusterObjectChange?: () => void;
 }
 
-/** The cluster objects besides the lock, by their role in the layout. */
-export type ClusterObjectKey = 'leader' | 'config' | 'failover' | 'sync';
 
 const LOCK_FIELDS = ['leader', 'acquireTime', 'renewTime', 'ttl', 'transitions'] as const;
 
@@ -70,19 +69,20 @@ export class KubeStore implements ClusterStore {
   private readonly pods: ObjectCache<Pod>;
   private readonly log: Logger;
   private readonly labels: Record<string, string>;
-  private readonly extraRetriable: ReadonlySet<number>;
+  private readonly requests: StoreRequests;
+  private readonly paths: StorePaths;
+  private readonly writes: ClusterObjectWrites;
   private lockSeen = { tuple: '', at: 0 };
   /** Annotations of the lock object as last seen while it existed; kept when it is deleted (see `lock()`). */
   private lastLockAnnotations: Readonly<Record<string, string>> | undefined;
   private readonly reported = new Set<string>();
-  /** Wall-clock time of the last successful answer from the API (any request or watch data). */
-  private lastContact: Date | undefined;
 
   constructor(private readonly props: KubeStoreProps) {
     this.layout = storeLayout(props.scope, props.useEndpoints);
     this.log = props.logger;
     this.labels = clusterLabels(props.scopeLabel, props.scope, props.labels);
-    this.extraRetriable = new Set(props.retriableHttpCodes);
+    this.requests = new StoreRequests({ client: props.client, pool: props.pool, clock: props.clock, logger: props.logger, retriableHttpCodes: props.retriableHttpCodes });
+    this.paths = new StorePaths({ namespace: props.namespace, layout: this.layout, labels: this.labels, useEndpoints: props.useEndpoints });
     this.lockSeen = { tuple: lockTuple(undefined), at: props.clock.monotonicMs() };
     const selector = labelSelector(this.labels);
     const base = `/api/v1/namespaces/${props.namespace}`;
@@ -103,7 +103,7 @@ export class KubeStore implements ClusterStore {
       onReady,
       watchTimeoutSeconds: Math.max(1, props.ttlSeconds - graceSeconds),
       watchGraceMs: graceSeconds * 1000,
-      onContact: () => (this.lastContact = props.clock.wallTime()),
+      onContact: () => this.requests.touch(),
     };
     this.objects = new ObjectCache<StoreObject>({
       ...common,
@@ -117,6 +117,17 @@ export class KubeStore implements ClusterStore {
       path: `${base}/pods`,
       onChange: (c) => this.onPodChange(c),
     });
+    this.writes = new ClusterObjectWrites({
+      requests: this.requests,
+      paths: this.paths,
+      layout: this.layout,
+      labels: this.labels,
+      objects: this.objects,
+      pods: this.pods,
+      status: props.status,
+      clock: props.clock,
+      retryTimeoutMs: props.retryTimeoutMs,
+    });
   }
 
   get ready(): boolean {
@@ -125,7 +136,7 @@ export class KubeStore implements ClusterStore {
 
   /** When the API last answered us (Patroni's `dcs_last_seen`); undefined before the first answer. */
   lastApiContact(): Date | undefined {
-    return this.lastContact;
+    return this.requests.lastContact;
   }
 
   async start(): Promise<void> {
@@ -204,8 +215,8 @@ export class KubeStore implements ClusterStore {
 
   async publish(status: MemberStatus, budgetMs: number): Promise<void> {
     try {
-      const res = await this.call<Pod>(
-        { method: 'PATCH', path: this.podPath(this.props.name), contentType: STRATEGIC_MERGE_PATCH, body: podStatusPatch(status, this.props.status) },
+      const res = await this.requests.call<Pod>(
+        { method: 'PATCH', path: this.paths.pod(this.props.name), contentType: STRATEGIC_MERGE_PATCH, body: podStatusPatch(status, this.props.status) },
         budgetMs,
       );
       this.pods.applyWrite(res.body);
@@ -220,101 +231,25 @@ export class KubeStore implements ClusterStore {
     }
   }
 
-  /**
-   * After a takeover: takes the leader role label off the previous holder's Pod, so the primary Service stops
-   * sending new connections there even when that member is frozen or its node is gone (its established connections
-   * end when its PostgreSQL is fenced). Conditional on the Pod's resourceVersion: if the member changed its Pod
-   * meanwhile it is alive and labels itself, and its write wins.
-   */
-  async unlabelFormerLeader(previous: string, budgetMs: number): Promise<'removed' | 'not-labelled' | 'changed' | 'gone'> {
-    const { roleLabel, leaderLabelValue, tmpRoleLabel } = this.props.status;
-    const pod = this.pods.get(previous);
-    if (!pod) return 'gone';
-    const labels = pod.metadata.labels ?? {};
-    const keys = [roleLabel, ...(tmpRoleLabel ? [tmpRoleLabel] : [])].filter((k) => labels[k] === leaderLabelValue);
-    if (keys.length === 0) return 'not-labelled';
-    try {
-      const res = await this.call<Pod>(
-        {
-          method: 'PATCH',
-          path: this.podPath(previous),
-          contentType: STRATEGIC_MERGE_PATCH,
-          body: { metadata: { resourceVersion: pod.metadata.resourceVersion, labels: Object.fromEntries(keys.map((k) => [k, null])) } },
-        },
-        budgetMs,
-      );
-      this.pods.applyWrite(res.body);
-      return 'removed';
-    } catch (err) {
-      if (err instanceof ConflictError) return 'changed';
-      const cause = (err as { cause?: unknown }).cause;
-      if (cause instanceof KubeApiError && cause.status === 404) return 'gone';
-      throw err;
-    }
+  /** See ClusterObjectWrites. */
+  unlabelFormerLeader(previous: string, budgetMs: number): ReturnType<ClusterObjectWrites['unlabelFormerLeader']> {
+    return this.writes.unlabelFormerLeader(previous, budgetMs);
   }
 
-  /**
-   * The initialize race: the member that creates `<scope>-config` with `initialize=""` (or sets it on an existing
-   * object without it, conditionally) bootstraps the cluster. Returns whether we won.
-   */
-  async claimInitialize(budgetMs = this.props.retryTimeoutMs): Promise<boolean> {
-    const current = this.objects.get(this.layout.config);
-    if (current?.metadata.annotations?.initialize !== undefined) return false;
-    const annotations = { initialize: '' };
-    const req: KubeRequest = current
-      ? { method: 'PATCH', path: this.objectPath(this.layout.config), contentType: STRATEGIC_MERGE_PATCH, body: { metadata: { resourceVersion: current.metadata.resourceVersion, labels: this.labels, annotations } } }
-      : { method: 'POST', path: this.collectionPath(), body: this.newObject(this.layout.config, annotations) };
-    try {
-      const res = await this.call<StoreObject>(req, budgetMs);
-      this.objects.applyWrite(res.body);
-      return true;
-    } catch (err) {
-      if (err instanceof ConflictError) return false;
-      throw err;
-    }
+  claimInitialize(budgetMs?: number): Promise<boolean> {
+    return this.writes.claimInitialize(budgetMs);
   }
 
-  /**
-   * Gives the initialize race back after a failed bootstrap, so another member (or this one, later) may try: removes
-   * `initialize` while it is still `""`, reading the object from the API (the cache may not show our claim yet) and
-   * again after a conflict, until the budget is spent. False when someone recorded a cluster meanwhile.
-   */
-  async releaseInitialize(budgetMs = this.props.retryTimeoutMs): Promise<boolean> {
-    const path = this.objectPath(this.layout.config);
-    const deadline = this.props.clock.monotonicMs() + budgetMs;
-    for (;;) {
-      const left = () => deadline - this.props.clock.monotonicMs();
-      const current = await this.call<StoreObject>({ method: 'GET', path }, left());
-      this.objects.applyWrite(current.body);
-      if (current.body.metadata.annotations?.initialize !== '') return false;
-      try {
-        const res = await this.call<StoreObject>(
-          { method: 'PATCH', path, contentType: STRATEGIC_MERGE_PATCH, body: { metadata: { resourceVersion: current.body.metadata.resourceVersion, annotations: { initialize: null } } } },
-          left(),
-        );
-        this.objects.applyWrite(res.body);
-        return true;
-      } catch (err) {
-        if (!(err instanceof ConflictError) || left() <= 0) throw err;
-      }
-    }
+  releaseInitialize(budgetMs?: number): Promise<boolean> {
+    return this.writes.releaseInitialize(budgetMs);
   }
 
-  /** Records the initialized cluster's system identifier on `<scope>-config`, conditionally. */
-  async setInitialized(sysid: string, budgetMs = this.props.retryTimeoutMs): Promise<boolean> {
-    const current = this.objects.get(this.layout.config);
-    if (!current) return false;
-    try {
-      const res = await this.call<StoreObject>(
-        { method: 'PATCH', path: this.objectPath(this.layout.config), contentType: STRATEGIC_MERGE_PATCH, body: { metadata: { resourceVersion: current.metadata.resourceVersion, annotations: { initialize: sysid } } } },
-        budgetMs,
-      );
-      this.objects.applyWrite(res.body);
-      return true;
-    } catch (err) {
-      if (err instanceof ConflictError) return false;
-      throw err;
-    }
+  setInitialized(sysid: string, budgetMs?: number): Promise<boolean> {
+    return this.writes.setInitialized(sysid, budgetMs);
+  }
+
+  patchObject(key: ClusterObjectKey, annotations: Readonly<Record<string, string | null>>, version: string | undefined, budgetMs?: number): Promise<KubeObject> {
+    return this.writes.patchObject(key, annotations, version, budgetMs);
   }
 
   private ttlSeconds(): number {
@@ -331,40 +266,7 @@ export class KubeStore implements ClusterStore {
     return this.pods.values();
   }
 
-  /**
-   * Sets annotations (null deletes) on a cluster object, conditional on `version` when given; creates it when it does
-   * not exist. A ConflictError means someone changed it first.
-   */
-  async patchObject(key: ClusterObjectKey, annotations: Readonly<Record<string, string | null>>, version: string | undefined, budgetMs = this.props.retryTimeoutMs): Promise<KubeObject> {
-    const name = this.layout[key];
-    const req: KubeRequest = this.objects.get(name)
-      ? { method: 'PATCH', path: this.objectPath(name), contentType: STRATEGIC_MERGE_PATCH, body: { metadata: { ...(version ? { resourceVersion: version } : {}), labels: this.labels, annotations } } }
-      : { method: 'POST', path: this.collectionPath(), body: this.newObject(name, annotations) };
-    const res = await this.call<StoreObject>(req, budgetMs);
-    this.objects.applyWrite(res.body);
-    return res.body;
-  }
-
   // ---- internals ----
-
-  private collectionPath(): string {
-    return `/api/v1/namespaces/${this.props.namespace}/${this.layout.resource}`;
-  }
-
-  private objectPath(name: string): string {
-    return `${this.collectionPath()}/${name}`;
-  }
-
-  private podPath(name: string): string {
-    return `/api/v1/namespaces/${this.props.namespace}/pods/${name}`;
-  }
-
-  private newObject(name: string, annotations: Readonly<Record<string, string | null>>, subsets?: Subset[]): Record<string, unknown> {
-    // Nulls are dropped on create: they only mean "delete" in a patch.
-    const clean = Object.fromEntries(Object.entries(annotations).filter(([, v]) => v !== null));
-    const kind = this.props.useEndpoints ? 'Endpoints' : 'ConfigMap';
-    return { apiVersion: 'v1', kind, metadata: { name, namespace: this.props.namespace, labels: this.labels, annotations: clean }, ...(subsets ? { subsets } : {}) };
-  }
 
   /** Endpoints mode: the subsets a leader write carries, or undefined when they need no change. */
   private leaderSubsets(op: 'acquire' | 'renew' | 'release'): Subset[] | undefined {
@@ -387,10 +289,10 @@ export class KubeStore implements ClusterStore {
     const subsets = this.leaderSubsets(op);
     const request = (version: string | null): KubeRequest =>
       version === null
-        ? { method: 'POST', path: this.collectionPath(), body: this.newObject(name, annotations, subsets ?? (this.props.useEndpoints ? [] : undefined)) }
+        ? { method: 'POST', path: this.paths.collection(), body: this.paths.newObject(name, annotations, subsets ?? (this.props.useEndpoints ? [] : undefined)) }
         : {
             method: 'PATCH',
-            path: this.objectPath(name),
+            path: this.paths.object(name),
             contentType: STRATEGIC_MERGE_PATCH,
             // The resourceVersion in the body makes the patch conditional: a stale one gets 409.
             body: { metadata: { resourceVersion: version, labels: this.labels, annotations }, ...(subsets ? { subsets } : {}) },
@@ -399,7 +301,7 @@ export class KubeStore implements ClusterStore {
     let version = basis.version;
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.call<StoreObject>(request(version), budgetMs - (this.props.clock.monotonicMs() - started), () => (ambiguous = true));
+        const res = await this.requests.call<StoreObject>(request(version), budgetMs - (this.props.clock.monotonicMs() - started), () => (ambiguous = true));
         this.objects.applyWrite(res.body);
         return { outcome: 'written' };
       } catch (err) {
@@ -426,7 +328,7 @@ export class KubeStore implements ClusterStore {
   /** Reads the lock object directly (after a 409) and puts the answer in the cache. */
   private async readLockObject(budgetMs: number): Promise<StoreObject | undefined> {
     try {
-      const res = await this.call<StoreObject>({ method: 'GET', path: this.objectPath(this.layout.leader) }, budgetMs);
+      const res = await this.requests.call<StoreObject>({ method: 'GET', path: this.paths.object(this.layout.leader) }, budgetMs);
       this.objects.applyWrite(res.body);
       if (!res.body.metadata.labels || Object.entries(this.labels).some(([k, v]) => res.body.metadata.labels?.[k] !== v)) {
         this.reportOnce(`unlabelled-${res.body.metadata.resourceVersion}`, 'lock object lacks the cluster labels; the watch cannot see it', { object: this.layout.leader });
@@ -440,39 +342,6 @@ export class KubeStore implements ClusterStore {
       }
       throw err;
     }
-  }
-
-  /** One request with retries within `budgetMs`, sent to the API server the bypass pool picks. */
-  private call<T>(req: KubeRequest, budgetMs: number, onAmbiguous?: () => void): Promise<KubeResponse<T>> {
-    return withRetry(
-      async ({ timeoutMs }) => {
-        const server = this.props.pool.current();
-        try {
-          const res = await this.props.client.request<T>({ ...req, timeoutMs, server });
-          this.lastContact = this.props.clock.wallTime();
-          return res;
-        } catch (err) {
-          // An answer is contact too, even a refusal.
-          if (err instanceof KubeApiError) this.lastContact = this.props.clock.wallTime();
-          const network = !(err instanceof KubeApiError);
-          // The write may have been applied: the connection broke, or the server timed out after accepting it.
-          if (network || err.status >= 500) {
-            onAmbiguous?.();
-            this.props.pool.failed(server);
-          }
-          throw err;
-        }
-      },
-      {
-        budgetMs: Math.max(0, budgetMs),
-        // With the bypass, every API server gets a share of the budget (as Patroni splits it), so one that
-        // swallows packets costs a share, not the whole budget.
-        maxAttemptMs: this.props.pool.size >= 2 ? budgetMs / this.props.pool.size : undefined,
-        extraRetriable: this.extraRetriable,
-        now: () => this.props.clock.monotonicMs(),
-        onRetry: (err, attempt, delayMs) => this.log.warn('kubernetes request failed; retrying', { method: req.method, path: req.path, attempt, delayMs: Math.round(delayMs), ...errorFields(err) }),
-      },
-    );
   }
 
   private async ensureConfigService(): Promise<void> {
