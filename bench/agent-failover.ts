@@ -3,7 +3,8 @@
 // 3 members with Patroni's default timings. `npm run bench -- agent-failover [runs]` (default 5).
 import { eventually } from '../test/fixtures/cluster';
 import { holderOf, type LockObject } from '../test/integration/agent/harness';
-import { createBenchNamespace, PATRONI_DEFAULTS, sleep, startBenchCluster, startMembers, stopAll } from './lib/agent-cluster';
+import { createBenchNamespace, PATRONI_DEFAULTS, startBenchCluster, startMembers, stopAll } from './lib/agent-cluster';
+import { sleep } from '../agent/src/clock';
 import { formatSummary, summarize } from './lib/stats';
 
 

@@ -3,7 +3,8 @@
 // `npm run bench -- agent-steady-state [runs] [windowSeconds]` (defaults 3 and 60).
 import { eventually } from '../test/fixtures/cluster';
 import { holderOf } from '../test/integration/agent/harness';
-import { createBenchNamespace, delta, PATRONI_DEFAULTS, requestCounts, sleep, startBenchCluster, startMembers, stopAll } from './lib/agent-cluster';
+import { createBenchNamespace, delta, PATRONI_DEFAULTS, requestCounts, startBenchCluster, startMembers, stopAll } from './lib/agent-cluster';
+import { sleep } from '../agent/src/clock';
 import { formatSummary, summarize } from './lib/stats';
 
 async function main(): Promise<void> {

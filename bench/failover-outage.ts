@@ -15,8 +15,8 @@ import { deployPlain } from '../test/e2e/support/deploy';
 import { containerProcesses, FAST, killContainers } from '../test/e2e/support/faults';
 import { RealCluster } from '../test/node/real-cluster';
 import { formatSummary, summarize } from './lib/stats';
+import { sleep } from '../agent/src/clock';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const EVENTS = ['switchover', 'delete-pod', 'sigkill-container', 'rolling-update'] as const;
 type Event = (typeof EVENTS)[number];
 

@@ -11,7 +11,7 @@ import { ConfigError } from './errors';
 import { ApiServerPool } from './kube/api-server-pool';
 import { KubeClient } from './kube/kube-client';
 import { inClusterConnection, type KubeConnection, kubeConfigConnection } from './kube/kube-connection';
-import { errorFields, jsonLogger, type Logger } from './log/logger';
+import { errorFields, jsonLogger, logLevelFromEnv, type Logger } from './log/logger';
 import type { ApiServer } from './api/http-server';
 import { postgresAgent } from './ha/postgres-agent';
 import type { PostgresService } from './ha/postgres-service';
@@ -187,7 +187,13 @@ async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logge
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const logger = jsonLogger({ level: env.PGHA_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+  let logger: Logger;
+  try {
+    logger = jsonLogger({ level: logLevelFromEnv(env) });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
   try {
     const cmd = parseCommand(argv);
     if (cmd.command === 'help') {

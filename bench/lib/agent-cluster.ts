@@ -103,4 +103,3 @@ export function delta(after: Map<string, number>, before: Map<string, number>): 
   return out;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -7,6 +7,7 @@ import { ensureBinaries, type ControlPlaneBinaries } from './binaries';
 import { freePort, portInUse } from './free-port';
 import { makePki } from './pki';
 import { isRunning, type ManagedProcess, startProcess, stopProcess, tail } from './processes';
+import { sleep } from '../../agent/src/clock';
 
 export interface ControlPlaneOptions {
   /** Working directory for data, certificates and logs. @default a new directory under the OS temp dir */
@@ -111,7 +112,6 @@ export function kubeconfigYaml(server: string, caFile: string, token: string, us
   ].join('\n');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Failure to start, naming the cause and the log to read. Every process already started has been stopped. */
 export class ControlPlaneStartError extends Error {

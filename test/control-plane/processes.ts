@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { sleep } from '../../agent/src/clock';
 
 /** A process this harness started; enough to find it again and stop it from another process. */
 export interface ManagedProcess {
@@ -76,7 +77,6 @@ export function isRunning(p: ManagedProcess): boolean {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. Only ever signals our own PIDs. */
 export async function stopProcess(p: ManagedProcess, graceMs = 5000): Promise<void> {

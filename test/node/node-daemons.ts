@@ -9,6 +9,7 @@ import { createCgroup, joinCgroupPrefix } from './cgroups';
 import { nsenterPrefix } from './host';
 import { createNodeMountNamespace } from './mount-namespace';
 import { cniConflist, containerdToml, kubeletConfig, kubeProxyConfig, nodePaths, type NodePaths } from './node-config';
+import { sleep } from '../../agent/src/clock';
 
 const execFileAsync = promisify(execFile);
 
@@ -38,7 +39,6 @@ export class NodeStartError extends Error {
   override readonly name = 'NodeStartError';
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(what: string, check: () => boolean, watch: readonly ManagedProcess[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -19,6 +19,7 @@ import { kubeProxyConfig, nodePaths } from './node-config';
 import { importImage, startNode } from './node-daemons';
 import { PROVISIONER, STORAGE_CLASS } from './storage';
 import { register, teardownCluster, teardownStaleClusters, type ClusterRegistration } from './teardown';
+import { sleep } from '../../agent/src/clock';
 
 const execFileAsync = promisify(execFile);
 
@@ -74,7 +75,6 @@ export class RealClusterStartError extends Error {
   override readonly name = 'RealClusterStartError';
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A real Kubernetes cluster on this machine: etcd, kube-apiserver, controller-manager and scheduler in a

@@ -1,6 +1,6 @@
 // README examples are real code: the TypeScript ones are these files (compiled by tsc, synthesized into dist/), and
 // the output they document is deterministic.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app';
@@ -26,5 +26,19 @@ describe('README deployment sections', () => {
     const files = readdirSync(a).sort();
     expect(files).toEqual(['billing-db.k8s.yaml', 'orders-db.k8s.yaml', 'pgha.k8s.yaml']);
     for (const f of files) expect(readFileSync(join(b, f), 'utf8')).toBe(readFileSync(join(a, f), 'utf8'));
+  });
+});
+
+describe('README paths', () => {
+  // Every repository path the README names in backticks must exist, so the docs cannot drift from the tree.
+  const named = [...readme.matchAll(/`((?:agent|constructs|src|templates|test|bench|docs|dist)\/[^`\s]*)`/g)].map((m) => m[1]!);
+  const generated = (p: string) => p.startsWith('dist/');
+  // `a-{b,c}.yaml` names two files; a `<placeholder>` stands for any name, so only what precedes it is checked.
+  const expand = (p: string): string[] => {
+    const m = /\{([^}]+)\}/.exec(p);
+    return m ? m[1]!.split(',').flatMap((alt) => expand(p.replace(m[0], alt))) : [p.replace(/<[^>]+>.*$/, '')];
+  };
+  it.each([...new Set(named.filter((p) => !generated(p)))])('%s exists', (path) => {
+    for (const p of expand(path)) expect(existsSync(join(root, p))).toBe(true);
   });
 });

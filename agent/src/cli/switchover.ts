@@ -8,13 +8,13 @@ import { clusterView } from './cluster-view';
 import { type CtlContext, emit, fail } from './ctl-context';
 import { ExitCode, exitCodeForStatus } from './exit-codes';
 import { callMember } from './member-api';
+import { sleep } from '../clock';
 
 /** Patroni's own REST handler waits up to 2·max(10, loop_wait) s; we allow a little more by default. */
 const DEFAULT_TIMEOUT_S = 60;
 /** How often the lock is read to show progress and to see the hand-over when writing the failover key. */
 const POLL_MS = 200;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls the lock and reports each change of holder on stderr until stopped; returns the last holder seen. */
 function watchLock(ctx: CtlContext, startedAt: number, initial: string | undefined) {

@@ -39,20 +39,42 @@ export function errorFields(err: unknown): Record<string, unknown> {
   return out;
 }
 
+/** Fields every line has; data fields with these names are kept under `field_<name>` instead of replacing them. */
+const RESERVED: ReadonlySet<string> = new Set(['ts', 'level', 'msg', 'component']);
+
+function safeFields(fields: LogFields | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields ?? {})) out[RESERVED.has(k) ? `field_${k}` : k] = v;
+  return out;
+}
+
+/**
+ * The level from `PGHA_LOG_LEVEL`, else Patroni's `PATRONI_LOG_LEVEL` (`DEBUG`, `INFO`, `WARNING`, `ERROR`, any
+ * case); `info` when neither is set. An unknown value is an error naming it, not a silent default.
+ */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv): LogLevel {
+  const raw = env.PGHA_LOG_LEVEL ?? env.PATRONI_LOG_LEVEL;
+  if (raw === undefined || raw === '') return 'info';
+  const v = raw.toLowerCase();
+  const level = v === 'warning' ? 'warn' : v === 'critical' ? 'error' : v;
+  if (level in ORDER) return level as LogLevel;
+  throw new RangeError(`invalid log level ${JSON.stringify(raw)} (PGHA_LOG_LEVEL or PATRONI_LOG_LEVEL); allowed: debug, info, warn (warning), error (critical)`);
+}
+
 export function jsonLogger(opts: JsonLoggerOptions = {}, base: LogFields = {}): Logger {
   const min = ORDER[opts.level ?? 'info'];
   const write = opts.write ?? ((line: string) => process.stdout.write(line));
   const now = opts.now ?? (() => new Date());
   const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
     if (ORDER[level] < min) return;
-    write(`${JSON.stringify({ ts: now().toISOString(), level, ...base, msg, ...fields })}\n`);
+    write(`${JSON.stringify({ ts: now().toISOString(), level, ...base, msg, ...safeFields(fields) })}\n`);
   };
   return {
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (component, fields) => jsonLogger(opts, { ...base, component, ...fields }),
+    child: (component, fields) => jsonLogger(opts, { ...base, ...safeFields(fields), component }),
   };
 }
 

@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FatalError } from '../errors';
 import { livePostmasterPid } from './data-dir';
+import { sleep } from '../clock';
 
 const POLL_MS = 100;
 const KILL_WAIT_MS = 5_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {

@@ -5,6 +5,7 @@ import { createTestNamespace, eventually, testControlPlane, type TestNamespace }
 import {
   AgentProcess, agentBuild, createMemberPods, expectNoOverlap, getPod, holderOf, type LockObject, readLock, stopAll, workDir, writeKubeconfig,
 } from './harness';
+import { sleep } from '../../../agent/src/clock';
 
 jest.setTimeout(180_000);
 const TTL = 8;
@@ -15,7 +16,6 @@ let dir: string;
 let kubeconfig: string;
 const started: AgentProcess[] = [];
 let scopes = 0;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   admin = cp.adminClient();

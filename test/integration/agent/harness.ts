@@ -9,6 +9,7 @@ import { stringify as toYaml } from 'yaml';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { KubeApiError } from '../../../agent/src/kube/kube-error';
 import type { ControlPlane } from '../../control-plane/control-plane';
+import { sleep } from '../../../agent/src/clock';
 
 /** The repository root, from the sources (ts-jest) or from compiled output under build/ (benchmarks). */
 function repoRoot(): string {
@@ -20,7 +21,6 @@ function repoRoot(): string {
   throw new Error(`cannot find the repository root above ${__dirname}`);
 }
 const ROOT = repoRoot();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -6,6 +6,7 @@ import { createTestNamespace, eventually, testControlPlane, type TestNamespace }
 import {
   AgentProcess, type AgentSpec, agentBuild, createMemberPods, expectNoOverlap, getPod, holderOf, readLock, stopAll, TcpProxy, workDir, writeKubeconfig,
 } from './harness';
+import { sleep } from '../../../agent/src/clock';
 
 jest.setTimeout(180_000);
 const TTL = 8;
@@ -17,7 +18,6 @@ let kubeconfig: string;
 const started: AgentProcess[] = [];
 const proxies: TcpProxy[] = [];
 let scopes = 0;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   admin = cp.adminClient();

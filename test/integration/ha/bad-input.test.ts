@@ -10,13 +10,13 @@ import { createTestNamespace, eventually, testControlPlane, type TestNamespace }
 import { PG_BIN_DIR, testRunAs } from '../../fixtures/postgres';
 import { agentBuild, workDir, writeKubeconfig } from '../agent/harness';
 import { HaCluster } from './ha-harness';
+import { sleep } from '../../../agent/src/clock';
 
 jest.setTimeout(300_000);
 const cp = testControlPlane();
 let admin: KubeClient;
 let ns: TestNamespace;
 let cluster: HaCluster;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   admin = cp.adminClient();

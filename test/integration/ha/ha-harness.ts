@@ -10,9 +10,9 @@ import { freePort } from '../../control-plane/free-port';
 import { eventually } from '../../fixtures/cluster';
 import { killAndWait, PG_BIN_DIR, testRunAs } from '../../fixtures/postgres';
 import { AgentProcess, createMemberPods, getPod, holderOf } from '../agent/harness';
+import { sleep } from '../../../agent/src/clock';
 
 export const PASSWORD = 'test';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface MemberSpec {
   readonly name: string;

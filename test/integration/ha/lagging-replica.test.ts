@@ -5,13 +5,13 @@ import { createTestNamespace, eventually, testControlPlane, type TestNamespace }
 import { killAndWait } from '../../fixtures/postgres';
 import { agentBuild, workDir, writeKubeconfig } from '../agent/harness';
 import { HaCluster } from './ha-harness';
+import { sleep } from '../../../agent/src/clock';
 
 jest.setTimeout(300_000);
 const cp = testControlPlane();
 let admin: KubeClient;
 let ns: TestNamespace;
 let cluster: HaCluster;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MAX_LAG = 65536;
 
 beforeAll(async () => {

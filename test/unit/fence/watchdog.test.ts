@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { FenceFile } from '../../../agent/src/fence/fence-file';
 import { FenceWatchdog } from '../../../agent/src/fence/watchdog-process';
 import { silentLogger } from '../../../agent/src/log/logger';
+import { sleep } from '../../../agent/src/clock';
 
 const script = join(__dirname, '..', '..', '..', 'build', 'agent', 'src', 'fence', 'watchdog-main.js');
 const alive = (pid: number) => {
@@ -18,7 +19,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, fn: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!fn()) {

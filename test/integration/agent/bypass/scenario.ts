@@ -8,9 +8,9 @@ import type { ControlPlaneBinaries } from '../../../control-plane/binaries';
 import { ControlPlane } from '../../../control-plane/control-plane';
 import { eventually, mintServiceAccountToken } from '../../../fixtures/cluster';
 import { AgentProcess, createMemberPods, holderOf, type LogLine, readLock, stopAll, workDir, writeKubeconfig } from '../harness';
+import { sleep } from '../../../../agent/src/clock';
 
 const TTL = 8;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Endpoints {
   subsets?: { addresses?: { ip: string }[] }[];
