@@ -88,6 +88,8 @@ export class PostgresStatefulSet extends Construct {
         // Paths, not passwords: the agent reads the files from the mounted Secret.
         { name: 'PATRONI_SUPERUSER_PASSWORD_FILE', value: `${CREDENTIALS_DIR}/${SUPERUSER_PASSWORD_KEY}` },
         { name: 'PATRONI_REPLICATION_PASSWORD_FILE', value: `${CREDENTIALS_DIR}/${REPLICATION_PASSWORD_KEY}` },
+        // `kubectl exec <pod> -- pgha list` (or patronictl) finds the cluster from the member's own file.
+        { name: 'PATRONICTL_CONFIG_FILE', value: `${CONFIG_DIR}/${CONFIG_FILE_NAME}` },
       ],
       resources: {
         requests: { cpu: spec.cpuRequest, memory: spec.memoryRequest },

@@ -2,7 +2,8 @@
 // First: runtime facts that dependencies probe for when they load (see node-runtime.ts).
 import './node-runtime';
 import { readFileSync } from 'node:fs';
-import { type AgentCommand, parseCommand, USAGE, UsageError } from './cli/dispatch';
+import { type AgentCommand, commandUsage, parseCommand, USAGE, UsageError } from './cli/dispatch';
+import { CTL_COMMANDS } from './cli/ctl-args';
 import { runCtl } from './cli/ctl-main';
 import { type Clock, systemClock } from './clock';
 import { type AgentConfig, buildAgentConfig } from './config/agent-config';
@@ -197,7 +198,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   try {
     const cmd = parseCommand(argv);
     if (cmd.command === 'help') {
-      process.stdout.write(`${USAGE}\n`);
+      if (cmd.topic !== undefined && cmd.topic !== 'agent' && !(CTL_COMMANDS as readonly string[]).includes(cmd.topic)) {
+        throw new UsageError(`no help for ${JSON.stringify(cmd.topic)}; commands: agent, ${CTL_COMMANDS.join(', ')}`);
+      }
+      process.stdout.write(`${cmd.topic ? commandUsage(cmd.topic) : USAGE}\n`);
+      return 0;
+    }
+    if (cmd.command === 'version') {
+      process.stdout.write(`pgha ${AGENT_VERSION}\n`);
       return 0;
     }
     if (cmd.command === 'ctl') return await runCtl(cmd, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env, readStdin: () => readFileSync(0, 'utf8') });

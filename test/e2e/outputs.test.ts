@@ -31,6 +31,10 @@ async function writesAndStreams(c: ClusterUnderTest): Promise<void> {
     return [];
   })();
   expect(rows).toEqual([{ recovery: true, n: '1' }]);
+  // From inside a member, the CLI finds the cluster by the member's own configuration (PATRONICTL_CONFIG_FILE).
+  const listed = JSON.parse(await c.exec(holder, ['pgha', 'list', '--json'])) as { leader: string; members: unknown[] };
+  expect(listed.leader).toBe(holder);
+  expect(listed.members).toHaveLength(c.d.replicas);
 }
 
 it('plain manifests (cdk8s synth) applied with kubectl', async () => {

@@ -94,6 +94,7 @@ describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
       PATRONI_KUBERNETES_POD_IP: 'status.podIP',
       PATRONI_SUPERUSER_PASSWORD_FILE: '/etc/pgha-credentials/superuser-password',
       PATRONI_REPLICATION_PASSWORD_FILE: '/etc/pgha-credentials/replication-password',
+      PATRONICTL_CONFIG_FILE: '/etc/pgha/pgha.yaml',
     });
     expect(pod.volumes.find((v: any) => v.name === 'credentials').secret.secretName).toBe('demo-credentials');
   });

@@ -56,7 +56,7 @@ export const CTL_USAGE = `cluster commands (read Kubernetes objects like patroni
   pgha switchover [--leader NAME] [--candidate NAME] [--scheduled ISO8601]
   pgha failover --candidate NAME
   pgha pause | resume
-  pgha restart [MEMBER...] [--role primary|replica] [--pending] [--scheduled ISO8601]
+  pgha restart [MEMBER...] [--role primary|replica] [--pending]
   pgha reinit MEMBER [--force]
 target: -c FILE (agent config), --scope NAME, -n/--namespace NS, --kubeconfig FILE, --context NAME,
         --use-endpoints; otherwise PATRONI_SCOPE, PATRONI_KUBERNETES_NAMESPACE, KUBECONFIG, in-cluster account.
@@ -100,7 +100,7 @@ const ALLOWED: Readonly<Record<CtlCommandName, readonly string[]>> = {
   failover: ['leader', 'candidate', 'timeout', 'force'],
   pause: ['timeout'],
   resume: ['timeout'],
-  restart: ['members', 'role', 'pending', 'scheduled', 'force'],
+  restart: ['members', 'role', 'pending', 'force'],
   reinit: ['members', 'force'],
 };
 

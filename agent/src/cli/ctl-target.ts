@@ -93,7 +93,8 @@ export function resolveTargetSettings(opts: TargetOptions, file: Doc, env: NodeJ
 }
 
 export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv): CtlTarget {
-  const s = resolveTargetSettings(opts, readTargetFile(opts.configFile), env);
+  // As patronictl: -c, else PATRONICTL_CONFIG_FILE (the generated Pods set it to the member's own file).
+  const s = resolveTargetSettings(opts, readTargetFile(opts.configFile ?? (env.PATRONICTL_CONFIG_FILE || undefined)), env);
   const connection = s.kubeconfig ? kubeConfigConnection(s.kubeconfig, s.context) : inClusterConnection(env);
   return { ...s, connection };
 }

@@ -16,17 +16,36 @@ export interface AgentCommand {
 
 export interface HelpCommand {
   readonly command: 'help';
+  /** Help for one command; all of them when absent. */
+  readonly topic?: string;
 }
 
-export type Command = AgentCommand | HelpCommand | CtlCommand;
+export interface VersionCommand {
+  readonly command: 'version';
+}
+
+export type Command = AgentCommand | HelpCommand | VersionCommand | CtlCommand;
 
 /** One line for error messages; `pgha help` prints the whole USAGE. */
 const SHORT_USAGE = `usage: pgha agent [--config FILE] | pgha <${CTL_COMMANDS.join('|')}> [options]; pgha help for details`;
 export const USAGE = `usage: pgha agent [--config FILE]\n       pgha <${CTL_COMMANDS.join('|')}> [options]\n\n${CTL_USAGE}`;
 
+const wantsHelp = (args: readonly string[]) => args.includes('--help') || args.includes('-h');
+
+/** The usage of one command (`pgha COMMAND --help`), taken from the same text `pgha help` prints. */
+export function commandUsage(topic: string): string {
+  if (topic === 'agent') return 'usage: pgha agent [--config FILE]\n  runs the HA agent; the file and the PATRONI_* environment configure it';
+  const line = CTL_USAGE.split('\n').find((l) => l.trimStart().startsWith(`pgha ${topic}`) || l.includes(`| ${topic}`));
+  const tail = CTL_USAGE.split('\n').slice(CTL_USAGE.split('\n').findIndex((l) => l.startsWith('target:')));
+  return [`usage: ${line?.trim() ?? `pgha ${topic}`}`, ...tail].join('\n');
+}
+
 export function parseCommand(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help', ...(rest[0] ? { topic: rest[0] } : {}) };
+  if (command === '--version' || command === 'version') return { command: 'version' };
+  const known = command === 'agent' || (CTL_COMMANDS as readonly string[]).includes(command);
+  if (known && wantsHelp(rest)) return { command: 'help', topic: command };
   if ((CTL_COMMANDS as readonly string[]).includes(command)) return parseCtlArgs(command as CtlCommandName, rest);
   if (command !== 'agent') throw new UsageError(`unknown command ${JSON.stringify(command)}; ${SHORT_USAGE}`);
   let configFile: string | undefined;

@@ -13,9 +13,11 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** Maps a member REST answer to an exit code: 2xx ok, 503 and 5xx unreachable/incomplete, other codes refused. */
+/**
+ * Maps a member's REST answer to an exit code: 2xx ok; any other answer is a refusal (3), 503 included: Patroni
+ * answers 503 for "I am the leader, can not reinitialize" and "restart conditions are not satisfied". Only a member
+ * that did not answer is unreachable (4); callers map that case themselves.
+ */
 export function exitCodeForStatus(status: number): ExitCode {
-  if (status >= 200 && status < 300) return ExitCode.ok;
-  if (status >= 500) return ExitCode.unreachable;
-  return ExitCode.refused;
+  return status >= 200 && status < 300 ? ExitCode.ok : ExitCode.refused;
 }

@@ -33,7 +33,9 @@ describe('exit codes and URLs', () => {
     [202, ExitCode.ok],
     [400, ExitCode.refused],
     [412, ExitCode.refused],
-    [503, ExitCode.unreachable],
+    // Patroni refuses with 503 too ("I am the leader, can not reinitialize"): the member answered, so it is a refusal.
+    [503, ExitCode.refused],
+    [500, ExitCode.refused],
   ])('HTTP %p exits %p', (status, code) => expect(exitCodeForStatus(status)).toBe(code));
 
   it('derives endpoint URLs from a published api_url', () => {
