@@ -5,14 +5,11 @@
 // manifests, ttl 10, loop_wait 2, retry_timeout 4.
 //   npm run bench -- failover-outage [runs]        (default 5 runs of each event)
 import { readFileSync } from 'node:fs';
-import { Duration, Size } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-33';
 import { buildImage } from '../test/fixtures/agent-image';
 import { eventually } from '../test/fixtures/cluster';
 import { Writer } from '../test/fixtures/writer';
 import { ClusterUnderTest } from '../test/e2e/support/cluster-under-test';
-import { deployPlain } from '../test/e2e/support/deploy';
-import { containerProcesses, FAST, killContainers } from '../test/e2e/support/faults';
+import { containerProcesses, deployFast, killContainers } from '../test/e2e/support/faults';
 import { RealCluster } from '../test/node/real-cluster';
 import { formatSummary, summarize } from './lib/stats';
 import { sleep } from '../agent/src/clock';
@@ -91,14 +88,7 @@ async function main(): Promise<void> {
     const ns = 'bench-outage';
     await admin.request({ method: 'POST', path: '/api/v1/namespaces', body: { metadata: { name: ns } } });
     await eventually('the default service account', async () => (await admin.request({ method: 'GET', path: `/api/v1/namespaces/${ns}/serviceaccounts/default` }), true));
-    const d = await deployPlain(cluster, ns, {
-      name: 'db',
-      ttl: Duration.seconds(FAST.ttl),
-      loopWait: Duration.seconds(FAST.loopWait),
-      retryTimeout: Duration.seconds(FAST.retryTimeout),
-      cpuRequest: Cpu.millis(100),
-      memoryRequest: Size.mebibytes(256),
-    });
+    const d = await deployFast(cluster, ns);
     const c = new ClusterUnderTest(cluster, admin, d);
     await steady(c);
     writer = new Writer(await c.target(), { table: 'bench_writes' });

@@ -62,6 +62,16 @@ export function startProcess(o: StartOptions): ManagedProcess {
   }
 }
 
+/** Whether a process with this PID exists (a zombie counts: use `isRunning` for a process we started). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** True when `p.pid` is alive and is still the process we started (not a recycled PID). Zombies count as dead. */
 export function isRunning(p: ManagedProcess): boolean {
   const proc = `/proc/${p.pid}`;

@@ -2,16 +2,13 @@
 // them as the anti-affinity asks, a drain through the Eviction API is held back exactly as the PodDisruptionBudget
 // says, and the loss of the primary's whole node (every process on it stopped at once, its link cut) ends with a
 // replica on another node taking writes.
-import { Duration, Size } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-33';
 import { KubeApiError } from '../../agent/src/kube/kube-error';
 import { createTestNamespace, eventually } from '../fixtures/cluster';
 import { buildImage } from '../fixtures/agent-image';
 import { lostAcks, Writer } from '../fixtures/writer';
 import { RealCluster } from '../node/real-cluster';
 import { ClusterUnderTest } from './support/cluster-under-test';
-import { deployPlain } from './support/deploy';
-import { FAST } from './support/faults';
+import { deployFast, FAST } from './support/faults';
 
 jest.setTimeout(600_000);
 let cluster: RealCluster;
@@ -21,14 +18,7 @@ beforeAll(async () => {
   cluster = await RealCluster.start({ nodes: 3, images: [process.env.PGHA_E2E_IMAGE_ARCHIVE ?? buildImage().archive] });
   const admin = cluster.adminClient();
   const ns = await createTestNamespace(admin, 'e2e-nodes', { restricted: true });
-  const d = await deployPlain(cluster, ns.name, {
-    name: 'db',
-    ttl: Duration.seconds(FAST.ttl),
-    loopWait: Duration.seconds(FAST.loopWait),
-    retryTimeout: Duration.seconds(FAST.retryTimeout),
-    cpuRequest: Cpu.millis(100),
-    memoryRequest: Size.mebibytes(256),
-  });
+  const d = await deployFast(cluster, ns.name);
   c = new ClusterUnderTest(cluster, admin, d);
   await c.healthy(300_000);
 }, 600_000);

@@ -4,6 +4,7 @@ import { clusterNames, RUN_ROOT } from './addresses';
 import { destroyCgroup } from './cgroups';
 import { releaseMount } from './mount-namespace';
 import { deleteNetns } from './network';
+import { pidAlive } from '../control-plane/processes';
 
 /** Who started a cluster: a test run's process (its stale clusters are removed by the next run) or the sandbox. */
 export interface ClusterRegistration {
@@ -24,14 +25,6 @@ export function register(reg: ClusterRegistration): void {
   writeFileSync(registrationFile(reg.id), JSON.stringify(reg));
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Removes everything cluster `id` made on the host: every process in its cgroups (containers included), its mount
@@ -67,7 +60,7 @@ export function teardownStaleClusters(): string[] {
     if (!f.endsWith('.json')) continue;
     try {
       const reg = JSON.parse(readFileSync(join(RUN_ROOT, f), 'utf8')) as ClusterRegistration;
-      if (reg.kind !== 'sandbox' && !alive(reg.ownerPid)) {
+      if (reg.kind !== 'sandbox' && !pidAlive(reg.ownerPid)) {
         teardownCluster(reg.id);
         removed.push(reg.id);
       }

@@ -34,8 +34,10 @@ export interface RestartRequest {
  * decides. Read methods answer from memory and never block on Kubernetes or PostgreSQL.
  */
 export interface ApiBackend {
-  /** The body of `GET /patroni` and of every health check. */
+  /** The body of every health check, from memory. */
   statusJson(): Record<string, unknown>;
+  /** The body of `GET /patroni`: as `statusJson`, with PostgreSQL's positions read afresh when they are stale. */
+  freshStatusJson(): Promise<Record<string, unknown>>;
   healthFacts(): HealthFacts;
   cluster(): Record<string, unknown>;
   history(): readonly unknown[];

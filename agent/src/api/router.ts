@@ -19,7 +19,7 @@ export const UNSAFE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATC
 type Handler = (req: ApiRequest, backend: ApiBackend) => ApiResult | Promise<ApiResult>;
 
 const GET_ROUTES: Readonly<Record<string, Handler>> = {
-  patroni: (_r, b) => ({ status: 200, body: b.statusJson() }),
+  patroni: async (_r, b) => ({ status: 200, body: await b.freshStatusJson() }),
   cluster: (_r, b) => ({ status: 200, body: b.cluster() }),
   history: (_r, b) => ({ status: 200, body: b.history() }),
   config: (_r, b) => {

@@ -30,6 +30,9 @@ export interface AgentApiBackendProps {
   readonly logger: Logger;
 }
 
+/** How old a snapshot `GET /patroni` may answer from: a race compares positions read within this. */
+const FRESH_POSITIONS_MS = 100;
+
 /** The agent's answers to the REST API (Patroni's bodies, codes and messages). Reads never block. */
 export class AgentApiBackend implements ApiBackend {
   constructor(private readonly p: AgentApiBackendProps) {}
@@ -71,6 +74,12 @@ export class AgentApiBackend implements ApiBackend {
       clusterUnlocked: this.p.store.lock().holder === null,
       syncStandby: this.isSyncStandby(),
     });
+  }
+
+  /** Peers ask this right before they race: positions at most this old are answered as they are. */
+  async freshStatusJson(): Promise<Record<string, unknown>> {
+    await this.p.service.ensureFresh(FRESH_POSITIONS_MS);
+    return this.statusJson();
   }
 
   healthFacts(): HealthFacts {

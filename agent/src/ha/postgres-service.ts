@@ -67,6 +67,9 @@ export class PostgresService implements LocalService {
     actsAsPrimary: false,
     bootstrapping: false,
   };
+  /** Monotonic time of the last snapshot read, and the read in flight. */
+  private snapAt: number | undefined;
+  private refreshing: Promise<void> | undefined;
   /** The last step that failed and when (monotonic ms): the same step waits for the regular schedule. */
   private failed: { kind: PgStep['kind']; at: number } | undefined;
   private readonly dynamic: DynamicConfigReader;
@@ -152,14 +155,33 @@ export class PostgresService implements LocalService {
     return s.accepting ? 'running' : 'starting';
   }
 
-  async refresh(): Promise<void> {
+  /**
+   * Re-reads the snapshot unless one is at most `maxAgeMs` old (or being read). `GET /patroni` asks this, so a member
+   * racing for the lock compares the others' positions as they are, not as they were one loop ago.
+   */
+  async ensureFresh(maxAgeMs: number): Promise<void> {
+    if (this.snapAt !== undefined && this.props.clock.monotonicMs() - this.snapAt <= maxAgeMs) return;
+    await this.refresh();
+  }
+
+  /** Re-reads the state (one read at a time: a caller that arrives meanwhile shares it). */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.readState().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async readState(): Promise<void> {
     if (this.down) return;
     this.dyn = this.dynamic.read(this.props.store.object('config'));
     this.fenceArmedNow();
     try {
       const snap = await Promise.race([this.props.pg.snapshot(), new Promise<undefined>((r) => setTimeout(() => r(undefined), SNAPSHOT_TIMEOUT_MS).unref())]);
-      if (!snap) return;
+      if (!snap) {
+        this.props.logger.warn('postgres state not read within its bound; keeping the last one', { timeoutMs: SNAPSHOT_TIMEOUT_MS, lastReadMsAgo: this.snapAt === undefined ? null : Math.round(this.props.clock.monotonicMs() - this.snapAt) });
+        return;
+      }
       this.snap = snap;
+      this.snapAt = this.props.clock.monotonicMs();
       if (snap.server) {
         this.state.actsAsPrimary = !snap.server.inRecovery;
         if (!snap.server.inRecovery) this.state.formerPrimary = true;

@@ -3,16 +3,16 @@ import { Cpu } from 'cdk8s-plus-33';
 import { eventually } from '../../fixtures/cluster';
 import { lostAcks, primaryOverlapMs, Writer } from '../../fixtures/writer';
 import type { ClusterUnderTest, PodInfo } from './cluster-under-test';
-import { deployPlain } from './deploy';
+import { deployPlain, type Deployment } from './deploy';
+import type { RealCluster } from '../../node/real-cluster';
 import type { E2eSession } from './e2e-cluster';
 
 /** The timings the fault tests run with (the issue reports' own): ttl 10, loop_wait 2, retry_timeout 4. */
 export const FAST = { ttl: 10, loopWait: 2, retryTimeout: 4 } as const;
 
-/** A three-member cluster from the plain manifests with the fast timings and small requests. */
-export async function fastCluster(session: E2eSession, prefix: string, replicas = 3): Promise<ClusterUnderTest> {
-  const ns = await session.namespace(prefix);
-  const d = await deployPlain(session.cluster, ns, {
+/** Cluster `db` from the plain manifests with the fast timings and small requests, into `namespace`. */
+export function deployFast(cluster: RealCluster, namespace: string, replicas = 3): Promise<Deployment> {
+  return deployPlain(cluster, namespace, {
     name: 'db',
     replicas,
     ttl: Duration.seconds(FAST.ttl),
@@ -21,7 +21,11 @@ export async function fastCluster(session: E2eSession, prefix: string, replicas 
     cpuRequest: Cpu.millis(100),
     memoryRequest: Size.mebibytes(256),
   });
-  return session.track(d);
+}
+
+/** A three-member cluster from the plain manifests with the fast timings and small requests. */
+export async function fastCluster(session: E2eSession, prefix: string, replicas = 3): Promise<ClusterUnderTest> {
+  return session.track(await deployFast(session.cluster, await session.namespace(prefix), replicas));
 }
 
 /** Sets keys of the dynamic configuration (`<name>-config`) as `pgha edit-config` does, and waits for the leader to apply them. */

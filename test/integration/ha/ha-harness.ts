@@ -7,9 +7,9 @@ import { Client } from 'pg';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { livePostmasterPid } from '../../../agent/src/postgres/data-dir';
 import { freePort } from '../../control-plane/free-port';
-import { eventually } from '../../fixtures/cluster';
 import { killAndWait, PG_BIN_DIR, testRunAs } from '../../fixtures/postgres';
-import { AgentProcess, createMemberPods, getPod, holderOf } from '../agent/harness';
+import { AgentProcess, agentBuild, createMemberPods, getPod, holderOf, TcpProxy, workDir, writeKubeconfig } from '../agent/harness';
+import { createTestNamespace, eventually, testControlPlane } from '../../fixtures/cluster';
 import { sleep } from '../../../agent/src/clock';
 
 export const PASSWORD = 'test';
@@ -232,4 +232,41 @@ export class HaCluster {
     // Set to look at the agents' logs after a failed run.
     if (!process.env.PGHA_KEEP_HA_LOGS) await rm(this.root, { recursive: true, force: true });
   }
+}
+
+/**
+ * A cluster whose member `<scope>-0` reaches the API only through a TcpProxy the test can cut or silence (the
+ * partition suites), in a namespace of its own. `stop()` stops every agent, the proxy and the namespace.
+ */
+export async function clusterWithProxiedMember(admin: KubeClient, scope: string, ttl: number): Promise<{ cluster: HaCluster; proxy: TcpProxy; stop: () => Promise<void> }> {
+  const cp = testControlPlane();
+  const ns = await createTestNamespace(admin, `ha-${scope}`);
+  const dir = workDir(`ha-${scope}`);
+  const kubeconfig = writeKubeconfig(dir, 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
+  const proxy = await TcpProxy.start(cp.state.server);
+  const viaProxy = writeKubeconfig(dir, 'proxied', proxy.url, cp.state.caFile, cp.state.adminToken);
+  agentBuild();
+  const cluster = await HaCluster.create({ admin, namespace: ns.name, scope, kubeconfig, size: 3, ttl, kubeconfigFor: (name) => (name === `${scope}-0` ? viaProxy : kubeconfig) });
+  return {
+    cluster,
+    proxy,
+    stop: async () => {
+      await cluster.stop();
+      await proxy.close();
+      await ns.delete();
+    },
+  };
+}
+
+/** Starts `<scope>-0` first (it bootstraps and leads), then the others, and waits until both stream. */
+export async function startLeaderFirst(cluster: HaCluster): Promise<AgentProcess> {
+  const scope = cluster.o.scope;
+  const leader = cluster.start(`${scope}-0`);
+  const primary = await cluster.writablePrimary(120_000);
+  if (primary !== `${scope}-0`) throw new Error(`expected ${scope}-0 to lead, got ${primary}`);
+  cluster.start(`${scope}-1`);
+  cluster.start(`${scope}-2`);
+  await cluster.streaming(`${scope}-1`, 90_000);
+  await cluster.streaming(`${scope}-2`, 90_000);
+  return leader;
 }

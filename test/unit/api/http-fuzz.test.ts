@@ -31,6 +31,7 @@ const boom = async (): Promise<ApiResult> => {
 /** Reads answer fine; every action throws. */
 const backend: ApiBackend = {
   statusJson: () => ({ state: 'running', role: 'primary' }),
+  freshStatusJson: async () => ({ state: 'running', role: 'primary' }),
   healthFacts: () => facts,
   cluster: () => ({ members: [] }),
   history: () => [],

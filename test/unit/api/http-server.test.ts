@@ -32,6 +32,9 @@ class RecordingBackend implements ApiBackend {
   statusJson() {
     return { state: 'running', role: 'replica' };
   }
+  async freshStatusJson() {
+    return this.statusJson();
+  }
   healthFacts() {
     return facts;
   }
