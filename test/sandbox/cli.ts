@@ -10,6 +10,7 @@ import { MAX_NODES } from '../node/addresses';
 import { RealCluster } from '../node/real-cluster';
 import { clusterCommand, type SandboxPaths } from './cluster-cli';
 import { buildImage } from '../fixtures/agent-image';
+import { removeDeployFiles } from '../e2e/support/deploy';
 
 /** The repository root: the nearest directory above this file with cdk8s.yaml (works from sources and build/). */
 function findRepoRoot(from: string): string {
@@ -104,7 +105,10 @@ async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => {
+      removeDeployFiles();
+      process.exit(code);
+    },
     (err: unknown) => {
       console.error(`sandbox: ${err instanceof Error ? err.message : String(err)}`);
       process.exit(1);

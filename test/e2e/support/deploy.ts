@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { App, Chart } from 'cdk8s';
@@ -27,6 +27,11 @@ export interface Deployment {
 type Manifest = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
 
 const work = mkdtempSync(join(tmpdir(), 'pgha-e2e-'));
+
+/** Removes the files this module wrote (manifests, the chart, helm's caches); call once a test file is done. */
+export function removeDeployFiles(): void {
+  rmSync(work, { recursive: true, force: true });
+}
 
 async function applyManifests(cluster: RealCluster, namespace: string, objects: readonly Manifest[]): Promise<void> {
   const file = join(work, `${namespace}-${Date.now()}.yaml`);

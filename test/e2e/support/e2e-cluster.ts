@@ -2,7 +2,7 @@ import { KubeApiError } from '../../../agent/src/kube/kube-error';
 import { createTestNamespace, eventually, type TestNamespace } from '../../fixtures/cluster';
 import { RealCluster } from '../../node/real-cluster';
 import { ClusterUnderTest } from './cluster-under-test';
-import type { Deployment } from './deploy';
+import { type Deployment, removeDeployFiles } from './deploy';
 
 /** The real cluster jest's e2e global setup started for this run. */
 export function e2eCluster(): RealCluster {
@@ -59,5 +59,6 @@ export class E2eSession {
   async close(): Promise<void> {
     await this.cleanup();
     this.admin.close();
+    removeDeployFiles();
   }
 }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { compiledScript, REPO_ROOT } from '../../node/compiled';
 import { patronictlConfig, type PatronictlResult, type PatronictlTarget } from '../../fixtures/patronictl';
 import type { RealCluster } from '../../node/real-cluster';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
 
 /**
  * Client tools run from inside the cluster's network (the control-plane namespace), as from a workstation on the
@@ -32,6 +33,10 @@ export function pghaInCluster(cluster: RealCluster, args: readonly string[], env
 export function patronictlInCluster(cluster: RealCluster, target: Omit<PatronictlTarget, 'kubeconfig' | 'context'>, args: readonly string[], input?: string): PatronictlResult {
   const config = patronictlConfig({ ...target, kubeconfig: cluster.state.insideKubeconfig, context: 'pgha-test' });
   const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', KUBECONFIG: cluster.state.insideKubeconfig, HOME: tmpdir() };
-  const r = runInside(cluster, ['/usr/bin/patronictl', '-c', config, ...args], env, input);
-  return { status: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
+  try {
+    const r = runInside(cluster, ['/usr/bin/patronictl', '-c', config, ...args], env, input);
+    return { status: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    rmSync(dirname(config), { recursive: true, force: true });
+  }
 }

@@ -2,7 +2,7 @@
 // leading its own process group with a child (a "backend"), named by postmaster.pid in a data directory. Runs the
 // compiled watchdog, as the agent does.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FenceFile } from '../../../agent/src/fence/fence-file';
@@ -29,6 +29,10 @@ async function until(what: string, fn: () => boolean, timeoutMs = 5000): Promise
 
 let children: ChildProcess[] = [];
 let watchdog: FenceWatchdog | undefined;
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** Starts the watchdog and resolves once it reads the fence file (its first log line). */
 async function startWatchdog(path: string, dataDir: string): Promise<ChildProcess> {
@@ -75,6 +79,7 @@ function fakePostmaster(dataDir: string, opts: { standby?: boolean } = {}): { pi
 
 function setup(): { dataDir: string; fence: FenceFile; path: string } {
   const dir = mkdtempSync(join(tmpdir(), 'pgha-fence-'));
+  dirs.push(dir);
   const dataDir = join(dir, 'data');
   spawnSync('mkdir', ['-p', dataDir]);
   const path = join(dir, 'run', 'fence');
