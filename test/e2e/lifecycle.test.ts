@@ -4,14 +4,13 @@
 import { eventually } from '../fixtures/cluster';
 import { Writer } from '../fixtures/writer';
 import { deployHelm, helm, helmChart, helmDeployment } from './support/deploy';
-import { E2eSession, SMALL } from './support/e2e-cluster';
+import { E2eSession, SMALL, report } from './support/e2e-cluster';
 import { FAST, fastCluster } from './support/faults';
 
 const session = new E2eSession();
 afterEach(() => session.cleanup());
 afterAll(() => session.close());
 
-const report = (event: string, figures: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ event, ...figures })}\n`);
 
 it('a rolling update (a changed environment variable) updates every member and moves the primary at most once', async () => {
   const c = await fastCluster(session, 'e2e-roll');

@@ -9,6 +9,7 @@ import { lostAcks, Writer } from '../fixtures/writer';
 import { RealCluster } from '../node/real-cluster';
 import { ClusterUnderTest } from './support/cluster-under-test';
 import { deployFast, FAST } from './support/faults';
+import { report } from './support/e2e-cluster';
 
 jest.setTimeout(600_000);
 let cluster: RealCluster;
@@ -29,7 +30,6 @@ afterAll(async () => {
   await cluster?.stop({ keepDir: Boolean(process.env.PGHA_KEEP_CLUSTER_DIR) });
 });
 
-const report = (event: string, figures: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ event, ...figures })}\n`);
 
 async function evict(pod: string): Promise<number> {
   try {

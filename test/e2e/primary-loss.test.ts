@@ -4,13 +4,12 @@
 // primary must never take writes once the new one does, and the old member must come back as a replica.
 import { eventually } from '../fixtures/cluster';
 import { containerProcesses, FAST, fastCluster, killContainers, newPrimary, setDynamicConfig, WriterGroup } from './support/faults';
-import { E2eSession } from './support/e2e-cluster';
+import { E2eSession, report } from './support/e2e-cluster';
 
 const session = new E2eSession();
 afterEach(() => session.cleanup());
 afterAll(() => session.close());
 
-const report = (event: string, figures: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ event, ...figures })}\n`);
 
 it('kubectl delete pod of the primary: a replica takes writes, nothing acknowledged is lost, the member rejoins', async () => {
   const c = await fastCluster(session, 'e2e-delete');

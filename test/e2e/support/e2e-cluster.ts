@@ -62,3 +62,8 @@ export class E2eSession {
     removeDeployFiles();
   }
 }
+
+/** Prints a measured figure as one JSON line (collected from the test output into the README's tables). */
+export function report(event: string, figures: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ event, ...figures })}\n`);
+}

@@ -1,18 +1,7 @@
 import { type HealthFacts, healthStatus, parseLag } from '../../../agent/src/api/health';
+import { primaryFacts } from './health-facts';
 
-const primary: HealthFacts = {
-  role: 'primary',
-  state: 'running',
-  holdsLock: true,
-  standbyCluster: false,
-  paused: false,
-  noloadbalance: false,
-  tags: {},
-  syncStandby: false,
-  msSinceLastLoop: 1000,
-  ttlMs: 30_000,
-  maximumLagOnFailover: 1048576,
-};
+const primary: HealthFacts = primaryFacts;
 const replica: HealthFacts = { ...primary, role: 'replica', holdsLock: false, replicationState: 'streaming', lagBytes: 100 };
 
 describe('parseLag', () => {

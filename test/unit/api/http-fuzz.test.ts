@@ -5,24 +5,11 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 import type { ApiBackend, ApiResult } from '../../../agent/src/api/backend';
 import type { HealthFacts } from '../../../agent/src/api/health';
+import { primaryFacts } from './health-facts';
 import { ApiServer, parseTarget } from '../../../agent/src/api/http-server';
 import { silentLogger } from '../../../agent/src/log/logger';
 
-const facts: HealthFacts = {
-  role: 'primary',
-  state: 'running',
-  holdsLock: true,
-  standbyCluster: false,
-  paused: false,
-  noloadbalance: false,
-  tags: {},
-  replicationState: undefined,
-  lagBytes: 0,
-  syncStandby: false,
-  msSinceLastLoop: 0,
-  ttlMs: 30_000,
-  maximumLagOnFailover: 1048576,
-};
+const facts: HealthFacts = { ...primaryFacts, lagBytes: 0 };
 
 const boom = async (): Promise<ApiResult> => {
   throw new Error('the agent failed');
