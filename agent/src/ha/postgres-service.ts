@@ -433,12 +433,22 @@ export class PostgresService implements LocalService {
       await this.props.pg.stop('fast', this.props.config.shutdownTimeout * 1000);
       // Nothing is left to fence (a postgres that would not stop keeps its watchdog).
       this.props.watchdog.stop();
+      // Stopped in the middle of a bootstrap: give the initialize race back, or no member would ever bootstrap.
+      if (this.state.bootstrapping) await this.giveBackInitialize();
     } finally {
       this.down = true;
       // No more snapshots are read; what `GET /patroni` answers from now on must not show a running primary, or
       // the candidates racing for the released lock would wait for it.
       this.snap = Object.freeze({ running: false, accepting: false });
       this.state.actsAsPrimary = false;
+    }
+  }
+
+  private async giveBackInitialize(): Promise<void> {
+    try {
+      if (await this.props.store.releaseInitialize()) this.props.logger.info('gave the initialize race back on shutdown', {});
+    } catch (err) {
+      this.props.logger.warn('could not give the initialize race back', errorFields(err));
     }
   }
 

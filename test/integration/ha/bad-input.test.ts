@@ -126,6 +126,7 @@ it('a bootstrap that keeps failing is retried on the regular schedule and gives 
   try {
     const agent = boot.start('boot-0');
     await eventually('three bootstrap attempts', async () => (agent.lines.filter((l) => l.msg === 'won the initialize race; bootstrapping the cluster').length >= 3 ? true : undefined), 60_000, 100);
+    // Stopped wherever it is, perhaps in the middle of a fourth attempt: it gives the race back on the way out too.
     agent.signal('SIGTERM');
     await agent.exited;
     const attempts = agent.lines.filter((l) => l.msg === 'won the initialize race; bootstrapping the cluster').map((l) => Date.parse(l.ts));
@@ -157,7 +158,8 @@ it('malformed requests to a running agent are answered and never stop it', async
   for (const target of ['//', '///', '//[', '/%zz', '/constructor', 'http://x/']) {
     expect(await send(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 [2-5]\d\d/);
   }
-  expect(await send('\u0000garbage\r\n\r\n')).toMatch(/^(HTTP\/1\.1 400|)$/);
+  // Not HTTP at all: Node's parser answers 400 (or just closes).
+  expect(await send('\u0000garbage\r\n\r\n')).toMatch(/^(HTTP\/1\.1 400 .*|)$/);
   expect(cluster.agent(primary).running).toBe(true);
   expect((await cluster.api(primary, 'GET', '/patroni')).status).toBe(200);
 });
