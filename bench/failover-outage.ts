@@ -102,7 +102,7 @@ async function main(): Promise<void> {
       for (const pod of await c.pods()) {
         const procs = cluster.podProcesses(pod.uid, cluster.nodeIndex(pod.node!));
         const agent = containerProcesses(c, pod).agent;
-        const watchdog = procs.find((p) => p.cmdline.some((a) => a.endsWith('watchdog-main.js')))?.pid;
+        const watchdog = procs.find((p) => p.cmdline.some((a) => a.endsWith('fence-watchdog.sh')))?.pid;
         for (const [list, pid, field] of [[memory.agent, agent, 'VmRSS'], [memory.agentPrivate, agent, 'RssAnon'], [memory.watchdog, watchdog, 'VmRSS'], [memory.watchdogPrivate, watchdog, 'RssAnon']] as const) {
           const v = residentMb(pid, field);
           if (v !== undefined) list.push(v);

@@ -1,6 +1,6 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { encodeFence, type FenceState } from './fence-state';
+import { encodeFence, type FenceState, uptimeCentiseconds } from './fence-state';
 
 /**
  * The agent's side of the fence file (see `fence-state.ts`). Written synchronously whenever the lease deadline or
@@ -16,8 +16,8 @@ export class FenceFile {
       readonly path: string;
       /** The agent's monotonic clock (the lease's), in ms. */
       readonly monotonicMs: () => number;
-      /** CLOCK_MONOTONIC in ns. @default process.hrtime.bigint */
-      readonly monotonicNs?: () => bigint;
+      /** CLOCK_BOOTTIME in centiseconds. @default /proc/uptime */
+      readonly bootTimeCs?: () => number;
     },
   ) {}
 
@@ -40,10 +40,10 @@ export class FenceFile {
 
   state(): FenceState {
     if (!this.armed) return { armed: false, agentPid: process.pid };
-    const nowNs = (this.props.monotonicNs ?? process.hrtime.bigint)();
-    // Not leading: the deadline is now, so a primary still running is stopped.
+    const nowCs = (this.props.bootTimeCs ?? (() => uptimeCentiseconds(readFileSync('/proc/uptime', 'utf8'))))();
+    // Not leading: the deadline is now, so a primary still running is stopped. Rounded down: never later.
     const leftMs = this.deadline === null ? 0 : Math.max(0, this.deadline - this.props.monotonicMs());
-    return { armed: true, deadlineNs: nowNs + BigInt(Math.floor(leftMs * 1e6)), agentPid: process.pid };
+    return { armed: true, deadlineCs: nowCs + Math.floor(leftMs / 10), agentPid: process.pid };
   }
 
   private write(): void {

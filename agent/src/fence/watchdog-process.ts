@@ -1,14 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Logger } from '../log/logger';
+import { WATCHDOG_SCRIPT } from './watchdog-script';
 
 /** A watchdog that exits unexpectedly is started again after this pause (it is the last line of defence). */
 const RESTART_PAUSE_MS = 1000;
 
 /**
- * Runs the fence watchdog (`watchdog-main.ts`) as a separate process and keeps it running. Its own process group,
- * so a signal meant for the agent (tini forwards to the agent's group) does not stop it; the agent stops it last,
- * after PostgreSQL is down and the lock released.
+ * Runs the fence watchdog (`watchdog-script.ts`, written next to the fence file) with bash as a separate process and
+ * keeps it running. Its own process group, so a signal meant for the agent (tini forwards to the agent's group) does
+ * not stop it; the agent stops it last, after PostgreSQL is down.
  */
 export class FenceWatchdog {
   private child: ChildProcess | undefined;
@@ -20,8 +22,8 @@ export class FenceWatchdog {
       readonly fencePath: string;
       readonly dataDir: string;
       readonly logger: Logger;
-      /** @default the compiled watchdog-main.js next to this file */
-      readonly script?: string;
+      /** @default `bash` on PATH */
+      readonly bash?: string;
     },
   ) {}
 
@@ -31,8 +33,12 @@ export class FenceWatchdog {
 
   start(): void {
     if (this.child || this.stopping) return;
-    const script = this.props.script ?? join(__dirname, 'watchdog-main.js');
-    const child = spawn(process.execPath, ['--max-old-space-size=16', script, this.props.fencePath, this.props.dataDir], {
+    const script = join(dirname(this.props.fencePath), 'fence-watchdog.sh');
+    mkdirSync(dirname(script), { recursive: true });
+    // Replaced whole (written aside, then renamed): a copy left by an earlier start, of any mode, never stops this one.
+    writeFileSync(`${script}.tmp`, WATCHDOG_SCRIPT, { mode: 0o700 });
+    renameSync(`${script}.tmp`, script);
+    const child = spawn(this.props.bash ?? 'bash', [script, this.props.fencePath, this.props.dataDir, String(process.pid)], {
       stdio: ['ignore', 'inherit', 'inherit'],
       detached: true,
     });

@@ -1,16 +1,16 @@
-// The fence watchdog as a real process against a stand-in postmaster: a process whose command line says postgres,
-// leading its own process group with a child (a "backend"), named by postmaster.pid in a data directory. Runs the
-// compiled watchdog, as the agent does.
+// The fence watchdog (bash) as a real process against a stand-in postmaster: a process named postgres, leading its
+// own process group with a child (a "backend"), named by postmaster.pid in a data directory. Its script is the one
+// the agent writes and runs.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { FenceFile } from '../../../agent/src/fence/fence-file';
 import { FenceWatchdog } from '../../../agent/src/fence/watchdog-process';
+import { WATCHDOG_SCRIPT } from '../../../agent/src/fence/watchdog-script';
 import { silentLogger } from '../../../agent/src/log/logger';
 import { sleep } from '../../../agent/src/clock';
 
-const script = join(__dirname, '..', '..', '..', 'build', 'agent', 'src', 'fence', 'watchdog-main.js');
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -34,9 +34,11 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** Starts the watchdog and resolves once it reads the fence file (its first log line). */
+/** Starts the watchdog for this process as its agent and resolves once it watches (its first log line). */
 async function startWatchdog(path: string, dataDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [script, path, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const script = join(dirname(path), 'fence-watchdog.sh');
+  writeFileSync(script, WATCHDOG_SCRIPT, { mode: 0o500 });
+  const child = spawn('bash', [script, path, dataDir, String(process.pid)], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   await new Promise<void>((resolve, reject) => {
     child.stdout!.setEncoding('utf8').once('data', () => resolve());
@@ -45,9 +47,6 @@ async function startWatchdog(path: string, dataDir: string): Promise<ChildProces
   return child;
 }
 
-beforeAll(() => {
-  if (!existsSync(script)) spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, '..', '..', '..', 'tsconfig.json')], { stdio: 'inherit' });
-});
 afterEach(() => {
   watchdog?.stop();
   watchdog = undefined;
@@ -65,7 +64,8 @@ afterEach(() => {
 
 /** A stand-in postmaster (argv[0] "postgres") leading its own group, with one child of its own. */
 function fakePostmaster(dataDir: string, opts: { standby?: boolean } = {}): { pid: number; backend: () => number | undefined } {
-  const child = spawn('bash', ['-c', 'exec -a postgres bash -c "sleep 600 & wait"'], { detached: true, stdio: 'ignore' });
+  // /proc/<pid>/comm says postgres: the executable is a copy of bash named so.
+  const child = spawn(fakePostgresBinary(), ['-c', 'sleep 600 & wait'], { detached: true, stdio: 'ignore' });
   children.push(child);
   writeFileSync(join(dataDir, 'postmaster.pid'), `${child.pid}\n${dataDir}\n`);
   if (opts.standby) writeFileSync(join(dataDir, 'standby.signal'), '');
@@ -75,6 +75,18 @@ function fakePostmaster(dataDir: string, opts: { standby?: boolean } = {}): { pi
     return pid > 0 ? pid : undefined;
   };
   return { pid: child.pid!, backend };
+}
+
+let fakeBinary: string | undefined;
+function fakePostgresBinary(): string {
+  if (!fakeBinary) {
+    const dir = mkdtempSync(join(tmpdir(), 'pgha-fence-bin-'));
+    dirs.push(dir);
+    fakeBinary = join(dir, 'postgres');
+    copyFileSync('/bin/bash', fakeBinary);
+    chmodSync(fakeBinary, 0o755);
+  }
+  return fakeBinary;
 }
 
 function setup(): { dataDir: string; fence: FenceFile; path: string } {
@@ -138,9 +150,17 @@ describe('fence watchdog', () => {
     expect(running(primary.pid)).toBe(true);
   });
 
+  it('starts over a script left read-only by an earlier start (a restarted container)', async () => {
+    const { dataDir, path } = setup();
+    writeFileSync(join(dirname(path), 'fence-watchdog.sh'), 'old', { mode: 0o500 });
+    watchdog = new FenceWatchdog({ fencePath: path, dataDir, logger: silentLogger });
+    watchdog.start();
+    await until('the watchdog process', () => watchdog!.pid !== undefined);
+  });
+
   it('is started again by the agent when it exits', async () => {
     const { dataDir, path } = setup();
-    watchdog = new FenceWatchdog({ fencePath: path, dataDir, logger: silentLogger, script });
+    watchdog = new FenceWatchdog({ fencePath: path, dataDir, logger: silentLogger });
     watchdog.start();
     const first = watchdog.pid!;
     process.kill(first, 'SIGKILL');
