@@ -16,9 +16,12 @@ import type { LockView } from './model';
  * clock-rate differences between nodes, which are parts per million. Timestamps written into the lock are never
  * compared with a clock, so wall-clock skew does not matter.
  */
+/** The smallest lease safety margin, for any ttl: timer lateness under load. */
+export const MIN_LEASE_MARGIN_MS = 1_000;
+
 export function leaseSafetyMarginMs(ttlMs: number): number {
-  // A sixth of the ttl, at least 1 s (timer lateness under load) and at most 5 s (Patroni's watchdog margin).
-  return Math.min(5_000, Math.max(1_000, Math.floor(ttlMs / 6)));
+  // A sixth of the ttl, at least MIN_LEASE_MARGIN_MS and at most 5 s (Patroni's watchdog margin).
+  return Math.min(5_000, Math.max(MIN_LEASE_MARGIN_MS, Math.floor(ttlMs / 6)));
 }
 
 /** Local deadline for acting as leader after a lock write that started at `writeStartedAt`. */

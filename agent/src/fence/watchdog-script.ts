@@ -14,6 +14,7 @@
  */
 export const WATCHDOG_SCRIPT = `#!/bin/bash
 set -u
+export TZ=UTC   # the log's timestamps end in Z
 fence=$1 data=$2 agent=$3
 poll=25   # centiseconds between checks while the deadline is further away
 
@@ -29,7 +30,7 @@ now() { local up _; read -r up _ < /proc/uptime; now=$(( 10#\${up%.*}\${up#*.} )
 read_fence() {
   local magic version pid mode when
   owner=0 armed=1 deadline=0
-  if ! read -r magic version pid mode when < "$fence" 2>/dev/null; then
+  if ! read -r magic version pid mode when 2>/dev/null < "$fence"; then
     [ -e "$fence" ] || armed=0
     return 0
   fi
@@ -44,9 +45,9 @@ read_fence() {
 primary() {
   local pid comm
   pm=
-  read -r pid < "$data/postmaster.pid" 2>/dev/null || return 0
+  read -r pid 2>/dev/null < "$data/postmaster.pid" || return 0
   [[ $pid =~ ^[0-9]+$ ]] || return 0
-  read -r comm < "/proc/$pid/comm" 2>/dev/null || return 0
+  read -r comm 2>/dev/null < "/proc/$pid/comm" || return 0
   [[ $comm == postgres* || $comm == postmaster* ]] || return 0
   [ -e "$data/standby.signal" ] && return 0
   pm=$pid

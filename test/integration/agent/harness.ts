@@ -179,9 +179,17 @@ export class AgentProcess {
     for (;;) {
       const hit = this.lines.find(pred);
       if (hit) return hit;
-      if (Date.now() > deadline) throw new Error(`${this.name}: timed out waiting for ${what}; log ${this.logFile}`);
+      if (Date.now() > deadline) throw new Error(`${this.name}: timed out waiting for ${what}; log ${this.logFile}; its last lines:\n${this.tail(25)}`);
       await sleep(50);
     }
+  }
+
+  /** The last `n` log lines: what a failed wait shows (the log file is removed with the test's directory). */
+  tail(n: number): string {
+    return this.lines
+      .slice(-n)
+      .map((l) => JSON.stringify(l))
+      .join('\n');
   }
 
   private onData(chunk: string): void {
@@ -248,8 +256,12 @@ export function writeKubeconfig(dir: string, name: string, server: string, caFil
   return path;
 }
 
+/**
+ * A directory of the test's own, under the run's work root (made by the global setup and removed by its teardown)
+ * so nothing is left in /tmp after a run.
+ */
 export function workDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `pgha-${prefix}-`));
+  return mkdtempSync(join(process.env.PGHA_TEST_WORK_ROOT ?? tmpdir(), `pgha-${prefix}-`));
 }
 
 export interface TestPod {

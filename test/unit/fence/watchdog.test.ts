@@ -34,12 +34,17 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** What each watchdog started here wrote on stderr. */
+const stderrOf = new Map<ChildProcess, string>();
+
 /** Starts the watchdog for this process as its agent and resolves once it watches (its first log line). */
 async function startWatchdog(path: string, dataDir: string): Promise<ChildProcess> {
   const script = join(dirname(path), 'fence-watchdog.sh');
   writeFileSync(script, WATCHDOG_SCRIPT, { mode: 0o500 });
-  const child = spawn('bash', [script, path, dataDir, String(process.pid)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('bash', [script, path, dataDir, String(process.pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
+  stderrOf.set(child, '');
+  child.stderr!.setEncoding('utf8').on('data', (t: string) => stderrOf.set(child, stderrOf.get(child) + t));
   await new Promise<void>((resolve, reject) => {
     child.stdout!.setEncoding('utf8').once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`watchdog exited with ${code}`)));
@@ -148,6 +153,20 @@ describe('fence watchdog', () => {
     await sleep(500);
     expect(running(standby.pid)).toBe(true);
     expect(running(primary.pid)).toBe(true);
+  });
+
+  it('polls quietly: no postgres, or a postmaster.pid naming a process that is gone, prints nothing', async () => {
+    const none = setup();
+    none.fence.setLease(null);
+    const quiet = await startWatchdog(none.path, none.dataDir);
+    const stale = setup();
+    stale.fence.setLease(null);
+    writeFileSync(join(stale.dataDir, 'postmaster.pid'), '4194303\n');
+    const staleDog = await startWatchdog(stale.path, stale.dataDir);
+    await sleep(1000);
+    expect(quiet.exitCode).toBeNull();
+    expect(stderrOf.get(quiet)).toBe('');
+    expect(stderrOf.get(staleDog)).toBe('');
   });
 
   it('starts over a script left read-only by an earlier start (a restarted container)', async () => {
