@@ -1,6 +1,6 @@
 // README examples are real code: the TypeScript ones are these files (compiled by tsc, synthesized into dist/), and
 // the output they document is deterministic.
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app';
@@ -26,6 +26,7 @@ describe('README deployment sections', () => {
     const files = readdirSync(a).sort();
     expect(files).toEqual(['billing-db.k8s.yaml', 'orders-db.k8s.yaml', 'pgha.k8s.yaml']);
     for (const f of files) expect(readFileSync(join(b, f), 'utf8')).toBe(readFileSync(join(a, f), 'utf8'));
+    for (const d of [a, b]) rmSync(d, { recursive: true, force: true });
   });
 });
 

@@ -175,7 +175,7 @@ export async function runCtl(cmd: CtlCommand, io: CtlIo): Promise<ExitCode> {
   let client: KubeClient | undefined;
   const partial = { cmd, io };
   try {
-    const target = resolveTarget(cmd.target, io.env);
+    const target = await resolveTarget(cmd.target, io.env);
     client = new KubeClient(target.connection, { userAgent: `pgha-ctl/${AGENT_VERSION}` });
     const cacert = target.cacert ? readFileSync(target.cacert, 'utf8') : undefined;
     const ctx: CtlContext = { cmd, io, target, cluster: new ClusterClient(client, target), api: { auth: target.auth, insecure: target.insecure, ca: cacert } };

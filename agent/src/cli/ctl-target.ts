@@ -1,12 +1,14 @@
 /**
  * Resolves which cluster the cluster commands talk to, from flags, an optional configuration file (the agent's own,
- * or patronictl's) and the environment, in that order of precedence. Kubernetes: the kubeconfig (flag, file key,
- * `KUBECONFIG`) or the in-cluster service account. REST credentials: `ctl.authentication` or
- * `restapi.authentication` in the file, else `PATRONI_RESTAPI_USERNAME`/`PASSWORD`.
+ * or patronictl's) and the environment, in that order of precedence. Kubernetes: the kubeconfig as kubectl finds it
+ * (`--kubeconfig` or the file's `kubernetes.kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`), read by
+ * client-node (`kubectl-config.ts`), or the in-cluster service account when there is none. REST credentials:
+ * `ctl.authentication` or `restapi.authentication` in the file, else `PATRONI_RESTAPI_USERNAME`/`PASSWORD`.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { inClusterConnection, type KubeConnection, kubeConfigConnection } from '../kube/kube-connection';
+import { inClusterConnection, type KubeConnection } from '../kube/kube-connection';
+import { kubeconfigFiles, kubectlConnection } from '../kube/kubectl-config';
 import { UsageError } from './usage-error';
 import type { TargetOptions } from './ctl-args';
 
@@ -66,7 +68,8 @@ export function resolveTargetSettings(opts: TargetOptions, file: Doc, env: NodeJ
   const k8s = section(file, 'kubernetes');
   const scope = opts.scope ?? str(file.scope) ?? str(env.PATRONI_SCOPE);
   if (!scope) throw new UsageError('no cluster named: pass --scope NAME, -c FILE with a scope, or set PATRONI_SCOPE');
-  const namespace = opts.namespace ?? str(k8s.namespace) ?? str(file.namespace) ?? str(env.PATRONI_KUBERNETES_NAMESPACE) ?? 'default';
+  // Unset: the kubeconfig context's namespace, else "default" (resolveTarget).
+  const namespace = opts.namespace ?? str(k8s.namespace) ?? str(file.namespace) ?? str(env.PATRONI_KUBERNETES_NAMESPACE);
   const scopeLabel = str(k8s.scope_label) ?? str(env.PATRONI_KUBERNETES_SCOPE_LABEL) ?? 'cluster-name';
   let labels: Record<string, string> = {};
   const rawLabels = k8s.labels ?? (env.PATRONI_KUBERNETES_LABELS ? JSON.parse(env.PATRONI_KUBERNETES_LABELS) : undefined);
@@ -87,14 +90,20 @@ export function resolveTargetSettings(opts: TargetOptions, file: Doc, env: NodeJ
     auth,
     insecure: truthy(ctl.insecure),
     cacert: str(ctl.cacert),
-    kubeconfig: opts.kubeconfig ?? str(k8s.kubeconfig) ?? str(env.KUBECONFIG),
+    // An explicit file; otherwise KUBECONFIG and ~/.kube/config are looked at as kubectl does (kubeconfigFiles).
+    kubeconfig: opts.kubeconfig ?? str(k8s.kubeconfig),
     context: opts.context ?? str(k8s.context) ?? str(env.PATRONI_KUBERNETES_CONTEXT),
   };
 }
 
-export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv): CtlTarget {
+export async function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv): Promise<CtlTarget> {
   // As patronictl: -c, else PATRONICTL_CONFIG_FILE (the generated Pods set it to the member's own file).
   const s = resolveTargetSettings(opts, readTargetFile(opts.configFile ?? (env.PATRONICTL_CONFIG_FILE || undefined)), env);
-  const connection = s.kubeconfig ? kubeConfigConnection(s.kubeconfig, s.context) : inClusterConnection(env);
-  return { ...s, connection };
+  const files = kubeconfigFiles(s.kubeconfig, env);
+  if (!files) {
+    if (s.context) throw new UsageError(`kubernetes context ${s.context} given, but no kubeconfig: pass --kubeconfig FILE, or set KUBECONFIG`);
+    return { ...s, namespace: s.namespace ?? 'default', connection: inClusterConnection(env) };
+  }
+  const { namespace: contextNamespace, ...connection } = await kubectlConnection(files, s.context);
+  return { ...s, namespace: s.namespace ?? contextNamespace ?? 'default', connection };
 }

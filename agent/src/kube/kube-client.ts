@@ -1,5 +1,5 @@
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
-import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { KubeApiError } from './kube-error';
 import type { KubeConnection } from './kube-connection';
@@ -57,6 +57,14 @@ function queryString(q: Query | undefined): string {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
+/**
+ * The URL of `path` on `server`, keeping a path prefix the server URL has (a Rancher or `kubectl proxy --api-prefix`
+ * server is `https://host/k8s/clusters/c-1`); `new URL('/api', base)` would drop it.
+ */
+export function apiUrl(server: string, pathAndQuery: string): URL {
+  return new URL(server.replace(/\/+$/, '') + pathAndQuery);
+}
+
 function parseRetryAfter(value: string | string[] | undefined): number | undefined {
   const v = Array.isArray(value) ? value[0] : value;
   if (v === undefined) return undefined;
@@ -82,7 +90,7 @@ function readAll(res: IncomingMessage): Promise<string> {
  * resourceVersion, and per-request accounting. Patroni made the same choice (it dropped the python client in 2.0).
  */
 export class KubeClient {
-  private readonly agents = new Map<string, Agent>();
+  private readonly agents = new Map<string, HttpAgent>();
 
   constructor(
     readonly connection: KubeConnection,
@@ -93,7 +101,7 @@ export class KubeClient {
   async request<T = unknown>(req: KubeRequest): Promise<KubeResponse<T>> {
     const started = performance.now();
     const base = req.server ?? this.connection.server;
-    const url = new URL(req.path + queryString(req.query), base);
+    const url = apiUrl(base, req.path + queryString(req.query));
     const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
     try {
       // One deadline for the whole exchange, body included; the caller's signal can end it earlier.
@@ -130,7 +138,7 @@ export class KubeClient {
     server?: string,
     idleTimeoutMs?: number,
   ): Promise<void> {
-    const url = new URL(path + queryString({ ...query, watch: 1, allowWatchBookmarks: true }), server ?? this.connection.server);
+    const url = apiUrl(server ?? this.connection.server, path + queryString({ ...query, watch: 1, allowWatchBookmarks: true }));
     const started = performance.now();
     const idle = new AbortController();
     let idleTimer: NodeJS.Timeout | undefined;
@@ -200,7 +208,7 @@ export class KubeClient {
   }
 
   private dropIdleSockets(url: URL): void {
-    const agent = this.agents.get(url.host);
+    const agent = this.connection.agent ?? this.agents.get(`${url.protocol}//${url.host}`);
     for (const list of Object.values(agent?.freeSockets ?? {})) for (const socket of list ?? []) socket.destroy();
   }
 
@@ -208,11 +216,18 @@ export class KubeClient {
   close(): void {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
+    this.connection.agent?.destroy();
   }
 
-  private agentFor(url: URL): Agent {
-    const key = url.host;
+  private agentFor(url: URL): HttpAgent {
+    if (this.connection.agent) return this.connection.agent;
+    const key = `${url.protocol}//${url.host}`;
     let agent = this.agents.get(key);
+    if (!agent && url.protocol === 'http:') {
+      // Plain HTTP only where a kubeconfig says so (`kubectl proxy` on loopback); the agent's own servers are https.
+      agent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
+      this.agents.set(key, agent);
+    }
     if (!agent) {
       const c = this.connection;
       const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -234,7 +249,7 @@ export class KubeClient {
     return agent;
   }
 
-  private send(
+  private async send(
     url: URL,
     method: string,
     contentType: string,
@@ -244,12 +259,14 @@ export class KubeClient {
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.options.userAgent ?? 'pgha' };
     const token = this.connection.token?.();
     if (token) headers.Authorization = `Bearer ${token}`;
+    if (this.connection.requestHeaders) Object.assign(headers, await this.connection.requestHeaders());
     if (payload) {
       headers['Content-Type'] = contentType;
       headers['Content-Length'] = String(payload.length);
     }
+    const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
     return new Promise((resolve, reject) => {
-      const req = httpsRequest(url, { method, headers, agent: this.agentFor(url), signal });
+      const req = request(url, { method, headers, agent: this.agentFor(url), signal });
       req.on('response', resolve);
       req.on('error', reject);
       req.end(payload);

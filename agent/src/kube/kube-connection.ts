@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Agent as HttpAgent } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors';
 
@@ -15,6 +16,13 @@ export interface KubeConnection {
   readonly clientKeyPem?: string;
   /** Name to verify the serving certificate against, when `server` is an address not in its SANs. */
   readonly tlsServerName?: string;
+  /**
+   * Headers to add to each request, asked for per request (a kubeconfig's exec plugin, OIDC or basic auth, and
+   * impersonation). Used by the CLI's kubeconfig connection (`kubectl-config.ts`).
+   */
+  readonly requestHeaders?: () => Promise<Record<string, string>>;
+  /** Dial through this agent (TLS material and `proxy-url` of a kubeconfig) instead of one built from the fields above. */
+  readonly agent?: HttpAgent;
 }
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -65,8 +73,9 @@ function fileOrData(entry: Record<string, unknown>, key: string, baseDir: string
 }
 
 /**
- * Reads a kubeconfig file (static credentials only: token, token file, client certificate).
- * Uses `context` when given, otherwise `current-context`.
+ * Reads a kubeconfig file (static credentials only: token, token file, client certificate), for the agent's
+ * `kubernetes.kubeconfig` and the test harness: the agent image has no @kubernetes/client-node. The CLI reads
+ * kubeconfigs as kubectl does instead (`kubectl-config.ts`). Uses `context` when given, otherwise `current-context`.
  */
 export function kubeConfigConnection(path: string, context?: string): KubeConnection & { namespace?: string } {
   const doc = parseYaml(readFileSync(path, 'utf8')) as KubeConfigFile;

@@ -3,9 +3,8 @@
 //   take the lock, and a restarted agent stops a postgres it finds running before anything else;
 // - a primary killed with SIGKILL comes back: crash recovery, then pg_rewind, and its data directory is kept;
 // - a rewind that fails keeps the data directory and waits for reinit, unless remove_data_directory_on_rewind_failure.
-import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
@@ -99,7 +98,7 @@ it('a primary killed with SIGKILL comes back through crash recovery and pg_rewin
 
 /** A bin directory like PostgreSQL's whose pg_rewind always fails (readable by PostgreSQL's own user). */
 async function binDirWithBrokenRewind(): Promise<string> {
-  const dir = join(await mkdtemp(join(tmpdir(), 'pgha-bin-')), 'bin');
+  const dir = join(workDir('bin'), 'bin');
   await chmod(dirname(dir), 0o755);
   await mkdir(dir, { mode: 0o755 });
   for (const tool of readdirSync(PG_BIN_DIR)) if (tool !== 'pg_rewind') await symlink(join(PG_BIN_DIR, tool), join(dir, tool));

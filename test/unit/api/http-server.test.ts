@@ -1,7 +1,7 @@
 // The REST API over real HTTP(S) on loopback, with a recording backend standing in for the agent (the component
 // under test is the HTTP layer: routing, authentication, TLS, limits and Patroni's status codes).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -193,6 +193,7 @@ describe('ApiServer over HTTPS', () => {
       await expect(call(`https://${server.address()}`, 'GET', '/patroni')).rejects.toThrow(/self-signed|unable to verify/);
     } finally {
       await server.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,4 +1,5 @@
 import { resolveTargetSettings } from '../../../agent/src/cli/ctl-target';
+import { kubeconfigFiles } from '../../../agent/src/kube/kubectl-config';
 import { exitCodeForStatus, ExitCode } from '../../../agent/src/cli/exit-codes';
 import { endpointUrl } from '../../../agent/src/cli/member-api';
 
@@ -24,6 +25,32 @@ describe('resolveTargetSettings', () => {
 
   it('fails without a scope, naming the ways to give one', () => {
     expect(() => resolveTargetSettings({}, {}, {})).toThrow(/--scope NAME, -c FILE with a scope, or set PATRONI_SCOPE/);
+  });
+
+  it('leaves the namespace and the kubeconfig open when nothing names them (the kubeconfig context decides, as kubectl)', () => {
+    const s = resolveTargetSettings({ scope: 's' }, {}, { KUBECONFIG: '/env/config' });
+    expect(s.namespace).toBeUndefined();
+    expect(s.kubeconfig).toBeUndefined();
+  });
+});
+
+describe('kubeconfigFiles: the files kubectl would read', () => {
+  const existing = (...paths: string[]) => (p: string) => paths.includes(p);
+
+  it('an explicit file wins and must exist', () => {
+    expect(kubeconfigFiles('/a', { KUBECONFIG: '/b' }, existing('/a', '/b'))).toEqual({ files: ['/a'], source: '--kubeconfig' });
+    expect(() => kubeconfigFiles('/gone', {}, existing())).toThrow('kubeconfig="/gone"; must be an existing kubeconfig file');
+  });
+
+  it('KUBECONFIG lists files to merge; missing entries are skipped, none at all is an error', () => {
+    expect(kubeconfigFiles(undefined, { KUBECONFIG: '/a::/missing:/b' }, existing('/a', '/b'))).toEqual({ files: ['/a', '/b'], source: 'KUBECONFIG' });
+    expect(() => kubeconfigFiles(undefined, { KUBECONFIG: '/x:/y' }, existing())).toThrow('KUBECONFIG="/x:/y"; must list at least one existing kubeconfig file');
+  });
+
+  it('then ~/.kube/config, then none (the in-cluster service account)', () => {
+    expect(kubeconfigFiles(undefined, { HOME: '/home/u' }, existing('/home/u/.kube/config'))).toEqual({ files: ['/home/u/.kube/config'], source: '~/.kube/config' });
+    expect(kubeconfigFiles(undefined, { HOME: '/home/u' }, existing())).toBeUndefined();
+    expect(kubeconfigFiles(undefined, {}, existing())).toBeUndefined();
   });
 });
 

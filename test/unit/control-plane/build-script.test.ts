@@ -1,6 +1,6 @@
 // The control-plane build script must fail with one clear message, and build nothing, when it cannot work.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,6 +13,7 @@ describe('test/control-plane/build.sh', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('the Go toolchain (/nonexistent/go) was not found');
     expect(readdirSync(cache)).toEqual([]);
+    rmSync(cache, { recursive: true, force: true });
   });
 
   it('prints version-keyed cache directories without building', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,9 +9,11 @@ import { makePki } from '../../control-plane/pki';
 describe('KubeClient response headers', () => {
   let server: Server;
   let client: KubeClient;
+  let dir: string;
 
   beforeAll(async () => {
-    const pki = makePki(mkdtempSync(join(tmpdir(), 'pgha-headers-')), ['127.0.0.1']);
+    dir = mkdtempSync(join(tmpdir(), 'pgha-headers-'));
+    const pki = makePki(dir, ['127.0.0.1']);
     server = createServer({ cert: readFileSync(pki.servingCert), key: readFileSync(pki.servingKey) }, (req, res) => {
       res.setHeader('Content-Type', 'application/json');
       res.setHeader('Warning', ['299 - "first"', '299 - "second"']);
@@ -25,6 +27,7 @@ describe('KubeClient response headers', () => {
   afterAll(async () => {
     client.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('exposes every Warning header next to the unchanged status and body', async () => {

@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../../agent/src/errors';
 import { inClusterConnection, kubeConfigConnection, tokenFromFile } from '../../../agent/src/kube/kube-connection';
 
 const dir = mkdtempSync(join(tmpdir(), 'pgha-kc-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function kubeconfig(name: string, body: string): string {
   const path = join(dir, name);
@@ -23,7 +24,7 @@ clusters:
 - name: one
   cluster: {server: "https://127.0.0.1:6443/", certificate-authority: ca.crt}
 - name: two
-  cluster: {server: "https://10.1.1.1:443", certificate-authority-data: ${Buffer.from('INLINE-CA').toString('base64')}, tls-server-name: api.example}
+  cluster: {server: "https://192.0.2.1:443", certificate-authority-data: ${Buffer.from('INLINE-CA').toString('base64')}, tls-server-name: api.example}
 users:
 - name: u1
   user: {token: tok-1}
@@ -39,7 +40,7 @@ contexts:
 
   it('uses current-context when no context is named', () => {
     const c = kubeConfigConnection(path);
-    expect(c.server).toBe('https://10.1.1.1:443');
+    expect(c.server).toBe('https://192.0.2.1:443');
     expect(c.caPem).toBe('INLINE-CA');
     expect(c.tlsServerName).toBe('api.example');
     expect(c.token?.()).toBe('tok-2');
