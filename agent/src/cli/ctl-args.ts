@@ -1,7 +1,9 @@
 /**
- * Argument parsing for the `pgha` cluster commands (`list`, `switchover`, ...). Pure: no environment, files or I/O;
- * `UsageError` for anything it cannot accept. What the flags mean is documented in `CTL_USAGE`.
+ * The `pgha` cluster commands (`list`, `switchover`, ...). One table, CTL_COMMAND_SPECS, says what each command
+ * takes; node:util's parseArgs parses by it, and dispatch.ts writes `pgha help` and `pgha COMMAND --help` from it.
+ * Pure: no environment, files or I/O; `UsageError` for anything it cannot accept.
  */
+import { parseArgs } from 'node:util';
 import { UsageError } from './usage-error';
 
 export const CTL_COMMANDS = ['list', 'switchover', 'failover', 'pause', 'resume', 'show-config', 'edit-config', 'history', 'restart', 'reinit'] as const;
@@ -42,67 +44,179 @@ export interface CtlCommand {
   readonly pending: boolean;
   /** `restart --role primary|replica`. */
   readonly role?: 'primary' | 'replica';
-  /** `reinit --force`, `failover --force` (no leader check). */
+  /** `--force`, `-f`, `--yes`, `-y`: patronictl's confirmation skip (pgha never asks); `reinit` sends it along. */
   readonly force: boolean;
 }
 
-export const CTL_USAGE = `cluster commands (read Kubernetes objects like patronictl; actions go to the leader's REST API):
-  pgha list                                     members, roles, states, timelines and lag
-  pgha history                                  timeline history
-  pgha show-config                              the dynamic configuration (<scope>-config)
-  pgha edit-config [--set KEY=VALUE]... [-p PARAM=VALUE]... [--apply FILE|-]
-                                                change it (dotted keys, YAML values, null deletes);
-                                                with none of these, opens $EDITOR
-  pgha switchover [--leader NAME] [--candidate NAME] [--scheduled ISO8601]
-  pgha failover --candidate NAME
-  pgha pause | resume
-  pgha restart [MEMBER...] [--role primary|replica] [--pending]
-  pgha reinit MEMBER [--force]
-target: -c FILE (agent config), --scope NAME, -n/--namespace NS, --kubeconfig FILE, --context NAME,
-        --use-endpoints; otherwise PATRONI_SCOPE, PATRONI_KUBERNETES_NAMESPACE, KUBECONFIG, in-cluster account.
-REST credentials: restapi.authentication in FILE, or PATRONI_RESTAPI_USERNAME / PATRONI_RESTAPI_PASSWORD.
-output: a table by default, --json for JSON on stdout; progress goes to stderr.
---timeout SECONDS: how long switchover/failover/pause/resume wait for the result.
-exit codes: 0 done, 1 unexpected error, 2 usage error, 3 refused or not possible, 4 not reachable or timed out.`;
+/** What an option fills in CtlCommand or its target. */
+export type CtlOptionKey = keyof TargetOptions | 'json' | 'leader' | 'candidate' | 'scheduled' | 'timeout' | 'set' | 'pg' | 'apply' | 'role' | 'pending' | 'force';
+
+export interface CtlOptionSpec {
+  readonly key: CtlOptionKey;
+  /** Every spelling: long (`--leader`) and one-letter (`-f`) ones; the first is the one synopses show. */
+  readonly flags: readonly string[];
+  /** The value's placeholder in help (`NAME`); absent for a switch, which takes no value. */
+  readonly value?: string;
+  /** May be given more than once; every value is kept, in order. */
+  readonly repeatable?: boolean;
+  /** The command does not run without it. */
+  readonly required?: boolean;
+  readonly help: string;
+}
+
+export interface CtlCommandSpec {
+  readonly name: CtlCommandName;
+  /** Member names after the command: none (absent), any number (`[MEMBER...]`) or exactly one (`MEMBER`). */
+  readonly members?: 'any' | 'one';
+  readonly summary: string;
+  /** Its own options; SHARED_OPTIONS come on top. */
+  readonly options: readonly CtlOptionSpec[];
+}
+
+/** Options every cluster command takes: where the cluster is, and the output format. */
+export const SHARED_OPTIONS: readonly CtlOptionSpec[] = [
+  { key: 'configFile', flags: ['-c', '--config'], value: 'FILE', help: 'agent or patronictl configuration to read the target from' },
+  { key: 'scope', flags: ['--scope'], value: 'NAME', help: 'the cluster (its scope)' },
+  { key: 'namespace', flags: ['-n', '--namespace'], value: 'NS', help: 'its namespace' },
+  { key: 'kubeconfig', flags: ['--kubeconfig'], value: 'FILE', help: 'the kubeconfig to use' },
+  { key: 'context', flags: ['--context'], value: 'NAME', help: 'the kubeconfig context to use' },
+  { key: 'useEndpoints', flags: ['--use-endpoints'], help: 'the lock and configuration are Endpoints, not ConfigMaps' },
+  { key: 'json', flags: ['--json'], help: 'JSON on stdout instead of a table' },
+];
+
+const FORCE_FLAGS = ['--force', '-f', '--yes', '-y'];
+/** patronictl's confirmation skip; pgha never asks, so scripts written for patronictl run unchanged. */
+const NO_PROMPT: CtlOptionSpec = { key: 'force', flags: FORCE_FLAGS, help: 'accepted for patronictl scripts; pgha never asks for confirmation' };
+const LEADER: CtlOptionSpec = { key: 'leader', flags: ['--leader', '--primary', '--master'], value: 'NAME', help: 'the current leader; refused if it is not' };
+const CANDIDATE: CtlOptionSpec = { key: 'candidate', flags: ['--candidate'], value: 'NAME', help: 'the member to promote' };
+const timeout = (what: string, seconds: number): CtlOptionSpec => ({ key: 'timeout', flags: ['--timeout'], value: 'SECONDS', help: `how long to wait for ${what} (default ${seconds}), then exit 4` });
+
+export const CTL_COMMAND_SPECS: readonly CtlCommandSpec[] = [
+  { name: 'list', summary: 'members, roles, states, timelines and lag', options: [] },
+  { name: 'history', summary: 'timeline history', options: [] },
+  { name: 'show-config', summary: 'the dynamic configuration (<scope>-config)', options: [] },
+  {
+    name: 'edit-config',
+    summary: 'change the dynamic configuration; without options, in $EDITOR',
+    options: [
+      { key: 'set', flags: ['--set', '-s'], value: 'KEY=VALUE', repeatable: true, help: 'set a dotted key to a YAML value (null deletes it)' },
+      { key: 'pg', flags: ['-p', '--pg'], value: 'PARAM=VALUE', repeatable: true, help: 'set postgresql.parameters.PARAM' },
+      { key: 'apply', flags: ['--apply'], value: 'FILE|-', help: 'merge the YAML patch in FILE (- reads stdin)' },
+    ],
+  },
+  {
+    name: 'switchover',
+    summary: 'hand the leader lock to a healthy replica, now or at a set time',
+    options: [
+      LEADER,
+      { ...CANDIDATE, help: 'the member to promote (default: the healthiest replica)' },
+      { key: 'scheduled', flags: ['--scheduled'], value: 'ISO8601', help: 'switch over at this time instead of now' },
+      timeout('the lock to move', 60),
+      NO_PROMPT,
+    ],
+  },
+  {
+    name: 'failover',
+    summary: 'promote a replica, also when the cluster has no leader',
+    options: [{ ...CANDIDATE, required: true }, LEADER, timeout('the lock to move', 60), NO_PROMPT],
+  },
+  { name: 'pause', summary: 'stop the agents from managing PostgreSQL (maintenance mode)', options: [timeout("a member's REST API", 5)] },
+  { name: 'resume', summary: 'hand management back to the agents', options: [timeout("a member's REST API", 5)] },
+  {
+    name: 'restart',
+    members: 'any',
+    summary: 'restart PostgreSQL on the members named (default: all)',
+    options: [
+      { key: 'role', flags: ['--role'], value: 'primary|replica', help: 'only the members with this role' },
+      { key: 'pending', flags: ['--pending'], help: 'only the members with pending_restart' },
+      NO_PROMPT,
+    ],
+  },
+  {
+    name: 'reinit',
+    members: 'one',
+    summary: "rebuild a replica's data directory from the leader",
+    options: [{ ...NO_PROMPT, help: 'sent along as patronictl does; pgha never asks for confirmation' }],
+  },
+];
+
+export function ctlCommandSpec(name: CtlCommandName): CtlCommandSpec {
+  return CTL_COMMAND_SPECS.find((c) => c.name === name)!;
+}
+
+/** parseArgs' options: every flag any command knows (refused per command afterwards), and the key of each long name. */
+function parseArgsOptions() {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  const keyOf = new Map<string, CtlOptionKey>();
+  const spelling = new Map<CtlOptionKey, string>();
+  for (const o of [...SHARED_OPTIONS, ...CTL_COMMAND_SPECS.flatMap((c) => c.options)]) {
+    const signature = `${o.flags.join(' ')} ${o.value === undefined ? 'switch' : 'value'}`;
+    if (spelling.has(o.key) && spelling.get(o.key) !== signature) throw new Error(`option ${o.key}: two spellings in CTL_COMMAND_SPECS`);
+    spelling.set(o.key, signature);
+    const longs = o.flags.filter((f) => /^--./.test(f)).map((f) => f.slice(2));
+    const shorts = o.flags.filter((f) => /^-[^-]$/.test(f)).map((f) => f.slice(1));
+    // parseArgs attaches each one-letter spelling to one long name.
+    if (longs.length + shorts.length !== o.flags.length || shorts.length > longs.length) throw new Error(`option ${o.key}: cannot spell ${o.flags.join(', ')}`);
+    longs.forEach((long, i) => {
+      options[long] = { type: o.value === undefined ? 'boolean' : 'string', ...(shorts[i] ? { short: shorts[i] } : {}) };
+      keyOf.set(long, o.key);
+    });
+  }
+  return { options, keyOf };
+}
+
+const PARSE = parseArgsOptions();
+
+/** One argument as parseArgs reads it (`tokens: true`). */
+type Token =
+  | { readonly kind: 'option'; readonly name: string; readonly rawName: string; readonly value?: string; readonly inlineValue?: boolean }
+  | { readonly kind: 'positional'; readonly value: string }
+  | { readonly kind: 'option-terminator' };
+
+/** The options `name` takes, by key: its own and the shared ones. */
+function takenOptions(spec: CtlCommandSpec): Map<CtlOptionKey, CtlOptionSpec> {
+  return new Map([...SHARED_OPTIONS, ...spec.options].map((o) => [o.key, o]));
+}
+
+/** The option a token stands for, or the UsageError that says why `pgha NAME` cannot take it. */
+function checkToken(spec: CtlCommandSpec, taken: Map<CtlOptionKey, CtlOptionSpec>, t: Token): CtlOptionSpec | undefined {
+  const cmd = `pgha ${spec.name}`;
+  if (t.kind === 'option-terminator') return undefined;
+  if (t.kind === 'positional') {
+    if (!spec.members) throw new UsageError(`${cmd} does not take the argument ${JSON.stringify(t.value)}`);
+    return undefined;
+  }
+  const key = PARSE.keyOf.get(t.name);
+  if (key === undefined) throw new UsageError(`unknown option ${JSON.stringify(t.rawName)} for ${cmd}; ${cmd} --help lists its options`);
+  const opt = taken.get(key);
+  if (!opt) throw new UsageError(`${cmd} does not take ${t.rawName}; ${cmd} --help lists its options`);
+  if (opt.value === undefined) {
+    if (t.value !== undefined) throw new UsageError(`${cmd}: ${t.rawName} takes no value, got ${JSON.stringify(t.value)}`);
+    return opt;
+  }
+  const usage = `${t.rawName} ${opt.value}`;
+  if (t.value === undefined) throw new UsageError(`${cmd}: ${t.rawName} needs a value (${usage})`);
+  // `--scope --json`: strict parseArgs will not take an option as the value unless written `--scope=--json`.
+  if (!t.inlineValue && t.value.length > 1 && t.value.startsWith('-')) {
+    const long = t.rawName.startsWith('--') ? t.rawName : opt.flags.find((f) => f.startsWith('--'));
+    throw new UsageError(`${cmd}: ${t.rawName} needs a value (${usage}); to give ${JSON.stringify(t.value)} as one, write ${long}=${t.value}`);
+  }
+  return opt;
+}
+
+/** The command line as parseArgs reads it; its errors become UsageErrors naming the argument and the command. */
+function tokenize(spec: CtlCommandSpec, taken: Map<CtlOptionKey, CtlOptionSpec>, args: readonly string[]): Token[] {
+  try {
+    return parseArgs({ args: [...args], options: PARSE.options, allowPositionals: spec.members !== undefined, strict: true, tokens: true }).tokens as Token[];
+  } catch (err) {
+    if (!String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS_')) throw err;
+    // Read the same line leniently and find the argument strict parsing stopped at, to say what is wrong with it.
+    for (const t of parseArgs({ args: [...args], options: PARSE.options, allowPositionals: true, strict: false, tokens: true }).tokens as Token[]) checkToken(spec, taken, t);
+    throw new UsageError(`pgha ${spec.name}: ${(err as Error).message}`);
+  }
+}
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** Flags that take a value, and the field each fills. */
-const VALUE_FLAGS: Readonly<Record<string, string>> = {
-  '-c': 'configFile',
-  '--config': 'configFile',
-  '--scope': 'scope',
-  '-n': 'namespace',
-  '--namespace': 'namespace',
-  '--kubeconfig': 'kubeconfig',
-  '--context': 'context',
-  '--leader': 'leader',
-  '--primary': 'leader',
-  '--master': 'leader',
-  '--candidate': 'candidate',
-  '--scheduled': 'scheduled',
-  '--timeout': 'timeout',
-  '--set': 'set',
-  '-s': 'set',
-  '-p': 'pg',
-  '--pg': 'pg',
-  '--apply': 'apply',
-  '--role': 'role',
-};
-
-/** Which optional flags each command accepts besides the target and `--json`. */
-const ALLOWED: Readonly<Record<CtlCommandName, readonly string[]>> = {
-  list: [],
-  history: [],
-  'show-config': [],
-  'edit-config': ['set', 'pg', 'apply'],
-  switchover: ['leader', 'candidate', 'scheduled', 'timeout', 'force'],
-  failover: ['leader', 'candidate', 'timeout', 'force'],
-  pause: ['timeout'],
-  resume: ['timeout'],
-  restart: ['members', 'role', 'pending', 'force'],
-  reinit: ['members', 'force'],
-};
 
 function keyValue(flag: string, raw: string): readonly [string, string] {
   const eq = raw.indexOf('=');
@@ -112,58 +226,65 @@ function keyValue(flag: string, raw: string): readonly [string, string] {
 
 /** Parses the arguments after the command name. */
 export function parseCtlArgs(name: CtlCommandName, args: readonly string[]): CtlCommand {
+  const spec = ctlCommandSpec(name);
+  const taken = takenOptions(spec);
   const target: Mutable<TargetOptions> = {};
-  const cmd: Mutable<Omit<CtlCommand, 'target'>> = { command: 'ctl', name, json: false, members: [], sets: [], pgParams: [], pending: false, force: false };
+  const cmd: Mutable<Omit<CtlCommand, 'target' | 'members' | 'sets' | 'pgParams'>> = { command: 'ctl', name, json: false, pending: false, force: false };
   const sets: (readonly [string, string])[] = [];
   const pgParams: (readonly [string, string])[] = [];
   const members: string[] = [];
-  const allowed = new Set(ALLOWED[name]);
-  const refuse = (what: string) => new UsageError(`pgha ${name} does not take ${what}`);
-  for (let i = 0; i < args.length; i++) {
-    let arg = args[i]!;
-    let inline: string | undefined;
-    const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq > 0 && VALUE_FLAGS[arg.slice(0, eq)]) {
-      inline = arg.slice(eq + 1);
-      arg = arg.slice(0, eq);
-    }
-    if (arg === '--json') cmd.json = true;
-    else if (arg === '--use-endpoints') target.useEndpoints = true;
-    else if (arg === '--pending' || arg === '--force' || arg === '-f' || arg === '--yes' || arg === '-y') {
-      const field = arg === '--pending' ? 'pending' : 'force';
-      if (!allowed.has(field)) throw refuse(arg);
-      cmd[field] = true;
-    } else if (VALUE_FLAGS[arg]) {
-      const value = inline ?? args[++i];
-      if (value === undefined) throw new UsageError(`${arg} needs a value`);
-      const field = VALUE_FLAGS[arg]!;
-      if (['configFile', 'scope', 'namespace', 'kubeconfig', 'context'].includes(field)) {
-        (target as Record<string, string>)[field] = value;
-        continue;
-      }
-      if (!allowed.has(field)) throw refuse(arg);
-      if (field === 'set') sets.push(keyValue(arg, value));
-      else if (field === 'pg') pgParams.push(keyValue(arg, value));
-      else if (field === 'apply') cmd.applyFile = value;
-      else if (field === 'timeout') {
+  const given = new Set<CtlOptionKey>();
+  for (const t of tokenize(spec, taken, args)) {
+    const opt = checkToken(spec, taken, t);
+    if (t.kind === 'positional') members.push(t.value);
+    if (!opt || t.kind !== 'option') continue;
+    const value = t.value ?? '';
+    if (opt.value === undefined || value !== '') given.add(opt.key);
+    switch (opt.key) {
+      case 'configFile':
+      case 'scope':
+      case 'namespace':
+      case 'kubeconfig':
+      case 'context':
+        target[opt.key] = value;
+        break;
+      case 'useEndpoints':
+        target.useEndpoints = true;
+        break;
+      case 'json':
+      case 'pending':
+      case 'force':
+        cmd[opt.key] = true;
+        break;
+      case 'leader':
+      case 'candidate':
+        cmd[opt.key] = value;
+        break;
+      case 'apply':
+        cmd.applyFile = value;
+        break;
+      case 'set':
+        sets.push(keyValue(t.rawName, value));
+        break;
+      case 'pg':
+        pgParams.push(keyValue(t.rawName, value));
+        break;
+      case 'timeout':
         if (!/^\d+(\.\d+)?$/.test(value)) throw new UsageError(`--timeout needs a number of seconds, got ${JSON.stringify(value)}`);
         cmd.timeoutSeconds = Number(value);
-      } else if (field === 'role') {
+        break;
+      case 'role':
         if (value !== 'primary' && value !== 'replica') throw new UsageError(`--role must be primary or replica, got ${JSON.stringify(value)}`);
         cmd.role = value;
-      } else if (field === 'scheduled') {
+        break;
+      case 'scheduled':
         if (Number.isNaN(Date.parse(value))) throw new UsageError(`--scheduled needs an ISO-8601 time, got ${JSON.stringify(value)}`);
         cmd.scheduled = value;
-      } else (cmd as Record<string, unknown>)[field] = value;
-    } else if (arg.startsWith('-') && arg !== '-') {
-      throw new UsageError(`unknown option ${JSON.stringify(arg)} for pgha ${name}`);
-    } else {
-      if (!allowed.has('members')) throw refuse(`the argument ${JSON.stringify(arg)}`);
-      members.push(arg);
+        break;
     }
   }
-  if (name === 'failover' && !cmd.candidate) throw new UsageError('pgha failover needs --candidate NAME');
-  if (name === 'reinit' && members.length !== 1) throw new UsageError('pgha reinit needs exactly one MEMBER');
+  for (const o of spec.options) if (o.required && !given.has(o.key)) throw new UsageError(`pgha ${name} needs ${o.flags[0]} ${o.value}`);
+  if (spec.members === 'one' && members.length !== 1) throw new UsageError(`pgha ${name} needs exactly one MEMBER`);
   if (cmd.candidate !== undefined && cmd.candidate === cmd.leader) throw new UsageError('--candidate must differ from --leader');
   return { ...cmd, target, members, sets, pgParams };
 }

@@ -3,7 +3,7 @@
  * and the other cluster commands are parsed by ctl-args.ts. Parsing only: the handlers come from main.ts (the agent)
  * and ctl-main.ts (the cluster commands).
  */
-import { CTL_COMMANDS, type CtlCommand, type CtlCommandName, CTL_USAGE, parseCtlArgs } from './ctl-args';
+import { CTL_COMMAND_SPECS, CTL_COMMANDS, type CtlCommand, type CtlCommandName, type CtlCommandSpec, ctlCommandSpec, type CtlOptionSpec, parseCtlArgs, SHARED_OPTIONS } from './ctl-args';
 import { UsageError } from './usage-error';
 
 export { UsageError } from './usage-error';
@@ -26,18 +26,72 @@ export interface VersionCommand {
 
 export type Command = AgentCommand | HelpCommand | VersionCommand | CtlCommand;
 
+// Help texts are written from CTL_COMMAND_SPECS (ctl-args.ts), so they list exactly what the parser takes.
+
+/** Where summaries and option help start in the help texts. */
+const COLUMN = 40;
+const HELP_FLAG = { flags: ['-h', '--help'], help: 'this help' };
+const CTL_NOTES = `-c FILE defaults to $PATRONICTL_CONFIG_FILE (the members' Pods set it); options override what the file says.
+cluster: --scope, else the file's scope, else PATRONI_SCOPE.
+namespace: -n, else the file, else PATRONI_KUBERNETES_NAMESPACE, else the kubeconfig context's namespace, else default.
+kubeconfig: found as kubectl does: --kubeconfig (or kubernetes.kubeconfig in the file), else KUBECONFIG,
+            else ~/.kube/config, else the in-cluster service account.
+REST credentials: ctl.authentication or restapi.authentication in the file, or PATRONI_RESTAPI_USERNAME / PASSWORD.
+output: a table by default, --json for JSON on stdout; progress goes to stderr.
+exit codes: 0 done, 1 unexpected error, 2 usage error, 3 refused or not possible, 4 not reachable or timed out.`;
+
+/** `left` padded to the column and `right` after it, or on the next line when `left` is too wide. */
+function columns(indent: string, left: string, right: string, column = COLUMN): string[] {
+  const head = `${indent}${left}`;
+  return head.length + 2 <= column ? [`${head.padEnd(column)}${right}`] : [head, `${' '.repeat(column)}${right}`];
+}
+
+/** `pgha NAME MEMBER [--flag VALUE]...`: the members, then every option of the command in table order. */
+export function synopsis(spec: CtlCommandSpec): string {
+  const members = spec.members === 'one' ? ['MEMBER'] : spec.members === 'any' ? ['[MEMBER...]'] : [];
+  const options = spec.options.map((o) => {
+    const word = o.value === undefined ? o.flags[0]! : `${o.flags[0]} ${o.value}`;
+    return `${o.required ? word : `[${word}]`}${o.repeatable ? '...' : ''}`;
+  });
+  return ['pgha', spec.name, ...members, ...options].join(' ');
+}
+
+function optionLines(options: readonly Pick<CtlOptionSpec, 'flags' | 'value' | 'help'>[]): string[] {
+  return options.flatMap((o) => columns('  ', `${o.flags.join(', ')}${o.value === undefined ? '' : ` ${o.value}`}`, o.help));
+}
+
+/** Every cluster command with its synopsis and summary: what `pgha help` lists (indented by 2) and README.md shows. */
+export function commandSummary(): string {
+  return CTL_COMMAND_SPECS.flatMap((spec) => columns('', synopsis(spec), spec.summary, COLUMN - 2)).join('\n');
+}
+
+const sharedHelp = () => ['', 'options of every cluster command:', ...optionLines([...SHARED_OPTIONS, HELP_FLAG]), '', CTL_NOTES];
+
 /** One line for error messages; `pgha help` prints the whole USAGE. */
 const SHORT_USAGE = `usage: pgha agent [--config FILE] | pgha <${CTL_COMMANDS.join('|')}> [options]; pgha help for details`;
-export const USAGE = `usage: pgha agent [--config FILE]\n       pgha <${CTL_COMMANDS.join('|')}> [options]\n\n${CTL_USAGE}`;
+export const USAGE = [
+  'usage: pgha agent [--config FILE]',
+  `       pgha <${CTL_COMMANDS.join('|')}> [options]`,
+  '       pgha help [COMMAND] | pgha COMMAND --help | pgha --version',
+  '',
+  "cluster commands (read Kubernetes objects as patronictl does; actions go to the leader's REST API):",
+  ...commandSummary()
+    .split('\n')
+    .map((l) => `  ${l}`),
+  ...sharedHelp(),
+].join('\n');
 
-const wantsHelp = (args: readonly string[]) => args.includes('--help') || args.includes('-h');
+const wantsHelp = (args: readonly string[]) => {
+  const options = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  return options.includes('--help') || options.includes('-h');
+};
 
-/** The usage of one command (`pgha COMMAND --help`), taken from the same text `pgha help` prints. */
+/** The usage of one command (`pgha COMMAND --help`): synopsis, summary, its options, then the shared ones. */
 export function commandUsage(topic: string): string {
   if (topic === 'agent') return 'usage: pgha agent [--config FILE]\n  runs the HA agent; the file and the PATRONI_* environment configure it';
-  const line = CTL_USAGE.split('\n').find((l) => l.trimStart().startsWith(`pgha ${topic}`) || l.includes(`| ${topic}`));
-  const tail = CTL_USAGE.split('\n').slice(CTL_USAGE.split('\n').findIndex((l) => l.startsWith('target:')));
-  return [`usage: ${line?.trim() ?? `pgha ${topic}`}`, ...tail].join('\n');
+  const spec = ctlCommandSpec(topic as CtlCommandName);
+  const own = spec.options.length ? [`options of pgha ${spec.name}:`, ...optionLines(spec.options)] : [];
+  return [`usage: ${synopsis(spec)}`, `  ${spec.summary}`, '', ...own, ...sharedHelp()].join('\n');
 }
 
 export function parseCommand(argv: readonly string[]): Command {
