@@ -55,10 +55,20 @@ export function agentConfigFile(spec: ClusterSpec): AgentConfigFile {
     postgresql: {
       listen: `0.0.0.0:${POSTGRES_PORT}`,
       data_dir: DATA_DIR,
+      ...(Object.keys(spec.postgresParameters).length ? { parameters: { ...spec.postgresParameters } } : {}),
     },
     // The cluster-wide (dynamic) configuration the first member writes to `<name>-config`, as in Patroni's own
     // Kubernetes example: `patronictl show-config` shows the timings, and `edit-config` changes them for every member.
-    bootstrap: { dcs: { ttl: spec.ttl, loop_wait: spec.loopWait, retry_timeout: spec.retryTimeout } },
+    bootstrap: {
+      dcs: {
+        ttl: spec.ttl,
+        loop_wait: spec.loopWait,
+        retry_timeout: spec.retryTimeout,
+        ...(spec.synchronous
+          ? { synchronous_mode: true, synchronous_mode_strict: spec.synchronous.strict, synchronous_node_count: spec.synchronous.nodeCount }
+          : {}),
+      },
+    },
   };
 }
 

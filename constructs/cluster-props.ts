@@ -50,6 +50,18 @@ export interface DedicatedNodes {
   readonly value: string;
 }
 
+/** PostgreSQL's own settings for every member. */
+export interface PostgresSettings {
+  /**
+   * Server parameters (`postgresql.conf` settings) for every member, written to the member configuration
+   * (`postgresql.parameters`): a change rolls the StatefulSet, so every member starts with it. The dynamic
+   * configuration (`pgha edit-config -p`) overrides them cluster-wide. Settings the agent manages itself
+   * (`listen_addresses`, `port`, `primary_conninfo`, `synchronous_standby_names`, the log destination, …) are refused.
+   * @default - none: PostgreSQL's defaults and the agent's own settings
+   */
+  readonly parameters?: Readonly<Record<string, string | number | boolean>>;
+}
+
 export interface PostgresClusterProps {
   /**
    * Cluster name (the agent's `scope`); prefixes every object. A DNS label of at most 50 characters, so Pod and
@@ -120,4 +132,17 @@ export interface PostgresClusterProps {
   readonly bypassApiService?: boolean;
   /** Labels added to every object's metadata (never to selectors). @default - none */
   readonly labels?: Readonly<Record<string, string>>;
+  /** @default - no parameters of its own */
+  readonly postgresql?: PostgresSettings;
+  /**
+   * Synchronous replication: a commit is acknowledged once a synchronous standby has it, and only a synchronous
+   * standby may take over, so a failover loses no acknowledged commit. Written to the dynamic configuration when the
+   * cluster is created (`bootstrap.dcs`, as Patroni does); change it later with `pgha edit-config`.
+   * @default false
+   */
+  readonly synchronousMode?: boolean;
+  /** With `synchronousMode`: refuse writes while no synchronous standby is there, instead of going asynchronous. @default false */
+  readonly synchronousModeStrict?: boolean;
+  /** With `synchronousMode`: how many synchronous standbys, from 1 to `replicas - 1`. @default 1 */
+  readonly synchronousNodeCount?: number;
 }

@@ -1,6 +1,8 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { FIELDS } from '../agent/src/config/schema';
+import { ConfigError } from '../agent/src/errors';
+import { normalizeParameters } from '../agent/src/postgres/settings';
 import { AntiAffinity, Persistence, Platform, StorageAccessMode, StoreMode, type DedicatedNodes, type PostgresClusterProps } from './cluster-props';
 import { ClusterCredentials } from './credentials';
 import { DEFAULT_IMAGE } from './image';
@@ -47,6 +49,10 @@ export interface ClusterSpec {
   readonly dedicatedNodes?: DedicatedNodes;
   readonly bypassApiService: boolean;
   readonly labels: Readonly<Record<string, string>>;
+  /** Lower-cased names, checked by the agent's own rules. */
+  readonly postgresParameters: Readonly<Record<string, string | number | boolean>>;
+  /** Absent when synchronous mode is off. */
+  readonly synchronous?: { readonly strict: boolean; readonly nodeCount: number };
 }
 
 /** Longest cluster name: leaves room for `-replicas`, Pod ordinals and the StatefulSet's revision-hash label. */
@@ -199,6 +205,8 @@ export function resolveClusterSpec(id: string, props: PostgresClusterProps): Clu
   }
 
   return {
+    postgresParameters: postgresParameters(props.postgresql?.parameters ?? {}),
+    synchronous: synchronousSettings(props, replicas),
     name,
     namespace: props.namespace,
     replicas,
@@ -232,6 +240,31 @@ export function resolveClusterSpec(id: string, props: PostgresClusterProps): Clu
     bypassApiService,
     labels: { ...(props.labels ?? {}) },
   };
+}
+
+/** The agent's own check of `postgresql.parameters`; a refusal names the prop and the parameter. */
+function postgresParameters(params: Readonly<Record<string, string | number | boolean>>): Record<string, string | number | boolean> {
+  try {
+    return normalizeParameters(params);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new PropError(err.key, err.value, err.allowed);
+  }
+}
+
+function synchronousSettings(props: PostgresClusterProps, replicas: number): ClusterSpec['synchronous'] {
+  if (!props.synchronousMode) {
+    for (const [prop, value] of [['synchronousModeStrict', props.synchronousModeStrict], ['synchronousNodeCount', props.synchronousNodeCount]] as const) {
+      if (value !== undefined && value !== false) throw new PropError(prop, value, 'requires synchronousMode: true');
+    }
+    return undefined;
+  }
+  const nodeCount = props.synchronousNodeCount ?? 1;
+  const most = Math.max(1, replicas - 1);
+  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > most) {
+    throw new PropError('synchronousNodeCount', nodeCount, `must be a whole number from 1 to replicas - 1 (${most})`);
+  }
+  return { strict: props.synchronousModeStrict ?? false, nodeCount };
 }
 
 function dnsSubdomain(prop: string, value: string): string {

@@ -74,6 +74,7 @@ export class PostgresCluster extends Construct {
       serviceAccountName: rbac.serviceAccountName,
       governingServiceName: services.membersServiceName,
       configMapName: this.configMapName,
+      configText,
     });
 
     new ApiObject(this, 'DisruptionBudget', {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
@@ -25,7 +26,12 @@ export interface PostgresStatefulSetOptions {
   readonly serviceAccountName: string;
   readonly governingServiceName: string;
   readonly configMapName: string;
+  /** The member configuration file's text: its digest on the Pod template rolls the members when it changes. */
+  readonly configText: string;
 }
+
+/** Pod-template annotation carrying the digest of the member configuration file. */
+export const CONFIG_DIGEST_ANNOTATION = 'pgha.io/config-sha256';
 
 /**
  * The liveness probe's timing for a ttl: three misses a third of ttl apart, so a frozen agent is restarted about ttl
@@ -153,7 +159,8 @@ export class PostgresStatefulSet extends Construct {
         selector: { matchLabels: podSelector(spec) },
         ...(persistent ? { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' } } : {}),
         template: {
-          metadata: { labels: podLabels(spec) },
+          // The agent reads its file at start: a changed file must restart the members, one at a time.
+          metadata: { labels: podLabels(spec), annotations: { [CONFIG_DIGEST_ANNOTATION]: createHash('sha256').update(options.configText).digest('hex') } },
           spec: {
             serviceAccountName: options.serviceAccountName,
             automountServiceAccountToken: true,

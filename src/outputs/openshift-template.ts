@@ -2,7 +2,9 @@ import { Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
 import { ClusterCredentials, DEFAULT_IMAGE, Persistence, Platform, StoreMode } from '../../constructs';
-import { assertNoMarkers, markerPattern, modelObjects, type Parameter } from './parameters';
+import { CONFIG_FILE_NAME } from '../../constructs/agent-config-file';
+import { CONFIG_DIGEST_ANNOTATION } from '../../constructs/postgres-stateful-set';
+import { assertNoMarkers, type Manifest, markerPattern, modelObjects, type Parameter } from './parameters';
 
 interface TemplateParameter extends Parameter {
   readonly displayName: string;
@@ -29,11 +31,47 @@ function parameters(persistence: Persistence): Record<string, TemplateParameter>
     MEMORY_LIMIT: { marker: '7773Mi', displayName: 'Memory limit', description: 'Memory limit of each member.', value: '1Gi', required: true },
     SUPERUSER_PASSWORD: { marker: 'p0superuser0p', displayName: 'Superuser password', description: 'Password of the postgres superuser; generated when not given.', generate: PASSWORD_EXPRESSION },
     REPLICATION_PASSWORD: { marker: 'p0replication0p', displayName: 'Replication password', description: 'Password replicas stream with; generated when not given.', generate: PASSWORD_EXPRESSION },
+    POSTGRESQL_PARAMETERS: {
+      marker: 'p0pgparameters0p',
+      displayName: 'PostgreSQL parameters',
+      description: 'PostgreSQL parameters for every member as a JSON object, e.g. {"max_connections": 200}. Settings pgha manages (listen_addresses, port, primary_conninfo, ...) make the agent refuse to start, naming the setting.',
+      value: '{}',
+      required: true,
+    },
+    SYNCHRONOUS_MODE: {
+      marker: 'p0syncmode0p',
+      displayName: 'Synchronous mode',
+      description: 'true: a commit is acknowledged once a synchronous standby has it, and a failover loses none. Set when the cluster is created; change it later with pgha edit-config.',
+      value: 'false',
+      required: true,
+    },
   };
   if (persistence === Persistence.PERSISTENT) {
     common.VOLUME_SIZE = { marker: '7771Mi', displayName: 'Volume size', description: 'Size of each member\'s data volume, e.g. 10Gi.', value: '10Gi', required: true };
   }
   return common;
+}
+
+/**
+ * The member configuration takes the whole-value parameters as YAML flow values (`parameters: {...}`,
+ * `synchronous_mode: true`); the agent checks them when it starts. The Pod template's digest of that file is dropped:
+ * it would be the digest of the template's placeholders, not of the processed file.
+ */
+function parameterizeSettings(objects: Manifest[]): Manifest[] {
+  for (const o of objects) {
+    const data = o.data as Record<string, string> | undefined;
+    if (o.kind === 'ConfigMap' && data?.[CONFIG_FILE_NAME]) {
+      data[CONFIG_FILE_NAME] = data[CONFIG_FILE_NAME]
+        .replace(/^( *)parameters:\n\1  p0pgparameters0p: p0pgparameters0p$/m, '$1parameters: p0pgparameters0p')
+        .replace(/^( *)synchronous_mode: true\n\1synchronous_mode_strict: false\n\1synchronous_node_count: 1$/m, '$1synchronous_mode: p0syncmode0p');
+    }
+    const template = (o.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template;
+    if (o.kind === 'StatefulSet' && template?.metadata?.annotations) {
+      delete template.metadata.annotations[CONFIG_DIGEST_ANNOTATION];
+      if (Object.keys(template.metadata.annotations).length === 0) delete template.metadata.annotations;
+    }
+  }
+  return objects;
 }
 
 /** Replaces markers: a whole-number marker standing as a whole number becomes `${{P}}`; any other occurrence `${P}`. */
@@ -75,7 +113,10 @@ export function openshiftTemplate(persistence: Persistence): Record<string, unkn
     storeMode: StoreMode.CONFIG_MAPS,
     platform: Platform.OPENSHIFT,
     persistence,
+    postgresql: { parameters: { p0pgparameters0p: 'p0pgparameters0p' } },
+    synchronousMode: true,
   });
+  parameterizeSettings(objects);
   const name = `pgha-${persistence}`;
   const template = {
     apiVersion: 'template.openshift.io/v1',

@@ -181,6 +181,21 @@ describe('PostgresCluster options', () => {
     expect(find(objects, 'Service', 'demo').spec.selector.team).toBeUndefined();
   });
 
+  it('writes PostgreSQL parameters into the member configuration and synchronous mode into bootstrap.dcs, as the agent loads them', () => {
+    const objects = synthCluster({ postgresql: { parameters: { Max_Connections: 250, log_connections: true } }, synchronousMode: true, synchronousNodeCount: 2 });
+    const text = find(objects, 'ConfigMap', 'demo-pgha').data['pgha.yaml'];
+    const config = loadAgentConfig({ yaml: text, env: { PATRONI_NAME: 'demo-0', PATRONI_KUBERNETES_POD_IP: '192.0.2.7', PATRONI_SUPERUSER_PASSWORD_FILE: '/s', PATRONI_REPLICATION_PASSWORD_FILE: '/r' } }, () => 'pw');
+    expect(config.postgresql.parameters).toEqual({ max_connections: 250, log_connections: true });
+    expect(parse(text).bootstrap.dcs).toEqual({ ttl: 30, loop_wait: 10, retry_timeout: 10, synchronous_mode: true, synchronous_mode_strict: false, synchronous_node_count: 2 });
+  });
+
+  it('rolls the members when their configuration file changes, and only then', () => {
+    const digest = (objects: ReturnType<typeof synthCluster>) => find(objects, 'StatefulSet', 'demo').spec.template.metadata.annotations['pgha.io/config-sha256'];
+    expect(digest(synthCluster())).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest(synthCluster({ replicas: 5 }))).toBe(digest(synthCluster()));
+    expect(digest(synthCluster({ postgresql: { parameters: { work_mem: '8MB' } } }))).not.toBe(digest(synthCluster()));
+  });
+
   it('follows custom role label values in Service selectors and in the agent configuration', () => {
     const objects = synthCluster({ roleLabel: 'pg-role', leaderLabelValue: 'master', followerLabelValue: 'standby' });
     expect(find(objects, 'Service', 'demo').spec.selector['pg-role']).toBe('master');

@@ -6,7 +6,7 @@
 export type SettingValue = string | number | boolean;
 
 /** Postgres' name syntax for a setting, including custom `extension.name` settings. */
-const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
+export const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 
 export function isValidSettingName(name: string): boolean {
   return SETTING_NAME.test(name);

@@ -22,7 +22,7 @@ export function parseListen(listen: string): { addresses: string; port: number }
   return { addresses, port };
 }
 
-/** The settings the agent depends on; `parameters` may override the sizes, not the rest (see PROTECTED). */
+/** The settings the agent depends on; `parameters` may override the sizes, not the rest (see PROTECTED_PARAMETERS). */
 export function baseSettings(o: { listen: string; socketDir: string }): Record<string, SettingValue> {
   const { addresses, port } = parseListen(o.listen);
   return {
@@ -47,7 +47,7 @@ export function baseSettings(o: { listen: string; socketDir: string }): Record<s
 }
 
 /** Settings the agent manages itself; `parameters` naming them is a configuration error. */
-const PROTECTED = new Set([
+export const PROTECTED_PARAMETERS: ReadonlySet<string> = new Set([
   'listen_addresses',
   'port',
   'unix_socket_directories',
@@ -69,7 +69,7 @@ export function normalizeParameters(params: Readonly<Record<string, SettingValue
   for (const [rawName, value] of Object.entries(params)) {
     const name = rawName.toLowerCase();
     if (!isValidSettingName(name)) throw new ConfigError(`postgresql.parameters.${rawName}`, value, 'is not a valid setting name');
-    if (PROTECTED.has(name)) throw new ConfigError(`postgresql.parameters.${rawName}`, value, 'is managed by pgha and cannot be set here');
+    if (PROTECTED_PARAMETERS.has(name)) throw new ConfigError(`postgresql.parameters.${rawName}`, value, 'is managed by pgha and cannot be set here');
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       throw new ConfigError(`postgresql.parameters.${rawName}`, value, 'must be a string, number or boolean');
     }

@@ -1,8 +1,8 @@
 // The Helm chart, rendered by the real helm (built from its Go module), applied to a real kube-apiserver.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { App, Chart, Duration } from 'cdk8s';
 import { PostgresCluster } from '../../../constructs';
@@ -43,6 +43,7 @@ describe('Helm chart', () => {
   afterAll(async () => {
     for (const ns of namespaces) await ns.delete();
     admin.close();
+    rmSync(work, { recursive: true, force: true });
   });
   async function restricted(prefix: string): Promise<string> {
     const ns = await createTestNamespace(admin, prefix, { restricted: true });
@@ -133,6 +134,34 @@ describe('Helm chart', () => {
     const size = runStatus(toolBinary('helm'), ['template', 'r', chart, '--set', 'storage.size=ten'], helmEnv);
     expect(size.status).not.toBe(0);
     expect(size.stderr).toMatch(/size/);
+  });
+
+  it('puts postgresql.parameters and the synchronous settings where the construct puts them, and rolls the members when they change', () => {
+    const set = { clusterName: 'billing', 'postgresql.parameters.max_connections': '250', 'postgresql.parameters.log_min_duration_statement': '2s', synchronousMode: 'true', synchronousModeStrict: 'true', synchronousNodeCount: '2' };
+    const objects = template('r', set);
+    const model = new Chart(new App(), 'c', { disableResourceNameHashes: true });
+    new PostgresCluster(model, 'billing', { postgresql: { parameters: { max_connections: 250, log_min_duration_statement: '2s' } }, synchronousMode: true, synchronousModeStrict: true, synchronousNodeCount: 2 });
+    const construct = model.toJson().find((o: Manifest) => o.kind === 'ConfigMap' && o.metadata.name === 'billing-pgha');
+    // The same configuration (Helm quotes some strings the construct leaves plain).
+    expect(parse(byKind(objects, 'ConfigMap', 'billing-pgha').data['pgha.yaml'])).toEqual(parse(construct.data['pgha.yaml']));
+    const digest = (os: Manifest[]) => byKind(os, 'StatefulSet').spec.template.metadata.annotations['pgha.io/config-sha256'];
+    expect(digest(objects)).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest(template('r', set))).toBe(digest(objects));
+    expect(digest(template('r', { ...set, 'postgresql.parameters.max_connections': '300' }))).not.toBe(digest(objects));
+    // Off by default: no synchronous keys at all, as the construct.
+    expect(byKind(template('r'), 'ConfigMap').data['pgha.yaml']).not.toContain('synchronous');
+  });
+
+  it.each([
+    [['--set', 'postgresql.parameters.port=5433'], /port/],
+    [['--set', 'postgresql.parameters.Listen_Addresses=*'], /Listen_Addresses/],
+    [['--set', 'postgresql.parameters.bad-name=1'], /bad-name/],
+    [['--set', 'synchronousModeStrict=true'], /invalid synchronousModeStrict: got true; requires synchronousMode: true/],
+    [['--set', 'synchronousMode=true,synchronousNodeCount=3'], /invalid synchronousNodeCount: got 3; must be a whole number from 1 to replicas - 1 \(2\)/],
+  ])('refuses %j, naming it', (args, message) => {
+    const r = runStatus(toolBinary('helm'), ['template', 'r', chart, ...args], helmEnv);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
   });
 
   it('fails for a release name that cannot be a cluster name', () => {

@@ -1,5 +1,7 @@
 // The committed OpenShift Templates, processed by OpenShift's own processor (library-go templateprocessing), then
 // applied to a real kube-apiserver in a namespace that enforces Pod Security `restricted`.
+import { parse } from 'yaml';
+import { loadAgentConfig } from '../../../agent/src/config/agent-config';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
 import { grantControllerRoles, serverSideApply, warningsOf, type Manifest } from './apply';
@@ -47,6 +49,17 @@ describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Templa
     expect(items.find((o) => o.kind === 'Service' && o.metadata.name === 'orders-rw')).toBeDefined();
     expect((items.find((o) => o.kind === 'Secret') as any).stringData['superuser-password']).toBe('given-one');
     expect((items.find((o) => o.kind === 'ConfigMap') as any).data['pgha.yaml']).toContain('scope: orders');
+  });
+
+  it('passes POSTGRESQL_PARAMETERS and SYNCHRONOUS_MODE into the member configuration the agent loads', () => {
+    const items = processTemplate(file, { POSTGRESQL_PARAMETERS: '{"max_connections": 250, "work_mem": "8MB"}', SYNCHRONOUS_MODE: 'true' });
+    const text = (items.find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> }).data['pgha.yaml']!;
+    const env = { PATRONI_NAME: 'pgha-0', PATRONI_KUBERNETES_POD_IP: '192.0.2.7', PATRONI_SUPERUSER_PASSWORD_FILE: '/s', PATRONI_REPLICATION_PASSWORD_FILE: '/r' };
+    expect(loadAgentConfig({ yaml: text, env }, () => 'pw').postgresql.parameters).toEqual({ max_connections: 250, work_mem: '8MB' });
+    expect(parse(text).bootstrap.dcs.synchronous_mode).toBe(true);
+    const defaults = (processTemplate(file, {}).find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> }).data['pgha.yaml']!;
+    expect(parse(defaults)).toMatchObject({ postgresql: { parameters: {} }, bootstrap: { dcs: { synchronous_mode: false } } });
+    expect(() => loadAgentConfig({ yaml: defaults, env }, () => 'pw')).not.toThrow();
   });
 
   it('refuses an unknown parameter', () => {

@@ -31,6 +31,11 @@ describe('PostgresCluster validation at construction time', () => {
     ['fails with an image with spaces', { image: 'a b' }, /^invalid image: got "a b"/],
     ['fails with empty passwords', { credentials: ClusterCredentials.fromPasswords({ superuser: '', replication: 'x' }) }, /^invalid credentials/],
     ['fails with same names for both Services', { replicasServiceName: 'demo' }, /^invalid replicasServiceName: got "demo"; must differ from primaryServiceName$/],
+    ['fails with a parameter the agent manages', { postgresql: { parameters: { Port: 5433 } } }, /^invalid postgresql\.parameters\.Port: got 5433; is managed by pgha and cannot be set here$/],
+    ['fails with a parameter name PostgreSQL would not accept', { postgresql: { parameters: { 'bad-name': 1 } } }, /^invalid postgresql\.parameters\.bad-name: got 1; is not a valid setting name$/],
+    ['fails with synchronousModeStrict but no synchronousMode', { synchronousModeStrict: true }, /^invalid synchronousModeStrict: got true; requires synchronousMode: true$/],
+    ['fails with synchronousNodeCount but no synchronousMode', { synchronousNodeCount: 2 }, /^invalid synchronousNodeCount: got 2; requires synchronousMode: true$/],
+    ['fails with more synchronous standbys than replicas - 1', { synchronousMode: true, synchronousNodeCount: 3 }, /^invalid synchronousNodeCount: got 3; must be a whole number from 1 to replicas - 1 \(2\)$/],
   ];
   it.each(cases)('%s', (_name, props, message) => {
     expect(build(props)).toThrow(PropError);
