@@ -61,6 +61,8 @@ export interface AgentConfig {
     /** `uid:gid`, when the agent runs as root. */
     readonly runAs?: string;
     readonly parameters: Readonly<Record<string, string | number | boolean>>;
+    /** Client lines of pg_hba.conf (`postgresql.pg_hba`); undefined: the dynamic ones, else the agent's catch-all. */
+    readonly pgHba?: readonly string[];
     readonly superuser: Credentials;
     readonly replication: Credentials;
   };
@@ -123,7 +125,7 @@ export function buildAgentConfig(flat: FlatConfig, readFile: (p: string) => stri
     return { username: get<string>(`${prefix}.username`), password: pw };
   };
   const apiUser = get<string | undefined>('restapi.authentication.username');
-  const apiPassword = get<string | undefined>('restapi.authentication.password');
+  const apiPassword = password(flat, 'restapi.authentication', readFile) || undefined;
   if ((apiUser === undefined) !== (apiPassword === undefined)) {
     throw new ConfigError('restapi.authentication', apiUser === undefined ? 'password only' : 'username only', 'needs both username and password, or neither');
   }
@@ -181,6 +183,7 @@ export function buildAgentConfig(flat: FlatConfig, readFile: (p: string) => stri
       runDir: get('postgresql.run_dir'),
       runAs: get('postgresql.run_as'),
       parameters: get('postgresql.parameters'),
+      pgHba: get('postgresql.pg_hba'),
       superuser: credentials('postgresql.authentication.superuser'),
       replication: credentials('postgresql.authentication.replication'),
     },

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hbaLines } from '../postgres/hba';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors';
 import { FIELDS, type FieldSpec, OPEN_SECTIONS } from './schema';
@@ -27,6 +28,8 @@ function parseEnv(spec: FieldSpec, raw: string): unknown {
     }
     case 'integer-list':
       return raw.trim().startsWith('[') ? jsonEnv(spec, raw) : raw.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+    case 'hba-lines':
+      return jsonEnv(spec, raw);
     case 'string-map':
     case 'ports':
     case 'parameters':
@@ -64,6 +67,8 @@ function checkType(spec: FieldSpec, value: unknown): unknown {
     case 'integer-list':
       if (!Array.isArray(value) || !value.every((v) => Number.isInteger(v) && v >= 100 && v <= 599)) fail('must be a list of HTTP status codes (100-599)');
       return value;
+    case 'hba-lines':
+      return hbaLines(spec.key, value);
     case 'string-map':
       if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string')) {
         fail('must be a map of strings to strings');

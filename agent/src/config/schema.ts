@@ -4,7 +4,7 @@
  * configuration file or environment carries over.
  */
 
-export type FieldType = 'string' | 'integer' | 'boolean' | 'string-map' | 'ports' | 'integer-list' | 'parameters';
+export type FieldType = 'string' | 'integer' | 'boolean' | 'string-map' | 'ports' | 'integer-list' | 'parameters' | 'hba-lines';
 
 export interface FieldSpec {
   /** Dotted key in the YAML file, e.g. `kubernetes.use_endpoints`. */
@@ -59,6 +59,7 @@ export const FIELDS: readonly FieldSpec[] = [
   { key: 'restapi.connect_address', type: 'string', env: 'PATRONI_RESTAPI_CONNECT_ADDRESS', pattern: HOST_PORT, doc: 'Address other members use to reach this REST API. @default pod_ip:listen port' },
   { key: 'restapi.authentication.username', type: 'string', env: 'PATRONI_RESTAPI_USERNAME', doc: 'Basic-auth user required for unsafe REST methods.' },
   { key: 'restapi.authentication.password', type: 'string', env: 'PATRONI_RESTAPI_PASSWORD', secret: true, doc: 'Basic-auth password required for unsafe REST methods.' },
+  { key: 'restapi.authentication.password_file', type: 'string', env: 'PATRONI_RESTAPI_PASSWORD_FILE', doc: 'File holding the basic-auth password (a mounted Secret); instead of password.' },
   { key: 'restapi.certfile', type: 'string', env: 'PATRONI_RESTAPI_CERTFILE', doc: 'PEM certificate; with keyfile the REST API serves HTTPS.' },
   { key: 'restapi.keyfile', type: 'string', env: 'PATRONI_RESTAPI_KEYFILE', doc: 'PEM private key for certfile.' },
 
@@ -72,6 +73,12 @@ export const FIELDS: readonly FieldSpec[] = [
   { key: 'postgresql.remove_data_directory_on_rewind_failure', type: 'boolean', default: false, doc: 'When pg_rewind fails, remove the data directory and clone the leader again. Off: the member reports the failure and waits for `reinit` (Patroni\'s default).' },
   { key: 'postgresql.remove_data_directory_on_diverged_timelines', type: 'boolean', default: false, doc: 'When a former primary diverged from the leader and use_pg_rewind is off, remove the data directory and clone again. Off: the member waits for `reinit` (Patroni\'s default).' },
   { key: 'postgresql.parameters', type: 'parameters', default: {}, doc: 'PostgreSQL settings for this member (dynamic settings belong in `<scope>-config`).' },
+  {
+    key: 'postgresql.pg_hba',
+    type: 'hba-lines',
+    env: 'PGHA_POSTGRESQL_PG_HBA',
+    doc: 'pg_hba.conf lines for clients, as Patroni\'s `postgresql.pg_hba`; wins over the dynamic one. The agent\'s own rows (its superuser and the replication role, scram-sha-256) stay first. @default - the dynamic `postgresql.pg_hba`, else `host all all all scram-sha-256`',
+  },
   { key: 'postgresql.authentication.superuser.username', type: 'string', env: 'PATRONI_SUPERUSER_USERNAME', default: 'postgres', doc: 'Superuser the agent connects as.' },
   { key: 'postgresql.authentication.superuser.password', type: 'string', env: 'PATRONI_SUPERUSER_PASSWORD', secret: true, doc: 'Superuser password (or use password_file).' },
   { key: 'postgresql.authentication.superuser.password_file', type: 'string', env: 'PATRONI_SUPERUSER_PASSWORD_FILE', doc: 'File holding the superuser password (a mounted Secret).' },

@@ -2,6 +2,8 @@
  * The dynamic configuration: the `config` annotation of `<scope>-config` (JSON, Patroni's keys). Read on every loop
  * run; a value that cannot be read keeps the last good one (and is reported), so a bad edit never stops the agent.
  */
+import { ConfigError } from '../errors';
+import { hbaLines } from '../postgres/hba';
 
 export interface DynamicConfig {
   readonly pause: boolean;
@@ -16,6 +18,8 @@ export interface DynamicConfig {
   readonly retryTimeout?: number;
   /** `postgresql.parameters`. */
   readonly parameters: Readonly<Record<string, string | number | boolean>>;
+  /** `postgresql.pg_hba`: client lines of pg_hba.conf; undefined when not set dynamically. */
+  readonly pgHba?: readonly string[];
   /** The raw object, as stored. */
   readonly raw: Readonly<Record<string, unknown>>;
 }
@@ -79,6 +83,13 @@ export function validateDynamicConfig(raw: Readonly<Record<string, unknown>>, ow
     const scalar = typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
     if (!scalar && v !== null) problems.push(`postgresql.parameters.${k}: ${show(v)} must be a string, a finite number or a boolean`);
   }
+  if (pg.pg_hba !== undefined && pg.pg_hba !== null) {
+    try {
+      hbaLines('postgresql.pg_hba', pg.pg_hba);
+    } catch (err) {
+      problems.push(err instanceof ConfigError ? `${err.key}: ${show(err.value)} ${err.allowed}` : String(err));
+    }
+  }
   if (problems.length === 0) {
     // The timings that would be in force: the ones given, else (when known) the member's own.
     const n = (k: string, fallback: number | undefined) => (raw[k] === undefined || raw[k] === null ? fallback : Number(raw[k]));
@@ -126,6 +137,7 @@ export function parseDynamicConfig(text: string | undefined): ParsedConfig {
       loopWait: num(raw.loop_wait),
       retryTimeout: num(raw.retry_timeout),
       parameters,
+      ...(Array.isArray(pg?.pg_hba) ? { pgHba: Object.freeze([...(pg.pg_hba as string[])]) } : {}),
       raw,
     }),
   };

@@ -305,7 +305,7 @@ export class PostgresService implements LocalService {
         });
       return;
     }
-    const params = JSON.stringify(this.wantedParameters());
+    const params = JSON.stringify({ parameters: this.wantedParameters(), pgHba: this.wantedHba() });
     if (step.kind === 'none' && this.snap?.accepting && params !== this.appliedParameters) {
       this.busy = this.applyParameters(params).finally(() => {
         this.busy = undefined;
@@ -409,6 +409,11 @@ export class PostgresService implements LocalService {
     }
   }
 
+  /** The client lines of pg_hba.conf: the member's own, else the dynamic ones (a member's own file wins, as in Patroni). */
+  private wantedHba(): readonly string[] | undefined {
+    return this.props.config.postgresql.pgHba ?? this.dyn.pgHba;
+  }
+
   /** The parameters Postgres should run with: the member's own, then the dynamic ones (as Patroni layers them). */
   private wantedParameters(): Record<string, string | number | boolean> {
     return { ...this.props.config.postgresql.parameters, ...this.dyn.parameters };
@@ -452,16 +457,23 @@ export class PostgresService implements LocalService {
     }
   }
 
+  /** Applies `{ parameters, pgHba }` (JSON, as compared between runs); a refusal is logged once, not retried until it changes. */
   private async applyParameters(text: string): Promise<void> {
+    const wanted = JSON.parse(text) as { parameters: Record<string, string | number | boolean>; pgHba?: string[] };
     try {
-      const change = await this.props.pg.applyParameters(JSON.parse(text) as Record<string, string | number | boolean>);
-      this.appliedParameters = text;
+      const change = await this.props.pg.applyParameters(wanted.parameters);
       if (change.changed.length > 0) this.props.logger.info('postgres parameters applied', { changed: change.changed, restartRequired: change.restartRequired });
     } catch (err) {
       this.props.logger.warn('could not apply postgres parameters', errorFields(err));
-      this.appliedParameters = text;
     }
+    try {
+      if (await this.props.pg.applyHba(wanted.pgHba)) this.props.logger.info('pg_hba.conf applied', { lines: wanted.pgHba?.length ?? null });
+    } catch (err) {
+      this.props.logger.warn('could not apply pg_hba.conf; the previous rules stay in force', errorFields(err));
+    }
+    this.appliedParameters = text;
   }
+
 
   private trackLeaderDown(ctx: ReconcileContext): void {
     if (!ctx.leading) {
@@ -498,6 +510,7 @@ export class PostgresService implements LocalService {
       // A leader's start is bounded by primary_start_timeout; a standby may take its time (crash recovery).
       startTimeoutMs: ctx.leading ? Math.max(bound, 5000) : 120_000,
       parameters: this.wantedParameters(),
+      pgHba: this.wantedHba(),
       fenceChanged: () => this.fenceArmedNow(),
     };
   }

@@ -40,6 +40,8 @@ export interface StepContext {
   readonly startTimeoutMs: number;
   /** The parameters Postgres must start with (the member's own, then the dynamic ones). */
   readonly parameters: Readonly<Record<string, string | number | boolean>>;
+  /** Client lines of pg_hba.conf; undefined: the agent's catch-all. */
+  readonly pgHba: readonly string[] | undefined;
   /** The fence follows `state.bootstrapping`; called right after it changes. */
   readonly fenceChanged: () => void;
 }
@@ -80,6 +82,7 @@ export async function runStep(step: PgStep, c: StepContext): Promise<void> {
         // A copy (clone, rewind) carries the member's own parameters only; a standby must start with at least the
         // primary's values for settings like max_connections, so the dynamic ones are written first.
         await pg.applyParameters(c.parameters);
+        await pg.applyHba(c.pgHba);
         if (!step.asLeader) {
           await pg.follow(step.upstream ? parseUpstream(step.upstream) : undefined, guard);
           s.upstream = step.upstream;

@@ -1,5 +1,7 @@
+import { ConfigError } from '../errors';
+
 /**
- * The `pg_hba.conf` the agent writes. Every rule asks for scram-sha-256; nothing is trusted, not even the local
+ * The `pg_hba.conf` the agent writes. Its own rules ask for scram-sha-256; nothing is trusted, not even the local
  * socket, because in a Pod the agent and any other container may share the socket directory.
  */
 
@@ -12,6 +14,20 @@ export function quoteHbaRole(role: string): string {
 export interface HbaProps {
   readonly superuser: string;
   readonly replicationUser: string;
+  /** Lines for clients (`postgresql.pg_hba`); they replace the catch-all `host all all all scram-sha-256`. */
+  readonly clientLines?: readonly string[];
+}
+
+/**
+ * Checks `postgresql.pg_hba` (local or dynamic): a list of single lines. PostgreSQL checks the rules themselves when
+ * the file is loaded (`LocalPostgres.applyHba`).
+ */
+export function hbaLines(key: string, value: unknown): readonly string[] {
+  if (!Array.isArray(value)) throw new ConfigError(key, value, 'must be a list of pg_hba.conf lines');
+  for (const [i, line] of value.entries()) {
+    if (typeof line !== 'string' || line.trim() === '' || /[\r\n]/.test(line)) throw new ConfigError(`${key}[${i}]`, line, 'must be one non-empty pg_hba.conf line');
+  }
+  return value as string[];
 }
 
 /**
@@ -26,9 +42,10 @@ export function renderHba(p: HbaProps): string {
     ['local', 'replication', repl, '', 'scram-sha-256'],
     ['host', 'replication', repl, 'all', 'scram-sha-256'],
     ['host', 'all', su, 'all', 'scram-sha-256'],
-    ['host', 'all', 'all', 'all', 'scram-sha-256'],
   ];
   const lines = ['# Written by pgha; edits are overwritten.', '# TYPE  DATABASE     USER  ADDRESS  METHOD'];
   for (const r of rows) lines.push(r.filter((c) => c !== '').join('  '));
+  if (p.clientLines) lines.push('# postgresql.pg_hba', ...p.clientLines);
+  else lines.push(['host', 'all', 'all', 'all', 'scram-sha-256'].join('  '));
   return `${lines.join('\n')}\n`;
 }

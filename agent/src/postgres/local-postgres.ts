@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentConfig } from '../config/agent-config';
-import { FatalError, TransientError } from '../errors';
+import { ConfigError, FatalError, TransientError } from '../errors';
 import { ensureReplicationRole, runInitdb } from './bootstrap';
 import type { SettingValue } from './conf-file';
 import { passfileLine, primaryConninfo, type Upstream } from './conninfo';
@@ -69,9 +69,12 @@ const REWIND_TIMEOUT_MS = 30 * 60_000;
 export class LocalPostgres {
   private readonly postmaster: Postmaster;
   private readonly pg: AgentConfig['postgresql'];
+  /** Client lines of pg_hba.conf in force (see applyHba); undefined: the agent's catch-all. */
+  private clientHba: readonly string[] | undefined;
 
   constructor(private readonly props: LocalPostgresProps) {
     this.pg = props.postgresql;
+    this.clientHba = props.postgresql.pgHba;
     this.postmaster = new Postmaster({ ...this.spawning(), binDir: this.pg.binDir, dataDir: this.pg.dataDir, cwd: props.runDir, logger: props.logger });
   }
 
@@ -315,8 +318,39 @@ export class LocalPostgres {
 
   private async writeBaseFiles(): Promise<void> {
     await writeSettingsFile(this.pg.dataDir, 'base', baseSettings({ listen: this.pg.listen, socketDir: this.props.runDir }), this.props.runAs);
-    const hba = renderHba({ superuser: this.pg.superuser.username, replicationUser: this.pg.replication.username });
+    await this.writeHba();
+  }
+
+  private async writeHba(): Promise<void> {
+    const hba = renderHba({ superuser: this.pg.superuser.username, replicationUser: this.pg.replication.username, clientLines: this.clientHba });
     await writeOwnedFile(join(this.pg.dataDir, 'pg_hba.conf'), hba, 0o600, this.props.runAs);
+  }
+
+  /**
+   * Sets the client lines of pg_hba.conf (undefined: the catch-all) as `postgresql.pg_hba` says. While Postgres runs,
+   * the new file is first read by Postgres itself (`pg_hba_file_rules`); a file it refuses is put back as it was and
+   * the refusal thrown, so a bad edit never reaches a reload or the next start. Returns whether anything changed.
+   */
+  async applyHba(lines: readonly string[] | undefined): Promise<boolean> {
+    if (JSON.stringify(lines) === JSON.stringify(this.clientHba)) return false;
+    const previous = this.clientHba;
+    this.clientHba = lines;
+    if (!existsSync(this.pg.dataDir) || !existsSync(join(this.pg.dataDir, 'PG_VERSION'))) return true;
+    await this.writeHba();
+    if (!this.postmaster.running) return true;
+    const refused = await withClient(this.connection(), 'checking pg_hba.conf', async (client) => {
+      const rows = (await client.query<{ line_number: number | null; error: string }>('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number')).rows;
+      if (rows.length === 0) await client.query('SELECT pg_reload_conf()');
+      return rows;
+    });
+    if (refused.length) {
+      this.clientHba = previous;
+      await this.writeHba();
+      const fileLines = renderHba({ superuser: this.pg.superuser.username, replicationUser: this.pg.replication.username, clientLines: lines }).split('\n');
+      const first = refused[0]!;
+      throw new ConfigError('postgresql.pg_hba', first.line_number ? fileLines[first.line_number - 1] : undefined, `was refused by PostgreSQL: ${first.error}`);
+    }
+    return true;
   }
 
   private async writeStandbyFiles(upstream: Upstream | undefined, standby: boolean): Promise<void> {

@@ -20,8 +20,14 @@ describe('parseDynamicConfig', () => {
     ['not an object', '[1]'],
     ['bad parameters', '{"postgresql":{"parameters":[1]}}'],
     ['bad parameter value', '{"postgresql":{"parameters":{"a":{"b":1}}}}'],
+    ['pg_hba not a list', '{"postgresql":{"pg_hba":"host all all all md5"}}'],
+    ['pg_hba with two lines in one', '{"postgresql":{"pg_hba":["host all all all md5\\nlocal all all trust"]}}'],
   ])('fails on %s', (_n, text) => {
     expect(parseDynamicConfig(text).ok).toBe(false);
+  });
+  it('reads postgresql.pg_hba as Patroni writes it; absent means none', () => {
+    expect(parseDynamicConfig('{"postgresql":{"pg_hba":["host all all all md5"]}}')).toMatchObject({ ok: true, config: { pgHba: ['host all all all md5'] } });
+    expect((parseDynamicConfig('{"ttl":30}') as { config: { pgHba?: unknown } }).config.pgHba).toBeUndefined();
   });
   it('quorum mode runs as synchronous mode', () => {
     expect(parseDynamicConfig('{"synchronous_mode":"quorum"}')).toMatchObject({ ok: true, config: { synchronousMode: true } });
