@@ -7,7 +7,7 @@ import { CTL_COMMANDS } from './cli/ctl-args';
 import { runCtl } from './cli/ctl-main';
 import { type Clock, systemClock } from './clock';
 import { type AgentConfig, buildAgentConfig } from './config/agent-config';
-import { loadFlatConfigFile } from './config/load-config';
+import { ConfigErrors, type FlatConfig, loadFlatConfigFile } from './config/load-config';
 import { ConfigError } from './errors';
 import { ApiServerPool } from './kube/api-server-pool';
 import { KubeClient } from './kube/kube-client';
@@ -134,18 +134,38 @@ function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger):
   return { loop, client, api, prepare: () => pgService?.prepare() ?? Promise.resolve() };
 }
 
-async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
-  let config: AgentConfig;
+/** `pgha agent --validate-config`: every problem and every key without effect, one line each; 0 when it would start. */
+function validateConfig(cmd: AgentCommand, env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): number {
   try {
-    config = buildAgentConfig(loadFlatConfigFile(cmd.configFile, env));
+    const flat = loadFlatConfigFile(cmd.configFile, env);
+    buildAgentConfig(flat);
+    for (const w of flat.warnings) out.write(`warning: ${w.key}: no effect: ${w.why}\n`);
+    out.write(`${cmd.configFile ?? 'the environment'}: valid\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const e of err instanceof ConfigErrors ? err.errors : [err]) out.write(`error: ${e.message.replace(/^invalid configuration: /, '')}\n`);
+    return 1;
+  }
+}
+
+async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
+  if (cmd.validateOnly) return validateConfig(cmd, env, process.stdout);
+  let config: AgentConfig;
+  let warnings: FlatConfig['warnings'];
+  try {
+    const flat = loadFlatConfigFile(cmd.configFile, env);
+    warnings = flat.warnings;
+    config = buildAgentConfig(flat);
   } catch (err) {
     if (err instanceof ConfigError) {
-      logger.error('invalid configuration', { key: err.key, value: err.value, allowed: err.allowed });
+      for (const e of err instanceof ConfigErrors ? err.errors : [err]) logger.error('invalid configuration', { key: e.key, value: e.value, allowed: e.allowed });
       return 2;
     }
     throw err;
   }
   const log = logger.child('agent', { scope: config.scope, member: config.name });
+  for (const w of warnings) log.warn('configuration key has no effect', { key: w.key, why: w.why });
   const { loop, client, api, prepare } = wireAgent(config, env, log);
   // Signals are handled from before the start, so a SIGTERM during start still releases what was taken.
   let started: Promise<void> = Promise.resolve();

@@ -12,6 +12,8 @@ export interface AgentCommand {
   readonly command: 'agent';
   /** Configuration file; without it, the environment alone configures the agent. */
   readonly configFile?: string;
+  /** `--validate-config`: check the file and the environment, print every problem, and exit (0 valid, 1 not). */
+  readonly validateOnly?: boolean;
 }
 
 export interface HelpCommand {
@@ -36,7 +38,8 @@ cluster: --scope, else the file's scope, else PATRONI_SCOPE.
 namespace: -n, else the file, else PATRONI_KUBERNETES_NAMESPACE, else the kubeconfig context's namespace, else default.
 kubeconfig: found as kubectl does: --kubeconfig (or kubernetes.kubeconfig in the file), else KUBECONFIG,
             else ~/.kube/config, else the in-cluster service account.
-REST credentials: ctl.authentication or restapi.authentication in the file, or PATRONI_RESTAPI_USERNAME / PASSWORD.
+REST credentials: ctl.authentication in the file, else restapi.authentication (password or password_file) key by
+                  key from the file, else PATRONI_RESTAPI_USERNAME and PATRONI_RESTAPI_PASSWORD or _PASSWORD_FILE.
 output: a table by default, --json for JSON on stdout; progress goes to stderr.
 exit codes: 0 done, 1 unexpected error, 2 usage error, 3 refused or not possible, 4 not reachable or timed out.`;
 
@@ -88,7 +91,14 @@ const wantsHelp = (args: readonly string[]) => {
 
 /** The usage of one command (`pgha COMMAND --help`): synopsis, summary, its options, then the shared ones. */
 export function commandUsage(topic: string): string {
-  if (topic === 'agent') return 'usage: pgha agent [--config FILE]\n  runs the HA agent; the file and the PATRONI_* environment configure it';
+  if (topic === 'agent') {
+    return [
+      'usage: pgha agent [--config FILE]',
+      '       pgha agent --validate-config [FILE]',
+      '  runs the HA agent; the file and the PATRONI_* environment configure it. --validate-config checks them as the',
+      '  agent would start, lists every problem and every key without effect, and exits 0 (it would start) or 1.',
+    ].join('\n');
+  }
   const spec = ctlCommandSpec(topic as CtlCommandName);
   const own = spec.options.length ? [`options of pgha ${spec.name}:`, ...optionLines(spec.options)] : [];
   return [`usage: ${synopsis(spec)}`, `  ${spec.summary}`, '', ...own, ...sharedHelp()].join('\n');
@@ -103,9 +113,14 @@ export function parseCommand(argv: readonly string[]): Command {
   if ((CTL_COMMANDS as readonly string[]).includes(command)) return parseCtlArgs(command as CtlCommandName, rest);
   if (command !== 'agent') throw new UsageError(`unknown command ${JSON.stringify(command)}; ${SHORT_USAGE}`);
   let configFile: string | undefined;
+  let validateOnly = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
-    if (arg === '--config' || arg === '-c') {
+    if (arg === '--validate-config') {
+      // As patroni --validate-config FILE: the file may follow the flag.
+      validateOnly = true;
+      if (rest[i + 1] !== undefined && !rest[i + 1]!.startsWith('-')) configFile = rest[++i];
+    } else if (arg === '--config' || arg === '-c') {
       configFile = rest[++i];
       if (configFile === undefined) throw new UsageError(`--config needs a file; ${SHORT_USAGE}`);
     } else if (arg.startsWith('--config=')) {
@@ -114,5 +129,5 @@ export function parseCommand(argv: readonly string[]): Command {
       throw new UsageError(`unknown argument ${JSON.stringify(arg)}; ${SHORT_USAGE}`);
     }
   }
-  return { command: 'agent', configFile };
+  return { command: 'agent', configFile, ...(validateOnly ? { validateOnly } : {}) };
 }

@@ -2,10 +2,25 @@ import { readFileSync } from 'node:fs';
 import { hbaLines } from '../postgres/hba';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors';
+import { INERT_KEYS, KEY_ALIASES, keyOfPatroniEnv, nearestName, patroniKey, REFUSED_KEYS } from './patroni-keys';
 import { FIELDS, type FieldSpec, OPEN_SECTIONS } from './schema';
+import { PROTECTED_PARAMETERS } from '../postgres/settings';
 
-/** Flat view: dotted key → validated value. The typed `AgentConfig` is built from it. */
-export type FlatConfig = ReadonlyMap<string, unknown>;
+/** A key accepted without effect, with the reason (logged once at start). */
+export interface ConfigWarning {
+  readonly key: string;
+  readonly why: string;
+}
+
+/** Flat view: dotted key → validated value, and the keys accepted without effect. The typed `AgentConfig` is built from it. */
+export type FlatConfig = ReadonlyMap<string, unknown> & { readonly warnings: readonly ConfigWarning[] };
+
+/** Every problem of a configuration, not only the first (`pgha agent --validate-config`). */
+export class ConfigErrors extends ConfigError {
+  constructor(readonly errors: readonly ConfigError[]) {
+    super(errors[0]!.key, errors[0]!.value, errors[0]!.allowed);
+  }
+}
 
 const TRUE = new Set(['true', 'on', 'yes', '1']);
 const FALSE = new Set(['false', 'off', 'no', '0']);
@@ -96,21 +111,33 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Flattens the YAML document into dotted keys, refusing keys the agent does not know. */
-function flattenFile(doc: unknown): Map<string, unknown> {
+/** Why an unknown key is refused: the keys allowed beside it, and the one probably meant. */
+function unknownKey(key: string, prefix: string, value: unknown, known: readonly string[]): ConfigError {
+  const siblings = [...new Set(known.filter((f) => f.startsWith(prefix ? `${prefix}.` : '')).map((f) => (prefix ? f.slice(prefix.length + 1) : f).split('.')[0]!))].sort();
+  const name = prefix ? key.slice(prefix.length + 1) : key;
+  const meant = nearestName(name, siblings);
+  return new ConfigError(key, value, `unknown key${meant ? `; did you mean ${prefix ? `${prefix}.` : ''}${meant}?` : ''}; allowed${prefix ? ` under ${prefix}` : ''}: ${siblings.join(', ')}`);
+}
+
+/**
+ * Flattens the YAML document into dotted keys. Patroni keys the agent does not carry out are left out with a warning,
+ * or refused (patroni-keys.ts); other unknown keys are errors, every one collected.
+ */
+function flattenFile(doc: unknown, warnings: ConfigWarning[], errors: ConfigError[]): Map<string, unknown> {
   const out = new Map<string, unknown>();
-  const known = new Set(FIELDS.map((f) => f.key));
+  const knownList = [...FIELDS.map((f) => f.key), ...OPEN_SECTIONS, ...Object.keys(KEY_ALIASES)];
+  const known = new Set(knownList);
   const walk = (node: Record<string, unknown>, prefix: string) => {
     for (const [k, v] of Object.entries(node)) {
       const key = prefix ? `${prefix}.${k}` : k;
-      if (known.has(key) || OPEN_SECTIONS.includes(key)) {
-        out.set(key, v);
-      } else if (isPlainObject(v) && [...known].some((f) => f.startsWith(`${key}.`))) {
-        walk(v, key);
-      } else {
-        const siblings = [...known].filter((f) => f.startsWith(prefix ? `${prefix}.` : '')).map((f) => (prefix ? f.slice(prefix.length + 1) : f).split('.')[0]);
-        throw new ConfigError(key, v, `unknown key; allowed${prefix ? ` under ${prefix}` : ''}: ${[...new Set(siblings)].sort().join(', ')}`);
-      }
+      const refused = patroniKey(REFUSED_KEYS, key);
+      const inert = patroniKey(INERT_KEYS, key);
+      if (refused) errors.push(new ConfigError(key, v, `is not supported: ${refused.why}`));
+      else if (inert) warnings.push({ key, why: inert.why });
+      else if (KEY_ALIASES[key]) out.set(KEY_ALIASES[key], v);
+      else if (known.has(key)) out.set(key, v);
+      else if (isPlainObject(v) && knownList.some((f) => f.startsWith(`${key}.`))) walk(v, key);
+      else errors.push(unknownKey(key, prefix, v, knownList));
     }
   };
   if (doc === null || doc === undefined) return out;
@@ -119,13 +146,63 @@ function flattenFile(doc: unknown): Map<string, unknown> {
   return out;
 }
 
+/**
+ * `bootstrap` beyond `dcs`: the agent bootstraps with initdb's defaults. A custom method is refused (the members would
+ * create an empty cluster instead of restoring one); the rest is accepted with a warning.
+ */
+function checkBootstrap(bootstrap: unknown, warnings: ConfigWarning[], errors: ConfigError[]): void {
+  if (!isPlainObject(bootstrap)) return;
+  for (const [k, v] of Object.entries(bootstrap)) {
+    const key = `bootstrap.${k}`;
+    if (k === 'dcs') continue;
+    if (k === 'method' && v !== 'initdb') errors.push(new ConfigError(key, v, 'is not supported: custom bootstrap methods are not carried out; the members would create an empty cluster (only initdb)'));
+    else if (k !== 'method') warnings.push({ key, why: 'the cluster is bootstrapped with initdb\'s defaults; only bootstrap.dcs is read' });
+  }
+}
+
+/** Read outside FIELDS (the logger). */
+const OTHER_ENV = new Set(['PATRONI_LOG_LEVEL']);
+
+/**
+ * `PATRONI_*` variables the agent does not read: refused where the file key would be, with a warning otherwise, so
+ * a setting never goes unnoticed (a client-certificate check that is not made, say).
+ */
+function checkPatroniEnv(env: NodeJS.ProcessEnv, warnings: ConfigWarning[], errors: ConfigError[]): void {
+  const read = new Set(FIELDS.flatMap((f) => (f.env ? [f.env] : [])));
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('PATRONI_') || read.has(name) || OTHER_ENV.has(name) || env[name] === undefined) continue;
+    const key = keyOfPatroniEnv(name);
+    const refused = key ? patroniKey(REFUSED_KEYS, key) : undefined;
+    const inert = key ? patroniKey(INERT_KEYS, key) : undefined;
+    if (refused) errors.push(new ConfigError(name, '<set>', `is not supported: ${refused.why}`));
+    else warnings.push({ key: name, why: inert?.why ?? 'pgha does not read this variable' });
+  }
+}
+
+/**
+ * Parameters the agent sets itself, in a member's file (Patroni's own harness sets some of them): left out with a
+ * warning, as Patroni overrides them too. The construct refuses them instead (`normalizeParameters`).
+ */
+function withoutManagedParameters(params: unknown, warnings: ConfigWarning[]): unknown {
+  if (!isPlainObject(params)) return params;
+  const kept: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (PROTECTED_PARAMETERS.has(name.toLowerCase())) warnings.push({ key: `postgresql.parameters.${name}`, why: 'pgha sets it itself' });
+    else kept[name] = value;
+  }
+  return kept;
+}
+
 export interface ConfigSources {
   /** YAML text of the configuration file. */
   readonly yaml?: string;
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** Reads the file (if any) and the environment, checks every key, applies defaults. Throws `ConfigError`. */
+/**
+ * Reads the file (if any) and the environment, checks every key, applies defaults. Throws `ConfigErrors` with every
+ * problem found.
+ */
 export function loadFlatConfig(sources: ConfigSources): FlatConfig {
   let doc: unknown;
   try {
@@ -133,21 +210,32 @@ export function loadFlatConfig(sources: ConfigSources): FlatConfig {
   } catch (err) {
     throw new ConfigError('(file)', (err as Error).message.split('\n')[0], 'the configuration file must be valid YAML');
   }
-  const file = flattenFile(doc);
+  const warnings: ConfigWarning[] = [];
+  const errors: ConfigError[] = [];
+  const file = flattenFile(doc, warnings, errors);
+  if (file.has('postgresql.parameters')) file.set('postgresql.parameters', withoutManagedParameters(file.get('postgresql.parameters'), warnings));
   const env = sources.env ?? {};
+  checkPatroniEnv(env, warnings, errors);
+  checkBootstrap(file.get('bootstrap'), warnings, errors);
   const flat = new Map<string, unknown>();
   for (const spec of FIELDS) {
-    const raw = spec.env !== undefined ? env[spec.env] : undefined;
-    let value: unknown = raw !== undefined && raw !== '' ? parseEnv(spec, raw) : file.get(spec.key);
-    if (value === undefined || value === null) value = spec.default;
-    if (value === undefined) {
-      if (spec.required) throw new ConfigError(spec.key, undefined, `is required${spec.env ? ` (set it in the file or ${spec.env})` : ''}`);
-      continue;
+    try {
+      const raw = spec.env !== undefined ? env[spec.env] : undefined;
+      let value: unknown = raw !== undefined && raw !== '' ? parseEnv(spec, raw) : file.get(spec.key);
+      if (value === undefined || value === null) value = spec.default;
+      if (value === undefined) {
+        if (spec.required) throw new ConfigError(spec.key, undefined, `is required${spec.env ? ` (set it in the file or ${spec.env})` : ''}`);
+        continue;
+      }
+      flat.set(spec.key, checkType(spec, value));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      errors.push(err);
     }
-    flat.set(spec.key, checkType(spec, value));
   }
+  if (errors.length) throw new ConfigErrors(errors);
   for (const key of OPEN_SECTIONS) if (file.has(key) && !flat.has(key)) flat.set(key, file.get(key));
-  return flat;
+  return Object.assign(flat, { warnings });
 }
 
 /** Reads a configuration file from disk and loads it with the environment. */

@@ -75,7 +75,22 @@ export function normalizeParameters(params: Readonly<Record<string, SettingValue
     }
     out[name] = value;
   }
-  return out;
+  return translateRenamed(out);
+}
+
+/** WAL segment size of clusters the agent creates (initdb's default). */
+const WAL_SEGMENT_MB = 16;
+
+/**
+ * Settings PostgreSQL renamed, translated as Patroni translates them: `wal_keep_segments` (gone in PostgreSQL 13)
+ * becomes `wal_keep_size` of as many segments, unless `wal_keep_size` is given too.
+ */
+function translateRenamed(params: Record<string, SettingValue>): Record<string, SettingValue> {
+  if (params.wal_keep_segments === undefined) return params;
+  const { wal_keep_segments: segments, ...rest } = params;
+  const n = Number(segments);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError('postgresql.parameters.wal_keep_segments', segments, 'must be a whole number of segments');
+  return rest.wal_keep_size !== undefined ? rest : { ...rest, wal_keep_size: `${n * WAL_SEGMENT_MB}MB` };
 }
 
 export interface SettingsChange {

@@ -66,8 +66,13 @@ describe('commandUsage', () => {
     for (const o of spec.options) expect(commandUsage(name)).toContain(o.help);
   });
 
-  it('keeps the agent\'s own usage', () => {
-    expect(commandUsage('agent')).toBe('usage: pgha agent [--config FILE]\n  runs the HA agent; the file and the PATRONI_* environment configure it');
+  it('gives the agent\'s own usage, with --validate-config', () => {
+    expect(commandUsage('agent')).toMatch(/^usage: pgha agent \[--config FILE\]\n {7}pgha agent --validate-config \[FILE\]\n/);
+  });
+
+  it('parses pgha agent --validate-config FILE as patroni --validate-config does', () => {
+    expect(parseCommand(['agent', '--validate-config', '/etc/patroni.yml'])).toEqual({ command: 'agent', configFile: '/etc/patroni.yml', validateOnly: true });
+    expect(parseCommand(['agent', '--config', '/f.yml', '--validate-config'])).toEqual({ command: 'agent', configFile: '/f.yml', validateOnly: true });
   });
 });
 

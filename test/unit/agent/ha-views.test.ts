@@ -49,7 +49,7 @@ describe('mergeConfig (PATCH /config)', () => {
 
 describe('cluster views', () => {
   it('hostPortOf reads conn_url', () => {
-    expect(hostPortOf('postgres://10.1.2.3:5433/postgres')).toBe('10.1.2.3:5433');
+    expect(hostPortOf('postgres://192.0.2.3:5433/postgres')).toBe('192.0.2.3:5433');
     expect(hostPortOf('postgres://[fd00::1]:5432/postgres')).toBe('fd00::1:5432');
     expect(hostPortOf('nonsense')).toBeUndefined();
   });

@@ -1,10 +1,12 @@
-import { loadAgentConfig, renderAgentConfigFile } from '../../../agent/src/config/agent-config';
+import { buildAgentConfig, loadAgentConfig, renderAgentConfigFile } from '../../../agent/src/config/agent-config';
+import { type ConfigErrors, loadFlatConfig } from '../../../agent/src/config/load-config';
 import { ConfigError } from '../../../agent/src/errors';
+import { normalizeParameters } from '../../../agent/src/postgres/settings';
 
 const env = {
   PATRONI_SCOPE: 'demo',
   PATRONI_NAME: 'demo-0',
-  PATRONI_KUBERNETES_POD_IP: '10.1.2.3',
+  PATRONI_KUBERNETES_POD_IP: '192.0.2.3',
   PATRONI_SUPERUSER_PASSWORD: 's3cret',
   PATRONI_REPLICATION_PASSWORD: 'r3pl',
 };
@@ -14,8 +16,8 @@ describe('loadAgentConfig', () => {
     const c = loadAgentConfig({ env });
     expect(c).toMatchObject({ scope: 'demo', name: 'demo-0', namespace: 'default', ttl: 30, loopWait: 10, retryTimeout: 10 });
     expect(c.kubernetes).toMatchObject({ useEndpoints: false, roleLabel: 'role', leaderLabelValue: 'primary', followerLabelValue: 'replica', scopeLabel: 'cluster-name' });
-    expect(c.restapi.connectAddress).toBe('10.1.2.3:8008');
-    expect(c.postgresql.connectAddress).toBe('10.1.2.3:5432');
+    expect(c.restapi.connectAddress).toBe('192.0.2.3:8008');
+    expect(c.postgresql.connectAddress).toBe('192.0.2.3:5432');
     expect(c.postgresql.superuser).toEqual({ username: 'postgres', password: 's3cret' });
   });
 
@@ -34,7 +36,68 @@ describe('loadAgentConfig', () => {
   });
 
   it('fails on an unknown key, listing the allowed ones', () => {
-    expect(() => loadAgentConfig({ yaml: 'kubernetes:\n  use_endpoint: true\n', env })).toThrow(/kubernetes.use_endpoint=true; unknown key; allowed under kubernetes: .*use_endpoints/);
+    expect(() => loadAgentConfig({ yaml: 'kubernetes:\n  use_endpoint: true\n', env })).toThrow(/kubernetes.use_endpoint=true; unknown key; did you mean kubernetes.use_endpoints\?; allowed under kubernetes: .*use_endpoints/);
+    expect(() => loadAgentConfig({ yaml: 'loopwait: 3\n', env })).toThrow(/loopwait=3; unknown key; did you mean loop_wait\?/);
+  });
+
+  it('lists every problem, not only the first', () => {
+    try {
+      loadAgentConfig({ yaml: 'ttl: thirty\nloopwait: 3\netcd3:\n  hosts: a:2379\n', env });
+      throw new Error('expected a refusal');
+    } catch (err) {
+      expect((err as ConfigErrors).errors.map((e) => e.key).sort()).toEqual(['etcd3', 'loopwait', 'ttl']);
+    }
+  });
+
+  it('starts with the Patroni keys it does not carry out, one warning each, and refuses those that would lower security', () => {
+    const patroni = [
+      'postgresql:',
+      '  authentication:',
+      '    superuser: {username: postgres, sslmode: prefer}',
+      '    rewind: {username: rewind_user, password: r}',
+      '  callbacks: {on_role_change: /bin/true}',
+      '  use_unix_socket: true',
+      '  parameters: {unix_socket_directories: /tmp, logging_collector: "off", work_mem: 8MB}',
+      'tags: {clonefrom: true}',
+      'watchdog: {mode: automatic}',
+      'log: {level: INFO}',
+      'kubernetes: {namespace: db}',
+      'bootstrap: {dcs: {ttl: 30}, initdb: [data-checksums], post_bootstrap: /bin/true}',
+    ].join('\n');
+    const flat = loadFlatConfig({ yaml: patroni, env: { ...env, PATRONI_LOG_LEVEL: 'INFO', PATRONI_REWIND_USERNAME: 'r', PATRONI_SOMETHING_NEW: 'x' } });
+    expect(flat.warnings.map((w) => w.key).sort()).toEqual([
+      'PATRONI_REWIND_USERNAME',
+      'PATRONI_SOMETHING_NEW',
+      'bootstrap.initdb',
+      'bootstrap.post_bootstrap',
+      'log',
+      'postgresql.authentication.rewind',
+      'postgresql.authentication.superuser.sslmode',
+      'postgresql.callbacks',
+      'postgresql.parameters.logging_collector',
+      'postgresql.parameters.unix_socket_directories',
+      'postgresql.use_unix_socket',
+      'tags.clonefrom',
+      'watchdog',
+    ]);
+    const config = buildAgentConfig(flat, () => 'pw');
+    expect(config.namespace).toBe('db');
+    expect(config.postgresql.parameters).toEqual({ work_mem: '8MB' });
+    for (const [yaml, extra, key] of [
+      ['postgresql:\n  authentication:\n    replication: {username: r, sslmode: verify-full}\n', {}, 'postgresql.authentication.replication.sslmode'],
+      ['restapi: {verify_client: required}\n', {}, 'restapi.verify_client'],
+      ['', { PATRONI_RESTAPI_VERIFY_CLIENT: 'required' }, 'PATRONI_RESTAPI_VERIFY_CLIENT'],
+      ['standby_cluster: {host: 192.0.2.1}\n', {}, 'standby_cluster'],
+      ['bootstrap: {method: from_backup, from_backup: {command: /restore}}\n', {}, 'bootstrap.method'],
+    ] as const) {
+      expect(() => loadFlatConfig({ yaml, env: { ...env, ...extra } })).toThrow(new RegExp(`^invalid configuration: ${key.replace(/\./g, '\\.')}=.*; is not supported: `));
+    }
+  });
+
+  it('translates wal_keep_segments into wal_keep_size, as Patroni does for PostgreSQL 13 and later', () => {
+    expect(normalizeParameters({ wal_keep_segments: 8, work_mem: '4MB' })).toEqual({ wal_keep_size: '128MB', work_mem: '4MB' });
+    expect(normalizeParameters({ wal_keep_segments: 8, wal_keep_size: '1GB' })).toEqual({ wal_keep_size: '1GB' });
+    expect(() => normalizeParameters({ wal_keep_segments: 'many' })).toThrow('postgresql.parameters.wal_keep_segments="many"; must be a whole number of segments');
   });
 
   it('fails on a wrong type, naming key and value', () => {
