@@ -3,6 +3,7 @@ import { ConfigError } from '../agent/src/errors';
 import { StoreMode } from './cluster-props';
 import type { ClusterSpec } from './cluster-spec';
 import { PropError } from './cluster-spec';
+import { REPLICATION_PASSWORD_KEY, RESTAPI_PASSWORD_KEY, SUPERUSER_PASSWORD_KEY } from './credentials';
 import { SELECTOR_LABELS_WITHOUT_SCOPE } from './labels';
 
 /** Where the container finds its files; the image's command and the agent's defaults agree on these. */
@@ -28,7 +29,20 @@ const PROP_OF_KEY: Record<string, string> = {
   'kubernetes.leader_label_value': 'leaderLabelValue',
   'kubernetes.follower_label_value': 'followerLabelValue',
   'kubernetes.scope_label': 'scopeLabel',
+  'restapi.authentication.username': 'restApiUsername',
 };
+
+/**
+ * The environment variables that point the agent at its password files in the mounted Secret: paths, never
+ * passwords. The StatefulSet sets exactly these, and the member file is validated with them.
+ */
+export function passwordFileEnv(spec: ClusterSpec): Record<string, string> {
+  return {
+    PATRONI_SUPERUSER_PASSWORD_FILE: `${CREDENTIALS_DIR}/${SUPERUSER_PASSWORD_KEY}`,
+    PATRONI_REPLICATION_PASSWORD_FILE: `${CREDENTIALS_DIR}/${REPLICATION_PASSWORD_KEY}`,
+    ...(spec.restApiUsername !== undefined ? { PATRONI_RESTAPI_PASSWORD_FILE: `${CREDENTIALS_DIR}/${RESTAPI_PASSWORD_KEY}` } : {}),
+  };
+}
 
 /**
  * The agent's configuration file for this cluster, in the agent's own schema. Per-Pod values (name, namespace, Pod
@@ -51,7 +65,8 @@ export function agentConfigFile(spec: ClusterSpec): AgentConfigFile {
       ports: [{ name: POSTGRES_PORT_NAME, port: POSTGRES_PORT }],
       bypass_api_service: spec.bypassApiService,
     },
-    restapi: { listen: `0.0.0.0:${API_PORT}` },
+    // The user only: its password comes from the file PATRONI_RESTAPI_PASSWORD_FILE names.
+    restapi: { listen: `0.0.0.0:${API_PORT}`, ...(spec.restApiUsername !== undefined ? { authentication: { username: spec.restApiUsername } } : {}) },
     postgresql: {
       listen: `0.0.0.0:${POSTGRES_PORT}`,
       data_dir: DATA_DIR,
@@ -74,8 +89,10 @@ export function agentConfigFile(spec: ClusterSpec): AgentConfigFile {
 
 /** Renders and validates the file with the agent's own loader; a refusal names the prop behind the key. */
 export function renderAgentConfig(spec: ClusterSpec): string {
+  // What each Pod adds: its name and IP (placeholders here) and the password files (read as placeholders).
+  const podEnv = { PATRONI_NAME: `${spec.name}-0`, PATRONI_KUBERNETES_POD_IP: '192.0.2.10', ...passwordFileEnv(spec) };
   try {
-    return renderAgentConfigFile(agentConfigFile(spec));
+    return renderAgentConfigFile(agentConfigFile(spec), podEnv);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     throw new PropError(PROP_OF_KEY[err.key] ?? `agent configuration key ${err.key}`, err.value, `the agent refuses it: ${err.allowed}`);

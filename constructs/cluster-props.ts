@@ -98,8 +98,37 @@ export interface PostgresClusterProps {
   readonly memoryRequest?: Size;
   /** @default Size.gibibytes(1) */
   readonly memoryLimit?: Size;
-  /** Superuser and replication passwords. @default ClusterCredentials.fromSecret(`<name>-credentials`), created by you */
+  /**
+   * Superuser, replication and REST API passwords.
+   * @default ClusterCredentials.fromSecret(`<name>-credentials`), created by you
+   */
   readonly credentials?: ClusterCredentials;
+  /**
+   * Basic auth on the agent's REST API (port 8008) for every method that changes something (POST `/switchover`,
+   * `/failover`, `/restart`, `/reinitialize`, PATCH `/config`, …); GETs, the probes among them, stay open. The
+   * password is the Secret's `restapi-password` key, mounted as a file (`PATRONI_RESTAPI_PASSWORD_FILE`); the user
+   * is `restApiUsername`. `pgha` run in a member's Pod (`kubectl exec`) finds both by itself.
+   * Off: anything that reaches port 8008 can switch over, pause the cluster or wipe a replica; keep it off only where
+   * nothing untrusted reaches the Pods (with `networkPolicy`, only the members themselves reach the port).
+   * @default true
+   */
+  readonly restApiAuthentication?: boolean;
+  /**
+   * The REST API's basic-auth user (`restapi.authentication.username` in the member file); 1 to 63 letters, digits,
+   * `.`, `_`, `@` or `-`, starting with a letter or digit. Only with `restApiAuthentication`.
+   * @default 'pgha'
+   */
+  readonly restApiUsername?: string;
+  /**
+   * A NetworkPolicy `<name>` selecting the member Pods: PostgreSQL (5432) and the REST API (8008) reachable from the
+   * cluster's own members, PostgreSQL also from Pods in the same namespace labelled `pgha.io/client: <name>`
+   * (`PostgresCluster.clientPodLabels`), no other ingress. Egress is not restricted. NetworkPolicies add up, so a
+   * policy of your own can admit more (another namespace, a metrics scraper). The kubelet's probes come from the
+   * node; most CNIs admit a node's traffic to its own Pods regardless of NetworkPolicy, check that yours does.
+   * NetworkPolicy is enforced only by a CNI that implements it; elsewhere the object changes nothing.
+   * @default true
+   */
+  readonly networkPolicy?: boolean;
   /** Leader lock validity. @default Duration.seconds(30) */
   readonly ttl?: Duration;
   /** HA loop period. @default Duration.seconds(10) */

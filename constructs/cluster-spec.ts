@@ -33,6 +33,9 @@ export interface ClusterSpec {
   readonly memoryLimit: string;
   readonly credentials: ClusterCredentials;
   readonly credentialsSecretName: string;
+  /** The REST API's basic-auth user; absent when `restApiAuthentication` is off. */
+  readonly restApiUsername?: string;
+  readonly networkPolicy: boolean;
   readonly ttl: number;
   readonly loopWait: number;
   readonly retryTimeout: number;
@@ -200,9 +203,7 @@ export function resolveClusterSpec(id: string, props: PostgresClusterProps): Clu
 
   const credentials = props.credentials ?? ClusterCredentials.fromSecret(`${name}-credentials`);
   if (credentials.secretName !== undefined) dnsSubdomain('credentials', credentials.secretName);
-  if (credentials.passwords && (credentials.passwords.superuser === '' || credentials.passwords.replication === '')) {
-    throw new PropError('credentials', '<empty password>', 'passwords must not be empty');
-  }
+  const restApiUsername = restApiUser(props, credentials);
 
   return {
     postgresParameters: postgresParameters(props.postgresql?.parameters ?? {}),
@@ -223,6 +224,8 @@ export function resolveClusterSpec(id: string, props: PostgresClusterProps): Clu
     memoryLimit,
     credentials,
     credentialsSecretName: credentials.secretName ?? `${name}-credentials`,
+    restApiUsername,
+    networkPolicy: props.networkPolicy ?? true,
     ttl,
     loopWait,
     retryTimeout,
@@ -250,6 +253,32 @@ function postgresParameters(params: Readonly<Record<string, string | number | bo
     if (!(err instanceof ConfigError)) throw err;
     throw new PropError(err.key, err.value, err.allowed);
   }
+}
+
+/** What basic auth and HTTP allow in a user name, kept to characters no YAML or Helm quoting can mangle. */
+export const API_USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,62}$/;
+export const DEFAULT_RESTAPI_USERNAME = 'pgha';
+
+/** The REST API's user, or undefined with authentication off; checks the passwords against that choice. */
+function restApiUser(props: PostgresClusterProps, credentials: ClusterCredentials): string | undefined {
+  const on = props.restApiAuthentication ?? true;
+  const passwords = credentials.passwords;
+  if (passwords && (passwords.superuser === '' || passwords.replication === '' || passwords.restApi === '')) {
+    throw new PropError('credentials', '<empty password>', 'passwords must not be empty');
+  }
+  if (!on) {
+    if (props.restApiUsername !== undefined) throw new PropError('restApiUsername', props.restApiUsername, 'requires restApiAuthentication: true');
+    if (passwords?.restApi !== undefined) throw new PropError('credentials', '<restApi password>', 'a restApi password requires restApiAuthentication: true; drop one of them');
+    return undefined;
+  }
+  if (passwords && passwords.restApi === undefined) {
+    throw new PropError('credentials', '<no restApi password>', 'fromPasswords needs a restApi password while restApiAuthentication is on (the default); or set restApiAuthentication: false');
+  }
+  const username = props.restApiUsername ?? DEFAULT_RESTAPI_USERNAME;
+  if (!API_USERNAME.test(username)) {
+    throw new PropError('restApiUsername', username, 'must be 1 to 63 letters, digits, ".", "_", "@" or "-", starting with a letter or digit');
+  }
+  return username;
 }
 
 function synchronousSettings(props: PostgresClusterProps, replicas: number): ClusterSpec['synchronous'] {

@@ -28,6 +28,16 @@ export function objectLabels(spec: ClusterSpec, component: string): Record<strin
   };
 }
 
+/**
+ * The label a client Pod carries to reach PostgreSQL through the cluster's NetworkPolicy. Its value is the cluster
+ * name; it does not depend on `scopeLabel`, so clients keep it when the cluster's own labels change.
+ */
+export const CLIENT_LABEL = 'pgha.io/client';
+
+export function clientPodLabels(spec: ClusterSpec): Record<string, string> {
+  return { [CLIENT_LABEL]: spec.name };
+}
+
 /** Pod template labels: the selector, the app.kubernetes.io set, and the version (which may change: not in selectors). */
 export function podLabels(spec: ClusterSpec): Record<string, string> {
   return { ...objectLabels(spec, 'database'), 'app.kubernetes.io/version': PGHA_VERSION, ...podSelector(spec) };

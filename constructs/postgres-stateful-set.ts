@@ -8,12 +8,12 @@ import {
   CONFIG_FILE_NAME,
   CREDENTIALS_DIR,
   DATA_MOUNT,
+  passwordFileEnv,
   POSTGRES_PORT,
   POSTGRES_PORT_NAME,
 } from './agent-config-file';
 import { AntiAffinity, Persistence, Platform } from './cluster-props';
 import type { ClusterSpec } from './cluster-spec';
-import { REPLICATION_PASSWORD_KEY, SUPERUSER_PASSWORD_KEY } from './credentials';
 import { objectLabels, podLabels, podSelector } from './labels';
 
 /**
@@ -91,9 +91,8 @@ export class PostgresStatefulSet extends Construct {
         fieldEnv('PATRONI_NAME', 'metadata.name'),
         fieldEnv('PATRONI_KUBERNETES_NAMESPACE', 'metadata.namespace'),
         fieldEnv('PATRONI_KUBERNETES_POD_IP', 'status.podIP'),
-        // Paths, not passwords: the agent reads the files from the mounted Secret.
-        { name: 'PATRONI_SUPERUSER_PASSWORD_FILE', value: `${CREDENTIALS_DIR}/${SUPERUSER_PASSWORD_KEY}` },
-        { name: 'PATRONI_REPLICATION_PASSWORD_FILE', value: `${CREDENTIALS_DIR}/${REPLICATION_PASSWORD_KEY}` },
+        // Paths, not passwords: the agent (and `pgha` run in the Pod) reads the files from the mounted Secret.
+        ...Object.entries(passwordFileEnv(spec)).map(([name, value]) => ({ name, value })),
         // `kubectl exec <pod> -- pgha list` (or patronictl) finds the cluster from the member's own file.
         { name: 'PATRONICTL_CONFIG_FILE', value: `${CONFIG_DIR}/${CONFIG_FILE_NAME}` },
       ],

@@ -1,12 +1,10 @@
 import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
-import { FIELDS } from '../../agent/src/config/schema';
-import { SETTING_NAME } from '../../agent/src/postgres/conf-file';
-import { PROTECTED_PARAMETERS } from '../../agent/src/postgres/settings';
-import { ClusterCredentials, MAX_NAME_LENGTH, Persistence, Platform, PGHA_VERSION, StoreMode, type PostgresClusterProps } from '../../constructs';
+import { ClusterCredentials, MAX_NAME_LENGTH, Persistence, Platform, PGHA_VERSION, RESTAPI_PASSWORD_KEY, StoreMode, type PostgresClusterProps } from '../../constructs';
 import { defaultTerminationGrace, resolveClusterSpec } from '../../constructs/cluster-spec';
 import { CONFIG_DIGEST_ANNOTATION, livenessTiming } from '../../constructs/postgres-stateful-set';
+import { NOTES, valuesSchema, valuesYaml } from './helm-values';
 import { assertNoMarkers, markerPattern, modelObjects, type Parameter } from './parameters';
 
 interface HelmParameter extends Parameter {
@@ -32,6 +30,8 @@ const PARAMS: Record<string, HelmParameter> = {
   retryTimeout: { marker: 1019, expr: '.Values.retryTimeout' },
   superuserPassword: { marker: 'p0superuser0p', expr: 'include "pgha.password" (list . "superuser-password" .Values.credentials.superuserPassword)' },
   replicationPassword: { marker: 'p0replication0p', expr: 'include "pgha.password" (list . "replication-password" .Values.credentials.replicationPassword)' },
+  restApiUsername: { marker: 'p0apiuser0p', expr: '.Values.restApi.authentication.username' },
+  restApiPassword: { marker: 'p0apipassword0p', expr: `include "pgha.password" (list . "${RESTAPI_PASSWORD_KEY}" .Values.credentials.restApiPassword)` },
 };
 const STORAGE_CLASS_MARKER = 'p0storageclass0p';
 // A parameter name standing for the whole `postgresql.parameters` map, and the synchronous node count (a number no
@@ -56,6 +56,20 @@ const SWITCHES = [
     value: '.Values.storage.persistent',
     props: (on: boolean): PostgresClusterProps => (on ? { persistence: Persistence.PERSISTENT, storageClassName: STORAGE_CLASS_MARKER } : { persistence: Persistence.EPHEMERAL }),
   },
+  { value: '.Values.networkPolicy.enabled', props: (networkPolicy: boolean): PostgresClusterProps => ({ networkPolicy }) },
+] as const;
+
+/**
+ * Values whose effect on every object is lines added (or an object added): rendered as `{{- if }}` around those
+ * lines rather than as a second copy of each object. Each object is still rendered from the model both ways, and
+ * the merge keeps each rendering exact (`inlineBranches`).
+ */
+const INLINE_SWITCHES = [
+  {
+    value: '.Values.restApi.authentication.enabled',
+    props: (on: boolean): PostgresClusterProps =>
+      on ? {} : { restApiAuthentication: false, restApiUsername: undefined, credentials: ClusterCredentials.fromPasswords({ superuser: m('superuserPassword'), replication: m('replicationPassword') }) },
+  },
 ] as const;
 
 function m<T>(name: string): T {
@@ -77,7 +91,8 @@ function markedProps(): PostgresClusterProps {
     ttl: Duration.seconds(m('ttl')),
     loopWait: Duration.seconds(m('loopWait')),
     retryTimeout: Duration.seconds(m('retryTimeout')),
-    credentials: ClusterCredentials.fromPasswords({ superuser: m('superuserPassword'), replication: m('replicationPassword') }),
+    credentials: ClusterCredentials.fromPasswords({ superuser: m('superuserPassword'), replication: m('replicationPassword'), restApi: m('restApiPassword') }),
+    restApiUsername: m('restApiUsername'),
     postgresql: { parameters: { [PG_PARAMETERS_MARKER]: PG_PARAMETERS_MARKER } },
     synchronousMode: true,
     synchronousNodeCount: SYNC_NODE_COUNT_MARKER,
@@ -148,19 +163,63 @@ function combinations(n: number): boolean[][] {
   return combinations(n - 1).flatMap((rest) => [[true, ...rest], [false, ...rest]]);
 }
 
+/** Each object's template text by file key (`statefulset`, `service-replicas`, …), for one set of props. */
+function objectTexts(props: PostgresClusterProps): Map<string, string> {
+  const texts = new Map<string, string>();
+  for (const o of modelObjects(props)) {
+    // The Secret outlives the release, as the PersistentVolumeClaims do: a reinstall onto the kept volumes must find
+    // the passwords the data directories were made with (`lookup` reads them back).
+    if (o.kind === 'Secret') o.metadata.annotations = { ...(o.metadata.annotations as Record<string, string> | undefined), 'helm.sh/resource-policy': 'keep' };
+    texts.set(`${o.kind.toLowerCase()}${o.metadata.name.replace(String(m('clusterName')), '')}`, helmize(stringify(o, { lineWidth: 0 })));
+  }
+  return texts;
+}
+
+/**
+ * `more` with the lines `fewer` lacks wrapped in `{{- if cond }}` … `{{- end }}`, or undefined when `fewer` is not
+ * `more` minus some lines. Whatever lines are matched, rendering gives `more` with the condition and `fewer` without.
+ */
+function wrapAddedLines(more: readonly string[], fewer: readonly string[], cond: string): string | undefined {
+  const out: string[] = [];
+  let j = 0;
+  let open = false;
+  for (const line of more) {
+    const added = !(j < fewer.length && line === fewer[j]);
+    if (added && !open) out.push(`{{- if ${cond} }}`);
+    if (!added && open) out.push('{{- end }}');
+    open = added;
+    if (!added) j++;
+    out.push(line);
+  }
+  if (open) out.push('{{- end }}');
+  return j === fewer.length ? out.join('\n') : undefined;
+}
+
+/** The texts of INLINE_SWITCHES[from…] merged into one template text per object. */
+function inlineBranches(props: PostgresClusterProps, from = 0): Map<string, string> {
+  const sw = INLINE_SWITCHES[from];
+  if (!sw) return objectTexts(props);
+  const on = inlineBranches({ ...props, ...sw.props(true) }, from + 1);
+  const off = inlineBranches({ ...props, ...sw.props(false) }, from + 1);
+  const merged = new Map<string, string>();
+  for (const key of new Set([...on.keys(), ...off.keys()])) {
+    const [a, b] = [on.get(key) ?? '', off.get(key) ?? ''];
+    const text = a === b ? a : (wrapAddedLines(a.split('\n'), b.split('\n'), sw.value) ?? wrapAddedLines(b.split('\n'), a.split('\n'), `not ${sw.value}`));
+    if (text === undefined) throw new Error(`helm chart: ${sw.value} changes ${key} by more than added lines; make it one of SWITCHES`);
+    merged.set(key, text);
+  }
+  return merged;
+}
+
 /** One template file per object; objects that differ between switch values get `if`/`else if` branches. */
 function objectTemplates(): Record<string, string> {
   const all = combinations(SWITCHES.length);
   const byObject = new Map<string, Variant[]>();
   for (const switches of all) {
     const props = Object.assign({}, markedProps(), ...switches.map((on, i) => SWITCHES[i]!.props(on))) as PostgresClusterProps;
-    for (const o of modelObjects(props)) {
-      // The Secret outlives the release, as the PersistentVolumeClaims do: a reinstall onto the kept volumes must find
-      // the passwords the data directories were made with (`lookup` reads them back).
-      if (o.kind === 'Secret') o.metadata.annotations = { ...(o.metadata.annotations as Record<string, string> | undefined), 'helm.sh/resource-policy': 'keep' };
-      const key = `${o.kind.toLowerCase()}${o.metadata.name.replace(String(m('clusterName')), '')}`;
+    for (const [key, text] of inlineBranches(props)) {
       const list = byObject.get(key) ?? [];
-      list.push({ switches, text: helmize(stringify(o, { lineWidth: 0 })) });
+      list.push({ switches, text });
       byObject.set(key, list);
     }
   }
@@ -243,141 +302,6 @@ Arguments: (list $root "<key in the Secret>" <given value>).
 {{- end -}}
 `;
 
-const QUANTITY = '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$';
-const CPU = '^([0-9]+m|[0-9]+(\\.[0-9]{1,3})?)$';
-const LABEL_KEY = '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
-const LABEL_VALUE = '^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
-
-function seconds(key: string, description: string) {
-  const f = FIELDS.find((x) => x.key === key)!;
-  return { type: 'integer', minimum: f.min, maximum: f.max, description };
-}
-
-/** A pattern matching any of `names` exactly, in any letter case (JSON Schema patterns have no flags). */
-function anyCase(names: readonly string[]): string {
-  const letters = (n: string) => n.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`);
-  return `^(${names.map(letters).join('|')})$`;
-}
-
-function valuesSchema(): Record<string, unknown> {
-  return {
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    title: 'pgha chart values',
-    type: 'object',
-    additionalProperties: false,
-    required: ['image', 'replicas', 'useEndpoints', 'openshift', 'storage', 'resources', 'roleLabel', 'leaderLabelValue', 'followerLabelValue', 'ttl', 'loopWait', 'retryTimeout', 'credentials'],
-    properties: {
-      clusterName: { type: 'string', pattern: `^([a-z0-9]([-a-z0-9]{0,${MAX_NAME_LENGTH - 2}}[a-z0-9])?)?$`, description: 'Cluster name (the agent\'s scope); empty means the release name.' },
-      image: { type: 'string', pattern: '^\\S+$', description: 'Agent image.' },
-      replicas: { type: 'integer', minimum: 1, description: 'Number of members.' },
-      useEndpoints: { type: 'boolean', description: 'Endpoints store mode instead of ConfigMaps.' },
-      openshift: { type: 'boolean', description: 'Leave runAsUser/fsGroup to the OpenShift SCC.' },
-      storage: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['persistent', 'size'],
-        properties: {
-          persistent: { type: 'boolean', description: 'A PersistentVolumeClaim per member; false means emptyDir.' },
-          size: { type: 'string', pattern: QUANTITY, description: 'Size of each data volume.' },
-          className: { type: 'string', description: 'StorageClass; empty means the cluster default.' },
-        },
-      },
-      resources: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['requests', 'limits'],
-        properties: {
-          requests: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['cpu', 'memory'],
-            properties: { cpu: { type: ['string', 'number'], pattern: CPU, exclusiveMinimum: 0 }, memory: { type: 'string', pattern: QUANTITY } },
-          },
-          limits: { type: 'object', additionalProperties: false, required: ['memory'], properties: { memory: { type: 'string', pattern: QUANTITY } } },
-        },
-      },
-      roleLabel: { type: 'string', pattern: LABEL_KEY, description: 'Pod label the agent sets to the member\'s role.' },
-      leaderLabelValue: { type: 'string', pattern: LABEL_VALUE },
-      followerLabelValue: { type: 'string', pattern: LABEL_VALUE },
-      ttl: seconds('ttl', 'Leader lock validity, seconds; at least loopWait + 2 * retryTimeout.'),
-      loopWait: seconds('loop_wait', 'HA loop period, seconds.'),
-      retryTimeout: seconds('retry_timeout', 'Retry budget of API and PostgreSQL operations, seconds.'),
-      postgresql: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          parameters: {
-            type: 'object',
-            description: 'PostgreSQL parameters for every member; a change restarts the members one at a time. Settings pgha manages are refused.',
-            additionalProperties: { type: ['string', 'number', 'boolean'] },
-            propertyNames: { pattern: SETTING_NAME.source, not: { pattern: anyCase([...PROTECTED_PARAMETERS]) } },
-          },
-        },
-      },
-      synchronousMode: { type: 'boolean', description: 'Synchronous replication: no acknowledged commit is lost in a failover. Set when the cluster is created; later with pgha edit-config.' },
-      synchronousModeStrict: { type: 'boolean', description: 'With synchronousMode: refuse writes while no synchronous standby is there.' },
-      synchronousNodeCount: { type: 'integer', minimum: 1, description: 'With synchronousMode: synchronous standbys, at most replicas - 1.' },
-      credentials: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          superuserPassword: { type: 'string', description: 'Empty: kept from the existing Secret, or generated.' },
-          replicationPassword: { type: 'string', description: 'Empty: kept from the existing Secret, or generated.' },
-        },
-      },
-    },
-  };
-}
-
-function valuesYaml(): string {
-  // The construct's own defaults, so `helm install` and `new PostgresCluster()` agree.
-  const d = resolveClusterSpec('pgha', {});
-  return `# Generated by \`npm run synth\` from constructs/ — every value here drives the rendered objects.
-# values.schema.json checks types and ranges; the templates check ttl >= loopWait + 2 * retryTimeout.
-
-# Cluster name (the agent's scope; prefixes every object). Empty: the release name.
-clusterName: ""
-image: ${d.image}
-replicas: ${d.replicas}
-# Keep the leader lock in Endpoints (one atomic write moves lock and traffic) instead of ConfigMaps.
-# Endpoints are deprecated since Kubernetes 1.33 and not an option on OpenShift.
-useEndpoints: ${d.storeMode === StoreMode.ENDPOINTS}
-# On OpenShift, leave runAsUser/fsGroup to the restricted-v2 SCC.
-openshift: ${d.platform === Platform.OPENSHIFT}
-storage:
-  persistent: ${d.persistence === Persistence.PERSISTENT}
-  size: ${d.storageSize}
-  # Empty: the cluster's default StorageClass.
-  className: ""
-resources:
-  requests:
-    cpu: ${d.cpuRequest}
-    memory: ${d.memoryRequest}
-  limits:
-    memory: ${d.memoryLimit}
-# Pod label the agent keeps set to each member's role; the Services select on it.
-roleLabel: ${d.roleLabel}
-leaderLabelValue: ${d.leaderLabelValue}
-followerLabelValue: ${d.followerLabelValue}
-# Seconds. The leader lock expires ttl after the last renew any member saw.
-ttl: ${d.ttl}
-loopWait: ${d.loopWait}
-retryTimeout: ${d.retryTimeout}
-postgresql:
-  # PostgreSQL parameters for every member, e.g. max_connections: 200. A change restarts the members one at a time.
-  # The dynamic configuration (pgha edit-config -p) overrides them cluster-wide.
-  parameters: {}
-# Synchronous replication (set when the cluster is created; change it later with pgha edit-config).
-synchronousMode: false
-synchronousModeStrict: false
-synchronousNodeCount: 1
-credentials:
-  # Empty: kept from the release's existing Secret on upgrade, generated on first install.
-  superuserPassword: ""
-  replicationPassword: ""
-`;
-}
-
 /** Every file of the chart, by path inside the chart directory. */
 export function helmChartFiles(): Record<string, string> {
   const files: Record<string, string> = {
@@ -393,9 +317,7 @@ export function helmChartFiles(): Record<string, string> {
     'values.yaml': valuesYaml(),
     'values.schema.json': `${JSON.stringify(valuesSchema(), null, 2)}\n`,
     'templates/_helpers.tpl': HELPERS,
-    'templates/NOTES.txt': `Cluster {{ include "pgha.scope" . }}: read-write Service {{ include "pgha.scope" . }}, read-only Service {{ include "pgha.scope" . }}-replicas.
-Passwords are in Secret {{ include "pgha.scope" . }}-credentials (kept across upgrades).
-`,
+    'templates/NOTES.txt': NOTES,
     ...objectTemplates(),
   };
   for (const [path, text] of Object.entries(files)) assertNoMarkers(text, PARAMS, `helm chart ${path}`);

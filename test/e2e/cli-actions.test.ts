@@ -1,6 +1,7 @@
-// The `pgha` CLI's actions against a cluster deployed on the real node, run from the cluster network: pause and
-// resume through the leader's REST API (refused without credentials: exit 3), restart and reinit of a replica,
-// failover to a named candidate, and the history entry it leaves.
+// The `pgha` CLI's actions against a cluster deployed on the real node, run from the cluster network with the REST
+// API's credentials from the generated Secret (`restapi-password`): pause and resume through the leader's REST API
+// (refused without credentials: exit 3), restart and reinit of a replica, failover to a named candidate, and the
+// history entry it leaves. Inside a member's Pod, `pgha` finds the credentials by itself.
 import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { eventually } from '../fixtures/cluster';
@@ -13,17 +14,22 @@ import { pghaInCluster } from './support/in-cluster-tools';
 jest.setTimeout(300_000);
 const session = new E2eSession();
 let c: ClusterUnderTest;
-const AUTH = { PATRONI_RESTAPI_USERNAME: 'ops', PATRONI_RESTAPI_PASSWORD: 'pw-for-tests' };
+/** The REST API's credentials as a client outside the Pods gives them: the generated Secret's, in the environment. */
+let AUTH: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   const ns = await session.namespace('e2e-act');
-  const d = await deployPlain(
-    session.cluster,
-    ns,
-    { name: 'act', replicas: 2, ttl: Duration.seconds(FAST.ttl), loopWait: Duration.seconds(FAST.loopWait), retryTimeout: Duration.seconds(FAST.retryTimeout), cpuRequest: Cpu.millis(100), memoryRequest: Size.mebibytes(256) },
-    { podEnv: AUTH },
-  );
+  const d = await deployPlain(session.cluster, ns, {
+    name: 'act',
+    replicas: 2,
+    ttl: Duration.seconds(FAST.ttl),
+    loopWait: Duration.seconds(FAST.loopWait),
+    retryTimeout: Duration.seconds(FAST.retryTimeout),
+    cpuRequest: Cpu.millis(100),
+    memoryRequest: Size.mebibytes(256),
+  });
   c = session.track(d);
+  AUTH = { PATRONI_RESTAPI_USERNAME: d.restApiAuth!.username, PATRONI_RESTAPI_PASSWORD: d.restApiAuth!.password };
   await c.healthy();
 }, 300_000);
 afterAll(() => session.close());
@@ -64,6 +70,14 @@ it('pause and resume go through the leader REST API with credentials; without th
   expect(listed().pause).toBe(true);
   const r = pgha(['resume', ...target()], AUTH);
   expect([r.code, r.stdout.trim()]).toEqual([0, 'Success: cluster management is resumed']);
+  expect(listed().pause).toBe(false);
+});
+
+it('inside a member\'s Pod, pgha takes the credentials from the member file and the mounted Secret (kubectl exec)', async () => {
+  const { replica } = await healthy();
+  expect(JSON.parse(await c.exec(replica, ['pgha', 'pause', '--json']))).toEqual({ ok: true, pause: true, via: 'rest' });
+  expect(listed().pause).toBe(true);
+  expect((await c.exec(replica, ['pgha', 'resume'])).trim()).toBe('Success: cluster management is resumed');
   expect(listed().pause).toBe(false);
 });
 

@@ -66,10 +66,11 @@ it('scales 3 -> 5 -> 3: new members clone and stream; scaled-away volumes are ke
   }, 120_000, 1000);
 }, 700_000);
 
-it('helm upgrade keeps the passwords; uninstall keeps the volumes and Secret; a reinstall comes back with the data', async () => {
+it('helm upgrade keeps the passwords (the REST API\'s too); uninstall keeps the volumes and Secret; a reinstall comes back with the data', async () => {
   const ns = await session.namespace('e2e-helm-life');
   const values = { ttl: String(FAST.ttl), loopWait: String(FAST.loopWait), retryTimeout: String(FAST.retryTimeout), 'resources.requests.cpu': SMALL.cpuRequest, 'resources.requests.memory': SMALL.memoryRequest };
   const first = session.track(await deployHelm(session.cluster, ns, 'life', values));
+  expect(first.d.restApiAuth).toEqual({ username: 'pgha', password: expect.stringMatching(/^[a-zA-Z0-9]{24}$/) });
   await first.healthy();
   await first.sql(await first.target(), 'CREATE TABLE kept (v text)');
   await first.sql(await first.target(), "INSERT INTO kept VALUES ('written before the upgrade')");
@@ -77,7 +78,10 @@ it('helm upgrade keeps the passwords; uninstall keeps the volumes and Secret; a 
   helm(session.cluster, ['upgrade', 'life', helmChart(), '-n', ns, ...Object.entries({ ...values, 'resources.limits.memory': '768Mi' }).flatMap(([k, v]) => ['--set', `${k}=${v}`])]);
   const upgraded = session.track(await helmDeployment(session.cluster, ns, 'life', values));
   expect(upgraded.d.superuserPassword).toBe(first.d.superuserPassword);
-  await upgraded.healthy(300_000);
+  expect(upgraded.d.restApiAuth).toEqual(first.d.restApiAuth);
+  const holder = await upgraded.healthy(300_000);
+  // The upgraded members took the kept REST API password: a change with it is accepted.
+  expect((await upgraded.api(holder, 'POST', '/reload')).status).toBe(202);
   expect(await upgraded.sql(await upgraded.target(), 'SELECT v FROM kept')).toEqual([{ v: 'written before the upgrade' }]);
 
   helm(session.cluster, ['uninstall', 'life', '-n', ns, '--wait']);
@@ -88,6 +92,7 @@ it('helm upgrade keeps the passwords; uninstall keeps the volumes and Secret; a 
 
   const again = session.track(await deployHelm(session.cluster, ns, 'life', values));
   expect(again.d.superuserPassword).toBe(first.d.superuserPassword);
+  expect(again.d.restApiAuth).toEqual(first.d.restApiAuth);
   await again.healthy(300_000);
   expect(await again.sql(await again.target(), 'SELECT v FROM kept')).toEqual([{ v: 'written before the upgrade' }]);
 }, 900_000);

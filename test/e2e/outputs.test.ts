@@ -1,6 +1,8 @@
 // Every output of the toolkit, deployed as its users deploy it, runs on a real node: the StatefulSet's Pods start
 // from the real image, one member leads, writes go through the primary Service and replicas stream behind the
-// replicas Service (both through kube-proxy).
+// replicas Service (both through kube-proxy). Each is secure by default: the REST API refuses changes without the
+// Secret's restapi-password, `pgha` in a member's Pod finds it by itself, and the NetworkPolicy selects the members.
+// (The node's CNI, Debian's bridge plugin, does not enforce NetworkPolicy, so what it admits is not tested here.)
 import { Duration, Size } from 'cdk8s';
 import { repoPath } from '../integration/toolkit/tools';
 import type { ClusterUnderTest } from './support/cluster-under-test';
@@ -35,6 +37,22 @@ async function writesAndStreams(c: ClusterUnderTest): Promise<void> {
   const listed = JSON.parse(await c.exec(holder, ['pgha', 'list', '--json'])) as { leader: string; members: unknown[] };
   expect(listed.leader).toBe(holder);
   expect(listed.members).toHaveLength(c.d.replicas);
+  await securedByDefault(c, holder);
+}
+
+async function securedByDefault(c: ClusterUnderTest, holder: string): Promise<void> {
+  // A change without credentials is refused; with the Secret's restapi-password it is taken. Reads stay open.
+  expect((await c.api(holder, 'POST', '/reload', { auth: false })).status).toBe(401);
+  expect((await c.api(holder, 'POST', '/reload')).status).toBe(202);
+  expect((await c.api(holder, 'GET', '/patroni', { auth: false })).status).toBe(200);
+  // pgha in a member's Pod reads the user from the member file and the password from the mounted Secret.
+  expect(JSON.parse(await c.exec(holder, ['pgha', 'pause', '--json']))).toEqual({ ok: true, pause: true, via: 'rest' });
+  expect((await c.exec(holder, ['pgha', 'resume'])).trim()).toBe('Success: cluster management is resumed');
+  // The NetworkPolicy the API server holds selects exactly the members' Pods.
+  const policy = JSON.parse(await c.cluster.kubectl(['get', 'networkpolicy', c.d.name, '-n', c.namespace, '-o', 'json'])) as { spec: { podSelector: { matchLabels: Record<string, string> } } };
+  const selector = Object.entries(policy.spec.podSelector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',');
+  const selected = JSON.parse(await c.cluster.kubectl(['get', 'pods', '-n', c.namespace, '-l', selector, '-o', 'json'])) as { items: { metadata: { name: string } }[] };
+  expect(selected.items.map((p) => p.metadata.name).sort()).toEqual((await c.pods()).map((p) => p.name));
 }
 
 it('plain manifests (cdk8s synth) applied with kubectl', async () => {

@@ -1,7 +1,8 @@
 // Debian's patronictl (Patroni 3.0.2) against a pgha cluster deployed from the plain manifests on the real node, run
 // from the cluster network as a Patroni user runs it: the answers must be the ones it gives for a Patroni cluster
 // (table shape, Leader/Replica roles, timelines, lag, Patroni's messages), and its actions (switchover, failover,
-// pause, resume) must take effect. Patroni 3.0.2 knows only the leader role value `master`, so this cluster uses it.
+// pause, resume) must take effect, with the REST API's credentials from the generated Secret in patronictl's
+// `restapi.authentication`. Patroni 3.0.2 knows only the leader role value `master`, so this cluster uses it.
 import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { eventually } from '../fixtures/cluster';
@@ -41,7 +42,9 @@ interface Row {
   'Lag in MB': number | string;
 }
 
-const patronictl = (args: readonly string[]) => patronictlInCluster(session.cluster, { scope: 'ptl', namespace: c.namespace, labels: { 'app.kubernetes.io/name': 'pgha' } }, args);
+/** patronictl with the cluster's REST API credentials, or (`withAuth` false) without any. */
+const patronictl = (args: readonly string[], withAuth = true) =>
+  patronictlInCluster(session.cluster, { scope: 'ptl', namespace: c.namespace, labels: { 'app.kubernetes.io/name': 'pgha' }, restapiAuth: withAuth ? c.d.restApiAuth : undefined }, args);
 
 function list(): Row[] {
   const r = patronictl(['list', '-f', 'json']);
@@ -122,6 +125,10 @@ it('failover to a named candidate: the candidate becomes Leader', async () => {
 
 it('pause and resume: Patroni\'s messages, and the cluster reports maintenance mode in between', async () => {
   await healthy();
+  // Without restapi.authentication the REST API refuses; patronictl 3.0.2 reports it (and still exits 0).
+  const denied = patronictl(['pause'], false);
+  expect(denied.stdout).toContain('Failed: pause cluster management status code=401');
+  expect(patronictl(['list']).stdout).not.toContain('Maintenance mode');
   const p = patronictl(['pause']);
   expect([p.status, p.stderr, p.stdout.trim()]).toEqual([0, '', 'Success: cluster management is paused']);
   expect(patronictl(['list']).stdout).toContain('Maintenance mode: on');

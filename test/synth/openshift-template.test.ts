@@ -18,12 +18,24 @@ describe.each([Persistence.EPHEMERAL, Persistence.PERSISTENT])('OpenShift Templa
     expect(used).toEqual(declared);
   });
 
-  it('generates both passwords and has no default password', () => {
-    for (const name of ['SUPERUSER_PASSWORD', 'REPLICATION_PASSWORD']) {
+  it('generates the three passwords, each described, and has no default password', () => {
+    for (const name of ['SUPERUSER_PASSWORD', 'REPLICATION_PASSWORD', 'RESTAPI_PASSWORD']) {
       const p = template.parameters.find((x: { name: string }) => x.name === name);
-      expect(p).toMatchObject({ generate: 'expression', from: '[a-zA-Z0-9]{24}' });
+      expect(p).toMatchObject({ generate: 'expression', from: '[a-zA-Z0-9]{24}', description: expect.stringMatching(/generated when not given/i) });
       expect(p.value).toBeUndefined();
     }
+  });
+
+  it('turns REST API authentication on, with the password only as a file, and includes the NetworkPolicy', () => {
+    const byKind = (kind: string) => template.objects.find((o: { kind: string }) => o.kind === kind);
+    expect(parse(byKind('ConfigMap').data['pgha.yaml']).restapi.authentication).toEqual({ username: 'pgha' });
+    expect(byKind('Secret').stringData['restapi-password']).toBe('${RESTAPI_PASSWORD}');
+    expect(byKind('StatefulSet').spec.template.spec.containers[0].env).toContainEqual({ name: 'PATRONI_RESTAPI_PASSWORD_FILE', value: '/etc/pgha-credentials/restapi-password' });
+    const policy = byKind('NetworkPolicy');
+    expect(policy.metadata.name).toBe('${CLUSTER_NAME}');
+    expect(policy.spec.podSelector.matchLabels).toEqual(byKind('StatefulSet').spec.selector.matchLabels);
+    expect(policy.spec.ingress[1].from).toEqual([{ podSelector: { matchLabels: { 'pgha.io/client': '${CLUSTER_NAME}' } } }]);
+    expect(template.message).toContain('labelled pgha.io/client=${CLUSTER_NAME}');
   });
 
   it('runs ConfigMaps mode with no fixed user or fsGroup, and no hard-coded namespace', () => {

@@ -5,6 +5,8 @@ import { AntiAffinity, ClusterCredentials, DEFAULT_IMAGE, Persistence, Platform,
 import { find, synthCluster } from './helpers';
 
 const AGENT_OWNED = ['demo-leader', 'demo-config', 'demo-failover', 'demo-sync'];
+/** What a member's Pod gives the agent besides the file (password files as test paths). */
+const POD_ENV = { PATRONI_NAME: 'demo-0', PATRONI_KUBERNETES_POD_IP: '192.0.2.7', PATRONI_SUPERUSER_PASSWORD_FILE: '/s', PATRONI_REPLICATION_PASSWORD_FILE: '/r', PATRONI_RESTAPI_PASSWORD_FILE: '/a' };
 
 describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
   const objects = synthCluster();
@@ -16,6 +18,7 @@ describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
       [
         'ConfigMap/demo-pgha',
+        'NetworkPolicy/demo',
         'PodDisruptionBudget/demo',
         'Role/demo',
         'RoleBinding/demo',
@@ -94,8 +97,12 @@ describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
       PATRONI_KUBERNETES_POD_IP: 'status.podIP',
       PATRONI_SUPERUSER_PASSWORD_FILE: '/etc/pgha-credentials/superuser-password',
       PATRONI_REPLICATION_PASSWORD_FILE: '/etc/pgha-credentials/replication-password',
+      PATRONI_RESTAPI_PASSWORD_FILE: '/etc/pgha-credentials/restapi-password',
       PATRONICTL_CONFIG_FILE: '/etc/pgha/pgha.yaml',
     });
+    // No environment variable carries a literal value anywhere but these paths: no password, no password env.
+    expect(container.env.filter((e: any) => e.value !== undefined && !/^\/etc\/pgha(-credentials)?\//.test(e.value))).toEqual([]);
+    expect(container.env.map((e: any) => e.name)).not.toContain('PATRONI_RESTAPI_PASSWORD');
     expect(pod.volumes.find((v: any) => v.name === 'credentials').secret.secretName).toBe('demo-credentials');
   });
 
@@ -107,11 +114,11 @@ describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
 
   it('ships a configuration file the agent itself loads, as each Pod would with its environment', () => {
     const cm = find(objects, 'ConfigMap', 'demo-pgha');
-    const config = loadAgentConfig(
-      { yaml: cm.data['pgha.yaml'], env: { PATRONI_NAME: 'demo-1', PATRONI_KUBERNETES_POD_IP: '192.0.2.7', PATRONI_SUPERUSER_PASSWORD_FILE: '/s', PATRONI_REPLICATION_PASSWORD_FILE: '/r' } },
-      () => 'pw',
-    );
+    const files: Record<string, string> = { '/s': 'su', '/r': 'repl', '/a': 'api-pw' };
+    const config = loadAgentConfig({ yaml: cm.data['pgha.yaml'], env: { ...POD_ENV, PATRONI_NAME: 'demo-1' } }, (p) => files[p]!);
     expect(config).toMatchObject({ scope: 'demo', name: 'demo-1', ttl: 30, loopWait: 10, retryTimeout: 10 });
+    // The REST API needs basic auth: the user from the file, the password from the mounted Secret's file.
+    expect(config.restapi.authentication).toEqual({ username: 'pgha', password: 'api-pw' });
     expect(config.kubernetes).toMatchObject({ useEndpoints: false, labels: { 'app.kubernetes.io/name': 'pgha' }, scopeLabel: 'cluster-name' });
     expect(config.postgresql.dataDir).toBe('/var/lib/pgha/data');
     expect(cm.data['pgha.yaml']).not.toMatch(/password/);
@@ -159,9 +166,11 @@ describe('PostgresCluster options', () => {
     expect(sts.spec.template.spec.volumes).toContainEqual({ name: 'data', emptyDir: {} });
   });
 
-  it('synthesizes the credentials Secret only from given passwords', () => {
-    const objects = synthCluster({ credentials: ClusterCredentials.fromPasswords({ superuser: 'a', replication: 'b' }) });
-    expect(find(objects, 'Secret', 'demo-credentials').stringData).toEqual({ 'superuser-password': 'a', 'replication-password': 'b' });
+  it('synthesizes the credentials Secret only from given passwords, with the REST API\'s while authentication is on', () => {
+    const objects = synthCluster({ credentials: ClusterCredentials.fromPasswords({ superuser: 'a', replication: 'b', restApi: 'c' }) });
+    expect(find(objects, 'Secret', 'demo-credentials').stringData).toEqual({ 'superuser-password': 'a', 'replication-password': 'b', 'restapi-password': 'c' });
+    const open = synthCluster({ restApiAuthentication: false, credentials: ClusterCredentials.fromPasswords({ superuser: 'a', replication: 'b' }) });
+    expect(find(open, 'Secret', 'demo-credentials').stringData).toEqual({ 'superuser-password': 'a', 'replication-password': 'b' });
     const ref = synthCluster({ credentials: ClusterCredentials.fromSecret('mine') });
     expect(find(ref, 'StatefulSet', 'demo').spec.template.spec.volumes.find((v: any) => v.name === 'credentials').secret.secretName).toBe('mine');
   });
@@ -184,7 +193,7 @@ describe('PostgresCluster options', () => {
   it('writes PostgreSQL parameters into the member configuration and synchronous mode into bootstrap.dcs, as the agent loads them', () => {
     const objects = synthCluster({ postgresql: { parameters: { Max_Connections: 250, log_connections: true } }, synchronousMode: true, synchronousNodeCount: 2 });
     const text = find(objects, 'ConfigMap', 'demo-pgha').data['pgha.yaml'];
-    const config = loadAgentConfig({ yaml: text, env: { PATRONI_NAME: 'demo-0', PATRONI_KUBERNETES_POD_IP: '192.0.2.7', PATRONI_SUPERUSER_PASSWORD_FILE: '/s', PATRONI_REPLICATION_PASSWORD_FILE: '/r' } }, () => 'pw');
+    const config = loadAgentConfig({ yaml: text, env: POD_ENV }, () => 'pw');
     expect(config.postgresql.parameters).toEqual({ max_connections: 250, log_connections: true });
     expect(parse(text).bootstrap.dcs).toEqual({ ttl: 30, loop_wait: 10, retry_timeout: 10, synchronous_mode: true, synchronous_mode_strict: false, synchronous_node_count: 2 });
   });

@@ -3,7 +3,9 @@
  * or patronictl's) and the environment, in that order of precedence. Kubernetes: the kubeconfig as kubectl finds it
  * (`--kubeconfig` or the file's `kubernetes.kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`), read by
  * client-node (`kubectl-config.ts`), or the in-cluster service account when there is none. REST credentials:
- * `ctl.authentication` or `restapi.authentication` in the file, else `PATRONI_RESTAPI_USERNAME`/`PASSWORD`.
+ * `ctl.authentication` in the file, else `restapi.authentication` key by key from the file, else from the environment
+ * (`PATRONI_RESTAPI_USERNAME`; `PATRONI_RESTAPI_PASSWORD` or `PATRONI_RESTAPI_PASSWORD_FILE`). A member's Pod has the
+ * username in its file (`PATRONICTL_CONFIG_FILE`) and the password file in its environment, so `kubectl exec` works.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -42,14 +44,39 @@ function truthy(v: unknown): boolean {
   return v === true || (typeof v === 'string' && ['true', 'on', 'yes', '1'].includes(v.toLowerCase()));
 }
 
-function credentials(s: Doc): { username: string; password: string } | undefined {
-  const username = str(s.username);
-  const password = str(s.password);
+type ReadFile = (p: string) => string;
+const readUtf8: ReadFile = (p) => readFileSync(p, 'utf8');
+
+/** A password given inline, else read from `passwordFile` (one trailing newline dropped, as the agent does). */
+function passwordOf(inline: unknown, passwordFile: unknown, where: string, read: ReadFile): string | undefined {
+  const file = str(passwordFile);
+  if (str(inline) !== undefined || file === undefined) return str(inline);
+  try {
+    return str(read(file).replace(/\r?\n$/, ''));
+  } catch (err) {
+    throw new UsageError(`${where} ${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+function credentials(username: string | undefined, password: string | undefined): { username: string; password: string } | undefined {
   return username !== undefined && password !== undefined ? { username, password } : undefined;
 }
 
+/** `ctl.authentication` (patronictl's section) whole, else `restapi.authentication` key by key, file before environment. */
+function restCredentials(file: Doc, env: NodeJS.ProcessEnv, read: ReadFile): { username: string; password: string } | undefined {
+  const ctl = section(section(file, 'ctl'), 'authentication');
+  const fromCtl = credentials(str(ctl.username), str(ctl.password));
+  if (fromCtl) return fromCtl;
+  const api = section(section(file, 'restapi'), 'authentication');
+  const username = str(api.username) ?? str(env.PATRONI_RESTAPI_USERNAME);
+  const password =
+    passwordOf(api.password, api.password_file, 'restapi.authentication.password_file', read) ??
+    passwordOf(env.PATRONI_RESTAPI_PASSWORD, env.PATRONI_RESTAPI_PASSWORD_FILE, 'PATRONI_RESTAPI_PASSWORD_FILE', read);
+  return credentials(username, password);
+}
+
 /** Reads the configuration file, if any, as a plain document. */
-export function readTargetFile(path: string | undefined, read: (p: string) => string = (p) => readFileSync(p, 'utf8')): Doc {
+export function readTargetFile(path: string | undefined, read: ReadFile = readUtf8): Doc {
   if (!path) return {};
   let text: string;
   try {
@@ -63,8 +90,8 @@ export function readTargetFile(path: string | undefined, read: (p: string) => st
   return doc as Doc;
 }
 
-/** Everything but the connection: pure, so the precedence rules are unit-tested. */
-export function resolveTargetSettings(opts: TargetOptions, file: Doc, env: NodeJS.ProcessEnv) {
+/** Everything but the connection: pure but for reading a password file through `read`, so the precedence rules are unit-tested. */
+export function resolveTargetSettings(opts: TargetOptions, file: Doc, env: NodeJS.ProcessEnv, read: ReadFile = readUtf8) {
   const k8s = section(file, 'kubernetes');
   const scope = opts.scope ?? str(file.scope) ?? str(env.PATRONI_SCOPE);
   if (!scope) throw new UsageError('no cluster named: pass --scope NAME, -c FILE with a scope, or set PATRONI_SCOPE');
@@ -76,10 +103,7 @@ export function resolveTargetSettings(opts: TargetOptions, file: Doc, env: NodeJ
   if (typeof rawLabels === 'object' && rawLabels !== null) labels = Object.fromEntries(Object.entries(rawLabels).map(([a, b]) => [a, String(b)]));
   const useEndpoints = opts.useEndpoints ?? (k8s.use_endpoints !== undefined ? truthy(k8s.use_endpoints) : truthy(env.PATRONI_KUBERNETES_USE_ENDPOINTS));
   const ctl = section(file, 'ctl');
-  const auth =
-    credentials(section(ctl, 'authentication')) ??
-    credentials(section(section(file, 'restapi'), 'authentication')) ??
-    credentials({ username: env.PATRONI_RESTAPI_USERNAME, password: env.PATRONI_RESTAPI_PASSWORD });
+  const auth = restCredentials(file, env, read);
   return {
     scope,
     namespace,

@@ -85,12 +85,32 @@ export class ClusterUnderTest {
     return { host: r.host, port: r.port, user: 'postgres', password: this.d.superuserPassword };
   }
 
-  /** A loopback address that reaches one Pod's PostgreSQL directly (its Pod IP). */
-  async podTarget(pod: string): Promise<WriterTarget & { relay: Relay }> {
+  private async podIp(pod: string): Promise<string> {
     const p = (await this.pods()).find((x) => x.name === pod);
     if (!p?.ip) throw new Error(`pod ${pod} has no IP`);
-    const relay = await this.cluster.relay(`${p.ip}:5432`);
+    return p.ip;
+  }
+
+  /** A loopback address that reaches one Pod's PostgreSQL directly (its Pod IP). */
+  async podTarget(pod: string): Promise<WriterTarget & { relay: Relay }> {
+    const relay = await this.cluster.relay(`${await this.podIp(pod)}:5432`);
     return { host: relay.host, port: relay.port, user: 'postgres', password: this.d.superuserPassword, relay };
+  }
+
+  /**
+   * One call to a member's REST API at its Pod address, as a client in the cluster network makes it: with the
+   * deployment's basic auth (`restApiAuth`) unless `auth` is false.
+   */
+  async api(pod: string, method: string, path: string, opts: { body?: unknown; auth?: boolean } = {}): Promise<{ status: number; text: string }> {
+    const relay = await this.cluster.relay(`${await this.podIp(pod)}:8008`);
+    try {
+      const creds = opts.auth === false ? undefined : this.d.restApiAuth;
+      const headers: Record<string, string> = creds ? { authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` } : {};
+      const res = await fetch(`http://${relay.host}:${relay.port}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: AbortSignal.timeout(60_000) });
+      return { status: res.status, text: await res.text() };
+    } finally {
+      await relay.stop();
+    }
   }
 
   async sql<T extends Record<string, unknown>>(target: WriterTarget, text: string, params: unknown[] = []): Promise<T[]> {

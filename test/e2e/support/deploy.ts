@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { parse as parseYaml, parseAllDocuments, stringify as toYaml } from 'yaml';
-import { ClusterCredentials, PostgresCluster, type PostgresClusterProps } from '../../../constructs';
+import { ClusterCredentials, DEFAULT_RESTAPI_USERNAME, PostgresCluster, RESTAPI_PASSWORD_KEY, type PostgresClusterProps } from '../../../constructs';
 import { helmChartFiles } from '../../../src/outputs/helm-chart';
 import { run, toolBinary } from '../../integration/toolkit/tools';
 import type { RealCluster } from '../../node/real-cluster';
@@ -16,6 +16,8 @@ export interface Deployment {
   readonly primaryService: string;
   readonly replicasService: string;
   readonly superuserPassword: string;
+  /** The REST API's basic auth (the Secret's `restapi-password`); absent when the deployment turned it off. */
+  readonly restApiAuth?: { readonly username: string; readonly password: string };
   readonly replicas: number;
   readonly roleLabel: string;
   readonly leaderLabelValue: string;
@@ -39,38 +41,39 @@ async function applyManifests(cluster: RealCluster, namespace: string, objects: 
   await cluster.kubectl(['apply', '--server-side', '--field-manager=pgha-e2e', '-n', namespace, '-f', file]);
 }
 
-async function createSecret(cluster: RealCluster, namespace: string, name: string, superuser: string, replication: string): Promise<void> {
-  await cluster.kubectl(['create', 'secret', 'generic', name, '-n', namespace, `--from-literal=superuser-password=${superuser}`, `--from-literal=replication-password=${replication}`]);
+/** The Secret the README's Plain YAML section has the user create (with `restapi-password` unless auth is off). */
+async function createSecret(cluster: RealCluster, namespace: string, name: string, passwords: Readonly<Record<string, string>>): Promise<void> {
+  await cluster.kubectl(['create', 'secret', 'generic', name, '-n', namespace, ...Object.entries(passwords).map(([key, pw]) => `--from-literal=${key}=${pw}`)]);
 }
 
-/**
- * The plain manifests: the construct synthesized by cdk8s (as `cdk8s synth` does), applied with kubectl. `podEnv`
- * adds environment variables to the members' container, as a user adds settings the construct has no prop for.
- */
-export async function deployPlain(
-  cluster: RealCluster,
-  namespace: string,
-  props: PostgresClusterProps & { readonly name: string },
-  opts: { readonly podEnv?: Readonly<Record<string, string>> } = {},
-): Promise<Deployment> {
-  const superuser = 'su-pw-e2e';
+/** The credentials Secret's keys, decoded. */
+async function secretData(cluster: RealCluster, namespace: string, name: string): Promise<Record<string, string>> {
+  const secret = JSON.parse(await cluster.kubectl(['get', 'secret', name, '-n', namespace, '-o', 'json'])) as { data: Record<string, string> };
+  return Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
+function restApiAuth(username: string, passwords: Readonly<Record<string, string>>): Deployment['restApiAuth'] {
+  const password = passwords[RESTAPI_PASSWORD_KEY];
+  return password === undefined ? undefined : { username, password };
+}
+
+/** The plain manifests: the construct synthesized by cdk8s (as `cdk8s synth` does), applied with kubectl. */
+export async function deployPlain(cluster: RealCluster, namespace: string, props: PostgresClusterProps & { readonly name: string }): Promise<Deployment> {
   const secret = `${props.name}-credentials`;
-  await createSecret(cluster, namespace, secret, superuser, 'repl-pw-e2e');
   const app = new App();
   const chart = new Chart(app, 'e2e', { disableResourceNameHashes: true, namespace });
   const pg = new PostgresCluster(chart, props.name, { credentials: ClusterCredentials.fromSecret(secret), ...props });
-  const objects = chart.toJson() as Manifest[];
-  for (const [name, value] of Object.entries(opts.podEnv ?? {})) {
-    const sts = objects.find((o) => o.kind === 'StatefulSet') as unknown as { spec: { template: { spec: { containers: { env: unknown[] }[] } } } };
-    sts.spec.template.spec.containers[0]!.env.push({ name, value });
-  }
-  await applyManifests(cluster, namespace, objects);
+  const auth = pg.spec.restApiUsername !== undefined;
+  await createSecret(cluster, namespace, secret, { 'superuser-password': 'su-pw-e2e', 'replication-password': 'repl-pw-e2e', ...(auth ? { [RESTAPI_PASSWORD_KEY]: 'api-pw-e2e' } : {}) });
+  await applyManifests(cluster, namespace, chart.toJson() as Manifest[]);
+  const passwords = await secretData(cluster, namespace, secret);
   return {
     namespace,
     name: pg.clusterName,
     primaryService: pg.primaryServiceName,
     replicasService: pg.replicasServiceName,
-    superuserPassword: superuser,
+    superuserPassword: passwords['superuser-password']!,
+    restApiAuth: restApiAuth(pg.spec.restApiUsername ?? DEFAULT_RESTAPI_USERNAME, passwords),
     replicas: pg.spec.replicas,
     roleLabel: pg.spec.roleLabel,
     leaderLabelValue: pg.spec.leaderLabelValue,
@@ -110,14 +113,16 @@ export async function deployHelm(cluster: RealCluster, namespace: string, releas
 
 export async function helmDeployment(cluster: RealCluster, namespace: string, release: string, values: Readonly<Record<string, string>> = {}): Promise<Deployment> {
   const name = values.clusterName ?? release;
-  const secret = JSON.parse(await cluster.kubectl(['get', 'secret', `${name}-credentials`, '-n', namespace, '-o', 'json'])) as { data: Record<string, string> };
+  const passwords = await secretData(cluster, namespace, `${name}-credentials`);
   return {
     namespace,
     name,
     release,
     primaryService: name,
     replicasService: `${name}-replicas`,
-    superuserPassword: Buffer.from(secret.data['superuser-password']!, 'base64').toString('utf8'),
+    superuserPassword: passwords['superuser-password']!,
+    // With authentication off the Secret may still hold an earlier revision's restapi-password, not in force.
+    restApiAuth: values['restApi.authentication.enabled'] === 'false' ? undefined : restApiAuth(values['restApi.authentication.username'] ?? DEFAULT_RESTAPI_USERNAME, passwords),
     replicas: Number(values.replicas ?? 3),
     roleLabel: values.roleLabel ?? 'role',
     leaderLabelValue: values.leaderLabelValue ?? 'primary',
@@ -141,13 +146,14 @@ export async function deployOpenShift(cluster: RealCluster, namespace: string, t
   }
   await applyManifests(cluster, namespace, list.items);
   const name = params.CLUSTER_NAME!;
-  const secret = list.items.find((o) => o.kind === 'Secret') as { stringData: Record<string, string> } | undefined;
+  const passwords = await secretData(cluster, namespace, `${name}-credentials`);
   return {
     namespace,
     name,
     primaryService: params.PRIMARY_SERVICE_NAME ?? `${name}-primary`,
     replicasService: params.REPLICAS_SERVICE_NAME ?? `${name}-replicas`,
-    superuserPassword: secret!.stringData['superuser-password']!,
+    superuserPassword: passwords['superuser-password']!,
+    restApiAuth: restApiAuth(DEFAULT_RESTAPI_USERNAME, passwords),
     replicas: Number(params.REPLICAS ?? 3),
     roleLabel: 'role',
     leaderLabelValue: 'primary',

@@ -1,8 +1,9 @@
 // Runs HA clusters of real agent processes, each managing its own real PostgreSQL (as the pgha-test user) on its
 // own loopback ports, against the test control plane. Everything started is stopped by PID.
 import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { livePostmasterPid } from '../../../agent/src/postgres/data-dir';
@@ -36,6 +37,11 @@ export interface HaClusterOptions {
   readonly kubeconfigFor?: (name: string) => string;
   /** Basic-auth credentials for the REST API's unsafe methods. */
   readonly restapiAuth?: { readonly username: string; readonly password: string };
+  /**
+   * Members given restapiAuth's password as `restapi.authentication.password_file` (a file the harness writes, as
+   * a mounted Secret would be) instead of inline. @default none
+   */
+  readonly restapiPasswordFile?: (name: string) => boolean;
   /** Extra config keys per member, merged into the member's configuration (sections merge key by key). */
   readonly extraFor?: (name: string) => Record<string, unknown>;
   /**
@@ -106,7 +112,7 @@ export class HaCluster {
         lockOnly: false,
         env: o.postgresOutlivesAgent?.(name) ? {} : { PGHA_TEST_KILL_POSTGRES_WITH_AGENT: '1' },
         extra: deepMerge({
-          restapi: { listen: `127.0.0.1:${m.apiPort}`, connect_address: `127.0.0.1:${m.apiPort}`, ...(o.restapiAuth ? { authentication: o.restapiAuth } : {}) },
+          restapi: { listen: `127.0.0.1:${m.apiPort}`, connect_address: `127.0.0.1:${m.apiPort}`, ...(o.restapiAuth ? { authentication: this.restapiAuthentication(m) } : {}) },
           postgresql: {
             listen: `127.0.0.1:${m.pgPort}`,
             connect_address: `127.0.0.1:${m.pgPort}`,
@@ -127,6 +133,15 @@ export class HaCluster {
     this.agents.set(name, agent);
     this.all.push(agent);
     return agent;
+  }
+
+  /** The member's `restapi.authentication`: restapiAuth inline, or with its password in a file. */
+  private restapiAuthentication(m: MemberSpec): Record<string, string> {
+    const auth = this.o.restapiAuth!;
+    if (!this.o.restapiPasswordFile?.(m.name)) return { ...auth };
+    const file = join(dirname(m.dataDir), 'restapi-password');
+    writeFileSync(file, `${auth.password}\n`, { mode: 0o600 });
+    return { username: auth.username, password_file: file };
   }
 
   startAll(): AgentProcess[] {

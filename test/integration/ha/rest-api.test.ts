@@ -19,7 +19,18 @@ beforeAll(async () => {
   ns = await createTestNamespace(admin, 'ha-rest');
   const kubeconfig = writeKubeconfig(workDir('ha-rest'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
   agentBuild();
-  cluster = await HaCluster.create({ admin, namespace: ns.name, scope: 'rest', kubeconfig, size: 2, ttl: 10, restapiAuth: auth, dcs: { postgresql: { parameters: { work_mem: '4MB' } } } });
+  // rest-1 reads its password from restapi.authentication.password_file, as a member deployed by the toolkit does.
+  cluster = await HaCluster.create({
+    admin,
+    namespace: ns.name,
+    scope: 'rest',
+    kubeconfig,
+    size: 2,
+    ttl: 10,
+    restapiAuth: auth,
+    restapiPasswordFile: (name) => name === 'rest-1',
+    dcs: { postgresql: { parameters: { work_mem: '4MB' } } },
+  });
   cluster.startAll();
   primary = await cluster.writablePrimary(120_000);
   replica = cluster.members.map((m) => m.name).find((n) => n !== primary)!;
@@ -59,6 +70,18 @@ it('unsafe methods need the credentials: 401 without or with wrong ones', async 
   expect((await cluster.api(primary, 'POST', '/switchover', { leader: primary }, null)).status).toBe(401);
   expect(await cluster.holder()).toBe(primary);
   expect(JSON.parse((await cluster.api(primary, 'GET', '/patroni')).text).pause).toBeUndefined();
+});
+
+it('an agent with restapi.authentication.password_file answers 401 without the credentials and takes them from the file', async () => {
+  const reload = (creds: { username: string; password: string } | null) => cluster.api('rest-1', 'POST', '/reload', undefined, creds);
+  expect((await reload(null)).status).toBe(401);
+  // The file's trailing newline is not part of the password.
+  expect((await reload({ ...auth, password: `${auth.password}\n` })).status).toBe(401);
+  expect(await reload(auth)).toEqual({ status: 202, text: 'reload scheduled' });
+  // Unauthenticated reads stay open: the probes and the members' GET /patroni.
+  expect((await cluster.api('rest-1', 'GET', '/patroni', undefined, null)).status).toBe(200);
+  const patched = await cluster.api('rest-1', 'PATCH', '/config', { postgresql: { parameters: { work_mem: '4MB' } } });
+  expect(patched.status).toBe(200);
 });
 
 it('PATCH /config: a reloadable parameter applies on every member; one that needs a restart shows as pending, and POST /restart applies it', async () => {

@@ -23,7 +23,7 @@ function manifests(storeMode: StoreMode): Manifest[] {
     ttl: Duration.seconds(10),
     loopWait: Duration.seconds(2),
     retryTimeout: Duration.seconds(3),
-    credentials: ClusterCredentials.fromPasswords({ superuser: 'su', replication: 'repl' }),
+    credentials: ClusterCredentials.fromPasswords({ superuser: 'su', replication: 'repl', restApi: 'api' }),
   });
   return chart.toJson() as Manifest[];
 }
@@ -59,6 +59,7 @@ describe.each([StoreMode.CONFIG_MAPS, StoreMode.ENDPOINTS])('the agent on the ge
     writeFileSync(join(dir, 'pgha.yaml'), cm.body.data!['pgha.yaml']!);
     writeFileSync(join(dir, 'superuser-password'), 'su');
     writeFileSync(join(dir, 'replication-password'), 'repl');
+    writeFileSync(join(dir, 'restapi-password'), 'api');
     const token = await mintServiceAccountToken(admin, ns.name, 'alpha');
     const kubeconfig = writeKubeconfig(dir, 'alpha', cp.state.server, cp.state.caFile, token);
     const env: NodeJS.ProcessEnv = {
@@ -71,6 +72,7 @@ describe.each([StoreMode.CONFIG_MAPS, StoreMode.ENDPOINTS])('the agent on the ge
       PATRONI_RESTAPI_LISTEN: '127.0.0.1:0',
       PATRONI_SUPERUSER_PASSWORD_FILE: join(dir, 'superuser-password'),
       PATRONI_REPLICATION_PASSWORD_FILE: join(dir, 'replication-password'),
+      PATRONI_RESTAPI_PASSWORD_FILE: join(dir, 'restapi-password'),
       // Only the lock and the Kubernetes objects are under test here, not PostgreSQL.
       PGHA_TEST_LOCK_ONLY: '1',
     };

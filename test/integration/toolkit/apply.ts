@@ -14,6 +14,7 @@ const RESOURCES: Record<string, { plural: string; namespaced: boolean }> = {
   ClusterRoleBinding: { plural: 'clusterrolebindings', namespaced: false },
   StatefulSet: { plural: 'statefulsets', namespaced: true },
   PodDisruptionBudget: { plural: 'poddisruptionbudgets', namespaced: true },
+  NetworkPolicy: { plural: 'networkpolicies', namespaced: true },
 };
 
 export function objectPath(m: Manifest, namespace: string): string {
@@ -76,4 +77,39 @@ export async function grantControllerRoles(admin: KubeClient): Promise<void> {
       },
     });
   }
+}
+
+/**
+ * The names of the Pods in `namespace` that `matchLabels` selects, as the API server evaluates the selector (a label
+ * selector query), sorted.
+ */
+export async function podsSelectedBy(client: KubeClient, namespace: string, matchLabels: Readonly<Record<string, string>>): Promise<string[]> {
+  const labelSelector = Object.entries(matchLabels).map(([k, v]) => `${k}=${v}`).join(',');
+  const res = await client.request<{ items: { metadata: { name: string } }[] }>({ method: 'GET', path: `/api/v1/namespaces/${namespace}/pods`, query: { labelSelector } });
+  return res.body.items.map((p) => p.metadata.name).sort();
+}
+
+type PolicySpec = { podSelector: { matchLabels: Record<string, string> }; ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[] }[] };
+
+/** The NetworkPolicy as stored by the API server (so as it was accepted, defaults included). */
+export async function storedNetworkPolicy(client: KubeClient, namespace: string, name: string): Promise<{ spec: PolicySpec }> {
+  const res = await client.request<{ spec: PolicySpec }>({ method: 'GET', path: `/apis/networking.k8s.io/v1/namespaces/${namespace}/networkpolicies/${name}` });
+  return res.body;
+}
+
+/** A Pod that passes Pod Security `restricted`, carrying `labels` (a client of a cluster); nothing runs it here. */
+export async function createLabelledPod(client: KubeClient, namespace: string, name: string, labels: Readonly<Record<string, string>>): Promise<void> {
+  await client.request({
+    method: 'POST',
+    path: `/api/v1/namespaces/${namespace}/pods`,
+    body: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, labels },
+      spec: {
+        securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [{ name: 'client', image: 'registry.example/client:1', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+      },
+    },
+  });
 }

@@ -5,10 +5,10 @@ import { dirname, join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { App, Chart, Duration } from 'cdk8s';
-import { PostgresCluster } from '../../../constructs';
+import { PostgresCluster, type PostgresClusterProps } from '../../../constructs';
 import { helmChartFiles } from '../../../src/outputs/helm-chart';
 import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import { grantControllerRoles, serverSideApply, warningsOf, type Manifest } from './apply';
+import { grantControllerRoles, podsSelectedBy, serverSideApply, storedNetworkPolicy, warningsOf, type Manifest } from './apply';
 import { run, runStatus, toolBinary } from './tools';
 
 const work = mkdtempSync(join(tmpdir(), 'pgha-helm-'));
@@ -53,15 +53,28 @@ describe('Helm chart', () => {
 
   it('passes helm lint --strict, also with every switch flipped', () => {
     run(toolBinary('helm'), ['lint', '--strict', chart], helmEnv);
-    run(toolBinary('helm'), ['lint', '--strict', chart, '--set', 'useEndpoints=true,openshift=true,storage.persistent=false'], helmEnv);
+    run(toolBinary('helm'), ['lint', '--strict', chart, '--set', 'useEndpoints=true,openshift=true,storage.persistent=false,restApi.authentication.enabled=false,networkPolicy.enabled=false'], helmEnv);
   });
 
   it('renders the same objects as the construct by default, named after the release', () => {
     const objects = template('orders');
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
-      ['ConfigMap/orders-pgha', 'PodDisruptionBudget/orders', 'Role/orders', 'RoleBinding/orders', 'Secret/orders-credentials', 'Service/orders', 'Service/orders-members', 'Service/orders-replicas', 'ServiceAccount/orders', 'StatefulSet/orders'].sort(),
+      [
+        'ConfigMap/orders-pgha',
+        'NetworkPolicy/orders',
+        'PodDisruptionBudget/orders',
+        'Role/orders',
+        'RoleBinding/orders',
+        'Secret/orders-credentials',
+        'Service/orders',
+        'Service/orders-members',
+        'Service/orders-replicas',
+        'ServiceAccount/orders',
+        'StatefulSet/orders',
+      ].sort(),
     );
     expect(byKind(objects, 'Secret').stringData['superuser-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
+    expect(byKind(objects, 'Secret').stringData['restapi-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
   });
 
   it('lets every value drive the output', () => {
@@ -81,6 +94,8 @@ describe('Helm chart', () => {
       loopWait: '5',
       retryTimeout: '15',
       'credentials.superuserPassword': 'given-su',
+      'credentials.restApiPassword': 'given-api',
+      'restApi.authentication.username': 'ops',
     });
     const sts = byKind(objects, 'StatefulSet', 'billing');
     const c = sts.spec.template.spec.containers[0];
@@ -97,6 +112,33 @@ describe('Helm chart', () => {
     expect(config).toMatch(/role_label: "pg-role"/);
     expect(byKind(objects, 'Secret').stringData['superuser-password']).toBe('given-su');
     expect(byKind(objects, 'Secret').stringData['replication-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
+    expect(byKind(objects, 'Secret').stringData['restapi-password']).toBe('given-api');
+    expect(parse(config).restapi.authentication).toEqual({ username: 'ops' });
+    expect(byKind(objects, 'NetworkPolicy', 'billing').spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'pgha', 'cluster-name': 'billing' });
+    expect(byKind(objects, 'NetworkPolicy', 'billing').spec.ingress[1].from[0].podSelector.matchLabels).toEqual({ 'pgha.io/client': 'billing' });
+  });
+
+  it.each<[string, Record<string, string>, PostgresClusterProps]>([
+    ['by default', {}, {}],
+    ['with REST API authentication and the NetworkPolicy off', { 'restApi.authentication.enabled': 'false', 'networkPolicy.enabled': 'false' }, { restApiAuthentication: false, networkPolicy: false }],
+  ])('renders %s the member file, the Pod environment, the Secret keys and the NetworkPolicy the construct does', (_name, set, props) => {
+    const objects = template('r', set);
+    const model = new Chart(new App(), 'c', { disableResourceNameHashes: true });
+    new PostgresCluster(model, 'r', props);
+    const construct = model.toJson() as Manifest[];
+    const memberFile = (os: Manifest[]) => parse(byKind(os, 'ConfigMap', 'r-pgha').data['pgha.yaml']);
+    const env = (os: Manifest[]) => byKind(os, 'StatefulSet').spec.template.spec.containers[0].env;
+    expect(memberFile(objects)).toEqual(memberFile(construct));
+    expect(env(objects)).toEqual(env(construct));
+    expect(byKind(objects, 'NetworkPolicy')?.spec).toEqual(byKind(construct, 'NetworkPolicy')?.spec);
+    const keys = Object.keys(byKind(objects, 'Secret').stringData).sort();
+    expect(keys).toEqual(props.restApiAuthentication === false ? ['replication-password', 'superuser-password'] : ['replication-password', 'restapi-password', 'superuser-password']);
+  });
+
+  it('fails through values.schema.json with a REST API user basic auth cannot carry', () => {
+    const r = runStatus(toolBinary('helm'), ['template', 'r', chart, '--set', 'restApi.authentication.username=a:b'], helmEnv);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/username/);
   });
 
   it('derives the probes and grace period from the timings as the construct does', () => {
@@ -174,21 +216,24 @@ describe('Helm chart', () => {
     ['defaults', {}],
     ['Endpoints mode', { useEndpoints: 'true' }],
     ['OpenShift, ephemeral', { openshift: 'true', 'storage.persistent': 'false' }],
+    ['REST API authentication and NetworkPolicy off', { 'restApi.authentication.enabled': 'false', 'networkPolicy.enabled': 'false' }],
   ] as const)('renders (%s) objects that pass a server-side dry run with no warnings in a restricted namespace', async (_name, set) => {
     const ns = await restricted('tk-helm');
     const objects = template('pg', set, ['--namespace', ns]);
     expect(warningsOf(await serverSideApply(admin, ns, objects, { dryRun: true }))).toEqual({});
   });
 
-  it('keeps the generated passwords on upgrade: lookup reads them back from the live Secret', async () => {
+  it('keeps the generated passwords, the REST API\'s too, on upgrade: lookup reads them back from the live Secret', async () => {
     const ns = await restricted('tk-helm-up');
     const kubeconfig = testControlPlane().state.kubeconfig;
     const first = template('pg', { replicas: '1' }, ['--namespace', ns, '--dry-run=server', '--kubeconfig', kubeconfig]);
     const installed = byKind(first, 'Secret').stringData;
     expect(installed['superuser-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
+    expect(installed['restapi-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
     expect(warningsOf(await serverSideApply(admin, ns, first, { dryRun: false }))).toEqual({});
     const upgrade = template('pg', { replicas: '2' }, ['--namespace', ns, '--dry-run=server', '--kubeconfig', kubeconfig]);
     expect(byKind(upgrade, 'Secret').stringData).toEqual(installed);
+    expect(Object.keys(installed).sort()).toEqual(['replication-password', 'restapi-password', 'superuser-password']);
     expect(byKind(upgrade, 'StatefulSet').spec.replicas).toBe(2);
     await serverSideApply(admin, ns, upgrade, { dryRun: false });
     await eventually('two Pods after the upgrade', async () => {
@@ -197,5 +242,7 @@ describe('Helm chart', () => {
     }, 60_000);
     const events = await admin.request<{ items: { reason: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` });
     expect(events.body.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
+    // The NetworkPolicy the API server accepted selects exactly the StatefulSet's Pods.
+    expect(await podsSelectedBy(admin, ns, (await storedNetworkPolicy(admin, ns, 'pg')).spec.podSelector.matchLabels)).toEqual(['pg-0', 'pg-1']);
   });
 });

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { loadAgentConfig } from '../../../agent/src/config/agent-config';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import { grantControllerRoles, serverSideApply, warningsOf, type Manifest } from './apply';
+import { grantControllerRoles, podsSelectedBy, serverSideApply, storedNetworkPolicy, warningsOf, type Manifest } from './apply';
 import { repoPath, run, runStatus, toolBinary } from './tools';
 
 
@@ -31,6 +31,8 @@ describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Templa
     const secret = (items: Manifest[]) => items.find((o) => o.kind === 'Secret') as unknown as { stringData: Record<string, string> };
     expect(secret(a).stringData['superuser-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
     expect(secret(a).stringData['replication-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
+    expect(secret(a).stringData['restapi-password']).toMatch(/^[a-zA-Z0-9]{24}$/);
+    expect(secret(a).stringData['restapi-password']).not.toBe(secret(b).stringData['restapi-password']);
     expect(secret(a).stringData['superuser-password']).not.toBe(secret(b).stringData['superuser-password']);
     const text = JSON.stringify(a);
     expect(text).not.toContain('${');
@@ -41,25 +43,27 @@ describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Templa
   });
 
   it('takes user values as oc new-app -p does, numbers as numbers', () => {
-    const items = processTemplate(file, { CLUSTER_NAME: 'orders', REPLICAS: '2', SUPERUSER_PASSWORD: 'given-one', PRIMARY_SERVICE_NAME: 'orders-rw', IMAGE: 'registry.example/pgha:1' });
+    const items = processTemplate(file, { CLUSTER_NAME: 'orders', REPLICAS: '2', SUPERUSER_PASSWORD: 'given-one', RESTAPI_PASSWORD: 'given-api', PRIMARY_SERVICE_NAME: 'orders-rw', IMAGE: 'registry.example/pgha:1' });
     const sts = items.find((o) => o.kind === 'StatefulSet') as any;
     expect(sts.metadata.name).toBe('orders');
     expect(sts.spec.replicas).toBe(2);
     expect(sts.spec.template.spec.containers[0].image).toBe('registry.example/pgha:1');
     expect(items.find((o) => o.kind === 'Service' && o.metadata.name === 'orders-rw')).toBeDefined();
     expect((items.find((o) => o.kind === 'Secret') as any).stringData['superuser-password']).toBe('given-one');
+    expect((items.find((o) => o.kind === 'Secret') as any).stringData['restapi-password']).toBe('given-api');
+    expect((items.find((o) => o.kind === 'NetworkPolicy') as any).spec.ingress[1].from[0].podSelector.matchLabels).toEqual({ 'pgha.io/client': 'orders' });
     expect((items.find((o) => o.kind === 'ConfigMap') as any).data['pgha.yaml']).toContain('scope: orders');
   });
 
   it('passes POSTGRESQL_PARAMETERS and SYNCHRONOUS_MODE into the member configuration the agent loads', () => {
     const items = processTemplate(file, { POSTGRESQL_PARAMETERS: '{"max_connections": 250, "work_mem": "8MB"}', SYNCHRONOUS_MODE: 'true' });
     const text = (items.find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> }).data['pgha.yaml']!;
-    const env = { PATRONI_NAME: 'pgha-0', PATRONI_KUBERNETES_POD_IP: '192.0.2.7', PATRONI_SUPERUSER_PASSWORD_FILE: '/s', PATRONI_REPLICATION_PASSWORD_FILE: '/r' };
+    const env = { PATRONI_NAME: 'pgha-0', PATRONI_KUBERNETES_POD_IP: '192.0.2.7', PATRONI_SUPERUSER_PASSWORD_FILE: '/s', PATRONI_REPLICATION_PASSWORD_FILE: '/r', PATRONI_RESTAPI_PASSWORD_FILE: '/a' };
     expect(loadAgentConfig({ yaml: text, env }, () => 'pw').postgresql.parameters).toEqual({ max_connections: 250, work_mem: '8MB' });
     expect(parse(text).bootstrap.dcs.synchronous_mode).toBe(true);
     const defaults = (processTemplate(file, {}).find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> }).data['pgha.yaml']!;
     expect(parse(defaults)).toMatchObject({ postgresql: { parameters: {} }, bootstrap: { dcs: { synchronous_mode: false } } });
-    expect(() => loadAgentConfig({ yaml: defaults, env }, () => 'pw')).not.toThrow();
+    expect(loadAgentConfig({ yaml: defaults, env }, () => 'pw').restapi.authentication).toEqual({ username: 'pgha', password: 'pw' });
   });
 
   it('refuses an unknown parameter', () => {
@@ -80,5 +84,7 @@ describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Templa
     }, 60_000);
     const events = await admin.request<{ items: { reason: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/events` });
     expect(events.body.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
+    // The NetworkPolicy the API server accepted selects exactly the StatefulSet's Pods.
+    expect(await podsSelectedBy(admin, ns.name, (await storedNetworkPolicy(admin, ns.name, 'tpl')).spec.podSelector.matchLabels)).toEqual(['tpl-0', 'tpl-1']);
   });
 });

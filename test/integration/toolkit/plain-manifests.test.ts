@@ -4,7 +4,7 @@ import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { Persistence, Platform, PostgresCluster, StoreMode, type PostgresClusterProps } from '../../../constructs';
 import { buildApp } from '../../../src/app';
 import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import { grantControllerRoles, serverSideApply, warningsOf, type Manifest } from './apply';
+import { createLabelledPod, grantControllerRoles, podsSelectedBy, serverSideApply, storedNetworkPolicy, warningsOf, type Manifest } from './apply';
 
 
 function clusterManifests(props: PostgresClusterProps, id = 'pg'): Manifest[] {
@@ -77,6 +77,27 @@ describe('plain manifests on a restricted namespace', () => {
       return res.body.items.filter((e) => e.reason === 'SuccessfulCreate').length >= 3 ? res.body.items : undefined;
     }, 60_000);
     expect(events.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
+  });
+
+  it('the NetworkPolicy is accepted and selects exactly its cluster\'s members; its client rule selects the Pods carrying clientPodLabels', async () => {
+    const ns = await restrictedNamespace('tk-np');
+    const build = (id: string, replicas: number) => {
+      const chart = new Chart(Testing.app(), 'c', { disableResourceNameHashes: true });
+      const pg = new PostgresCluster(chart, id, { replicas, persistence: Persistence.EPHEMERAL });
+      return { pg, manifests: chart.toJson() as Manifest[] };
+    };
+    const pg = build('pg', 2);
+    const other = build('other', 1);
+    // Another cluster in the same namespace, and a client of each.
+    for (const c of [pg, other]) expect(warningsOf(await serverSideApply(admin, ns, c.manifests, { dryRun: false }))).toEqual({});
+    await createLabelledPod(admin, ns, 'pg-client', pg.pg.clientPodLabels);
+    await createLabelledPod(admin, ns, 'other-client', other.pg.clientPodLabels);
+    await eventually('three members', async () => ((await podsSelectedBy(admin, ns, { 'app.kubernetes.io/name': 'pgha' })).length === 3 ? true : undefined), 60_000);
+    const policy = await storedNetworkPolicy(admin, ns, pg.pg.networkPolicyName!);
+    expect(await podsSelectedBy(admin, ns, policy.spec.podSelector.matchLabels)).toEqual(['pg-0', 'pg-1']);
+    expect(await podsSelectedBy(admin, ns, policy.spec.ingress[0]!.from[0]!.podSelector.matchLabels)).toEqual(['pg-0', 'pg-1']);
+    expect(await podsSelectedBy(admin, ns, policy.spec.ingress[1]!.from[0]!.podSelector.matchLabels)).toEqual(['pg-client']);
+    expect(await podsSelectedBy(admin, ns, (await storedNetworkPolicy(admin, ns, 'other')).spec.podSelector.matchLabels)).toEqual(['other-0']);
   });
 
   it('applied for real with persistent storage, creates the Pods and one claim per member', async () => {

@@ -16,7 +16,7 @@ function manifests(name: string, storeMode: StoreMode): Manifest[] {
     storeMode,
     replicas: 1,
     persistence: Persistence.EPHEMERAL,
-    credentials: ClusterCredentials.fromPasswords({ superuser: 'su-secret', replication: 'repl-secret' }),
+    credentials: ClusterCredentials.fromPasswords({ superuser: 'su-secret', replication: 'repl-secret', restApi: 'api-secret' }),
   });
   return chart.toJson() as Manifest[];
 }

@@ -23,6 +23,47 @@ describe('resolveTargetSettings', () => {
     expect(e).toMatchObject({ scope: 'e', namespace: 'e-ns', auth: { username: 'a', password: 'b' }, useEndpoints: true });
   });
 
+  describe('REST credentials', () => {
+    const files: Record<string, string> = { '/etc/pgha-credentials/restapi-password': 'from-secret\n', '/other': 'other-pw' };
+    const read = (p: string) => {
+      if (!(p in files)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
+      return files[p]!;
+    };
+    const auth = (file: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => resolveTargetSettings({ scope: 's' }, file, env, read).auth;
+
+    it('in a member Pod: the username from the member file, the password from the file PATRONI_RESTAPI_PASSWORD_FILE names', () => {
+      const member = { scope: 'orders', restapi: { listen: '0.0.0.0:8008', authentication: { username: 'pgha' } } };
+      expect(auth(member, { PATRONI_RESTAPI_PASSWORD_FILE: '/etc/pgha-credentials/restapi-password' })).toEqual({ username: 'pgha', password: 'from-secret' });
+    });
+
+    it('reads restapi.authentication.password_file from the file (-c FILE or PATRONICTL_CONFIG_FILE)', () => {
+      expect(auth({ restapi: { authentication: { username: 'u', password_file: '/other' } } })).toEqual({ username: 'u', password: 'other-pw' });
+    });
+
+    it('takes each key from the file before the environment, and a password before a password file', () => {
+      const env = { PATRONI_RESTAPI_USERNAME: 'env-user', PATRONI_RESTAPI_PASSWORD: 'env-pw', PATRONI_RESTAPI_PASSWORD_FILE: '/other' };
+      expect(auth({ restapi: { authentication: { username: 'file-user', password_file: '/etc/pgha-credentials/restapi-password' } } }, env)).toEqual({ username: 'file-user', password: 'from-secret' });
+      expect(auth({ restapi: { authentication: { username: 'file-user', password: 'inline', password_file: '/other' } } }, env)).toEqual({ username: 'file-user', password: 'inline' });
+      expect(auth({}, env)).toEqual({ username: 'env-user', password: 'env-pw' });
+      expect(auth({}, { PATRONI_RESTAPI_USERNAME: 'env-user', PATRONI_RESTAPI_PASSWORD_FILE: '/other' })).toEqual({ username: 'env-user', password: 'other-pw' });
+    });
+
+    it('prefers ctl.authentication (patronictl\'s section) whole over restapi.authentication', () => {
+      const file = { ctl: { authentication: { username: 'ctl', password: 'ctl-pw' } }, restapi: { authentication: { username: 'api', password_file: '/other' } } };
+      expect(auth(file)).toEqual({ username: 'ctl', password: 'ctl-pw' });
+    });
+
+    it('sends none without both a username and a password', () => {
+      expect(auth({ restapi: { authentication: { username: 'pgha' } } })).toBeUndefined();
+      expect(auth({}, { PATRONI_RESTAPI_PASSWORD_FILE: '/other' })).toBeUndefined();
+    });
+
+    it('fails with a password file that cannot be read, naming it (a usage error: nothing is sent)', () => {
+      expect(() => auth({ restapi: { authentication: { username: 'u', password_file: '/gone' } } })).toThrow('restapi.authentication.password_file /gone: cannot read the file (ENOENT)');
+      expect(() => auth({}, { PATRONI_RESTAPI_USERNAME: 'u', PATRONI_RESTAPI_PASSWORD_FILE: '/gone' })).toThrow('PATRONI_RESTAPI_PASSWORD_FILE /gone: cannot read the file (ENOENT)');
+    });
+  });
+
   it('fails without a scope, naming the ways to give one', () => {
     expect(() => resolveTargetSettings({}, {}, {})).toThrow(/--scope NAME, -c FILE with a scope, or set PATRONI_SCOPE/);
   });

@@ -29,7 +29,21 @@ describe('PostgresCluster validation at construction time', () => {
     ['fails with a zero CPU request', { cpuRequest: Cpu.millis(0) }, /^invalid cpuRequest: got "0m"/],
     ['fails with a bad role label value', { leaderLabelValue: 'has space' }, /^invalid leaderLabelValue: got "has space"/],
     ['fails with an image with spaces', { image: 'a b' }, /^invalid image: got "a b"/],
-    ['fails with empty passwords', { credentials: ClusterCredentials.fromPasswords({ superuser: '', replication: 'x' }) }, /^invalid credentials/],
+    ['fails with empty passwords', { credentials: ClusterCredentials.fromPasswords({ superuser: '', replication: 'x', restApi: 'y' }) }, /^invalid credentials/],
+    ['fails with an empty REST API password', { credentials: ClusterCredentials.fromPasswords({ superuser: 'x', replication: 'x', restApi: '' }) }, /^invalid credentials: got "<empty password>"; passwords must not be empty$/],
+    [
+      'fails with fromPasswords lacking the REST API password while authentication is on',
+      { credentials: ClusterCredentials.fromPasswords({ superuser: 'x', replication: 'y' }) },
+      /^invalid credentials: got "<no restApi password>"; fromPasswords needs a restApi password while restApiAuthentication is on \(the default\); or set restApiAuthentication: false$/,
+    ],
+    [
+      'fails with a REST API password but authentication off',
+      { restApiAuthentication: false, credentials: ClusterCredentials.fromPasswords({ superuser: 'x', replication: 'y', restApi: 'z' }) },
+      /^invalid credentials: got "<restApi password>"; a restApi password requires restApiAuthentication: true; drop one of them$/,
+    ],
+    ['fails with restApiUsername but authentication off', { restApiAuthentication: false, restApiUsername: 'ops' }, /^invalid restApiUsername: got "ops"; requires restApiAuthentication: true$/],
+    ['fails with a REST API user basic auth cannot carry', { restApiUsername: 'a:b' }, /^invalid restApiUsername: got "a:b"; must be 1 to 63 letters, digits, "\.", "_", "@" or "-", starting with a letter or digit$/],
+    ['fails with an empty REST API user', { restApiUsername: '' }, /^invalid restApiUsername: got ""; must be 1 to 63/],
     ['fails with same names for both Services', { replicasServiceName: 'demo' }, /^invalid replicasServiceName: got "demo"; must differ from primaryServiceName$/],
     ['fails with a parameter the agent manages', { postgresql: { parameters: { Port: 5433 } } }, /^invalid postgresql\.parameters\.Port: got 5433; is managed by pgha and cannot be set here$/],
     ['fails with a parameter name PostgreSQL would not accept', { postgresql: { parameters: { 'bad-name': 1 } } }, /^invalid postgresql\.parameters\.bad-name: got 1; is not a valid setting name$/],
@@ -49,6 +63,10 @@ describe('PostgresCluster validation at construction time', () => {
   it('fails with a name too long for the names built from it', () => {
     expect(build({ name: 'a'.repeat(51) })).toThrow(/of at most 50 characters$/);
     expect(build({ name: 'a'.repeat(50) })).not.toThrow();
+  });
+
+  it('accepts fromPasswords without a REST API password once authentication is off', () => {
+    expect(build({ restApiAuthentication: false, credentials: ClusterCredentials.fromPasswords({ superuser: 'x', replication: 'y' }) })).not.toThrow();
   });
 
   it('accepts the tightest valid timing', () => {

@@ -1,0 +1,201 @@
+// The chart's values (values.yaml and values.schema.json) and its release notes, from the construct's defaults and
+// the agent's own bounds.
+import { FIELDS } from '../../agent/src/config/schema';
+import { SETTING_NAME } from '../../agent/src/postgres/conf-file';
+import { PROTECTED_PARAMETERS } from '../../agent/src/postgres/settings';
+import { CLIENT_LABEL, MAX_NAME_LENGTH, Persistence, Platform, RESTAPI_PASSWORD_KEY, StoreMode } from '../../constructs';
+import { API_USERNAME, DEFAULT_RESTAPI_USERNAME, resolveClusterSpec } from '../../constructs/cluster-spec';
+
+const QUANTITY = '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$';
+const CPU = '^([0-9]+m|[0-9]+(\\.[0-9]{1,3})?)$';
+const LABEL_KEY = '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+const LABEL_VALUE = '^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+
+function seconds(key: string, description: string) {
+  const f = FIELDS.find((x) => x.key === key)!;
+  return { type: 'integer', minimum: f.min, maximum: f.max, description };
+}
+
+/** A pattern matching any of `names` exactly, in any letter case (JSON Schema patterns have no flags). */
+function anyCase(names: readonly string[]): string {
+  const letters = (n: string) => n.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`);
+  return `^(${names.map(letters).join('|')})$`;
+}
+
+/** values.schema.json: types and ranges of every value (Helm checks the rules between values in the templates). */
+export function valuesSchema(): Record<string, unknown> {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'pgha chart values',
+    type: 'object',
+    additionalProperties: false,
+    required: ['image', 'replicas', 'useEndpoints', 'openshift', 'storage', 'resources', 'roleLabel', 'leaderLabelValue', 'followerLabelValue', 'ttl', 'loopWait', 'retryTimeout', 'restApi', 'networkPolicy', 'credentials'],
+    properties: {
+      clusterName: { type: 'string', pattern: `^([a-z0-9]([-a-z0-9]{0,${MAX_NAME_LENGTH - 2}}[a-z0-9])?)?$`, description: 'Cluster name (the agent\'s scope); empty means the release name.' },
+      image: { type: 'string', pattern: '^\\S+$', description: 'Agent image.' },
+      replicas: { type: 'integer', minimum: 1, description: 'Number of members.' },
+      useEndpoints: { type: 'boolean', description: 'Endpoints store mode instead of ConfigMaps.' },
+      openshift: { type: 'boolean', description: 'Leave runAsUser/fsGroup to the OpenShift SCC.' },
+      storage: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['persistent', 'size'],
+        properties: {
+          persistent: { type: 'boolean', description: 'A PersistentVolumeClaim per member; false means emptyDir.' },
+          size: { type: 'string', pattern: QUANTITY, description: 'Size of each data volume.' },
+          className: { type: 'string', description: 'StorageClass; empty means the cluster default.' },
+        },
+      },
+      resources: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['requests', 'limits'],
+        properties: {
+          requests: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['cpu', 'memory'],
+            properties: { cpu: { type: ['string', 'number'], pattern: CPU, exclusiveMinimum: 0 }, memory: { type: 'string', pattern: QUANTITY } },
+          },
+          limits: { type: 'object', additionalProperties: false, required: ['memory'], properties: { memory: { type: 'string', pattern: QUANTITY } } },
+        },
+      },
+      roleLabel: { type: 'string', pattern: LABEL_KEY, description: 'Pod label the agent sets to the member\'s role.' },
+      leaderLabelValue: { type: 'string', pattern: LABEL_VALUE },
+      followerLabelValue: { type: 'string', pattern: LABEL_VALUE },
+      ttl: seconds('ttl', 'Leader lock validity, seconds; at least loopWait + 2 * retryTimeout.'),
+      loopWait: seconds('loop_wait', 'HA loop period, seconds.'),
+      retryTimeout: seconds('retry_timeout', 'Retry budget of API and PostgreSQL operations, seconds.'),
+      postgresql: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          parameters: {
+            type: 'object',
+            description: 'PostgreSQL parameters for every member; a change restarts the members one at a time. Settings pgha manages are refused.',
+            additionalProperties: { type: ['string', 'number', 'boolean'] },
+            propertyNames: { pattern: SETTING_NAME.source, not: { pattern: anyCase([...PROTECTED_PARAMETERS]) } },
+          },
+        },
+      },
+      synchronousMode: { type: 'boolean', description: 'Synchronous replication: no acknowledged commit is lost in a failover. Set when the cluster is created; later with pgha edit-config.' },
+      synchronousModeStrict: { type: 'boolean', description: 'With synchronousMode: refuse writes while no synchronous standby is there.' },
+      synchronousNodeCount: { type: 'integer', minimum: 1, description: 'With synchronousMode: synchronous standbys, at most replicas - 1.' },
+      restApi: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['authentication'],
+        properties: {
+          authentication: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['enabled', 'username'],
+            properties: {
+              enabled: { type: 'boolean', description: 'Basic auth for the REST API\'s unsafe methods (switchover, restart, reinitialize, PATCH /config). Off: anything reaching port 8008 may use them.' },
+              username: { type: 'string', pattern: API_USERNAME.source, description: 'The REST API user; the password is restapi-password in the credentials Secret.' },
+            },
+          },
+        },
+      },
+      networkPolicy: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['enabled'],
+        properties: {
+          enabled: { type: 'boolean', description: `A NetworkPolicy: PostgreSQL and the REST API from the members, PostgreSQL from Pods labelled ${CLIENT_LABEL}=<cluster name>, nothing else.` },
+        },
+      },
+      credentials: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          superuserPassword: { type: 'string', description: 'Empty: kept from the existing Secret, or generated.' },
+          replicationPassword: { type: 'string', description: 'Empty: kept from the existing Secret, or generated.' },
+          restApiPassword: { type: 'string', description: 'With restApi.authentication.enabled. Empty: kept from the existing Secret, or generated.' },
+        },
+      },
+    },
+  };
+}
+
+/** values.yaml, with the construct's own defaults. */
+export function valuesYaml(): string {
+  // The construct's own defaults, so `helm install` and `new PostgresCluster()` agree.
+  const d = resolveClusterSpec('pgha', {});
+  return `# Generated by \`npm run synth\` from constructs/ — every value here drives the rendered objects.
+# values.schema.json checks types and ranges; the templates check ttl >= loopWait + 2 * retryTimeout.
+
+# Cluster name (the agent's scope; prefixes every object). Empty: the release name.
+clusterName: ""
+image: ${d.image}
+replicas: ${d.replicas}
+# Keep the leader lock in Endpoints (one atomic write moves lock and traffic) instead of ConfigMaps.
+# Endpoints are deprecated since Kubernetes 1.33 and not an option on OpenShift.
+useEndpoints: ${d.storeMode === StoreMode.ENDPOINTS}
+# On OpenShift, leave runAsUser/fsGroup to the restricted-v2 SCC.
+openshift: ${d.platform === Platform.OPENSHIFT}
+storage:
+  persistent: ${d.persistence === Persistence.PERSISTENT}
+  size: ${d.storageSize}
+  # Empty: the cluster's default StorageClass.
+  className: ""
+resources:
+  requests:
+    cpu: ${d.cpuRequest}
+    memory: ${d.memoryRequest}
+  limits:
+    memory: ${d.memoryLimit}
+# Pod label the agent keeps set to each member's role; the Services select on it.
+roleLabel: ${d.roleLabel}
+leaderLabelValue: ${d.leaderLabelValue}
+followerLabelValue: ${d.followerLabelValue}
+# Seconds. The leader lock expires ttl after the last renew any member saw.
+ttl: ${d.ttl}
+loopWait: ${d.loopWait}
+retryTimeout: ${d.retryTimeout}
+postgresql:
+  # PostgreSQL parameters for every member, e.g. max_connections: 200. A change restarts the members one at a time.
+  # The dynamic configuration (pgha edit-config -p) overrides them cluster-wide.
+  parameters: {}
+# Synchronous replication (set when the cluster is created; change it later with pgha edit-config).
+synchronousMode: false
+synchronousModeStrict: false
+synchronousNodeCount: 1
+restApi:
+  authentication:
+    # Basic auth on the REST API's unsafe methods (switchover, failover, restart, reinitialize, PATCH /config).
+    # Off: anything that reaches port 8008 may use them; keep it on unless only trusted Pods reach the members.
+    enabled: ${d.restApiUsername !== undefined}
+    # The password is ${RESTAPI_PASSWORD_KEY} in the Secret <cluster name>-credentials (credentials.restApiPassword).
+    username: ${d.restApiUsername ?? DEFAULT_RESTAPI_USERNAME}
+networkPolicy:
+  # A NetworkPolicy admitting PostgreSQL and the REST API from the members, PostgreSQL from Pods labelled
+  # ${CLIENT_LABEL}: <cluster name> in the release's namespace, and nothing else. Enforced only by a CNI that
+  # implements NetworkPolicy; most let the node's own traffic (the kubelet's probes) through regardless.
+  enabled: ${d.networkPolicy}
+credentials:
+  # Empty: kept from the release's existing Secret on upgrade, generated on first install.
+  superuserPassword: ""
+  replicationPassword: ""
+  restApiPassword: ""
+`;
+}
+
+/** NOTES.txt: where the passwords are and which label a client Pod needs. */
+export const NOTES = `{{- $name := include "pgha.scope" . -}}
+Cluster {{ $name }}: read-write Service {{ $name }}, read-only Service {{ $name }}-replicas (port 5432).
+
+Passwords are in the Secret {{ $name }}-credentials (kept across upgrades and on uninstall). The superuser is postgres:
+  kubectl get secret -n {{ .Release.Namespace }} {{ $name }}-credentials -o jsonpath='{.data.superuser-password}' | base64 -d
+{{- if .Values.restApi.authentication.enabled }}
+
+The REST API (port 8008) takes changes only with basic auth: user {{ .Values.restApi.authentication.username }}, password ${RESTAPI_PASSWORD_KEY}:
+  kubectl get secret -n {{ .Release.Namespace }} {{ $name }}-credentials -o jsonpath='{.data.${RESTAPI_PASSWORD_KEY}}' | base64 -d
+In a member's Pod, pgha finds both by itself: kubectl exec -n {{ .Release.Namespace }} {{ $name }}-0 -- pgha switchover --candidate <member>
+{{- end }}
+{{- if .Values.networkPolicy.enabled }}
+
+The NetworkPolicy {{ $name }} admits PostgreSQL connections only from the members and from Pods in namespace
+{{ .Release.Namespace }} labelled ${CLIENT_LABEL}={{ $name }}; put that label on your clients' Pod template.
+{{- end }}
+`;
