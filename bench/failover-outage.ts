@@ -11,6 +11,7 @@ import { Writer } from '../test/fixtures/writer';
 import { ClusterUnderTest } from '../test/e2e/support/cluster-under-test';
 import { containerProcesses, deployFast, killContainers } from '../test/e2e/support/faults';
 import { RealCluster } from '../test/node/real-cluster';
+import { describeOutage, outageReport, writesResumed } from './lib/outage-window';
 import { formatSummary, summarize } from './lib/stats';
 import { sleep } from '../agent/src/clock';
 
@@ -113,15 +114,20 @@ async function main(): Promise<void> {
         const settleFrom = performance.now();
         await sleep(2000);
         if (!writer.ackedAfter(settleFrom)) throw new Error(`${event}: the writer is not committing before the event`);
+        const oldIp = (await c.pods()).find((p) => p.name === leader)!.ip!;
         const at = performance.now();
         if (event === 'switchover') await switchover(c, leader);
         else if (event === 'delete-pod') await cluster.kubectl(['delete', 'pod', '-n', ns, leader, '--wait=false']);
         else if (event === 'sigkill-container') killContainers(c, (await c.pods()).find((p) => p.name === leader)!);
         else changes.push(await rollingUpdate(c, run));
-        await eventually(`${event}: a commit acknowledged after it`, async () => (writer!.ackedAfter(at + 500) && performance.now() > at + 1000 ? true : undefined), 300_000, 50);
-        const seconds = writer.outageAfter(at - 1000) / 1000;
-        outage[event].push(seconds);
-        console.log(`${event} run ${run + 1}: write outage ${seconds.toFixed(2)} s (primary was ${leader})${event === 'rolling-update' ? `, ${changes.at(-1)} change(s) of primary` : ''}`);
+        // The outage is read once it is over: another server acknowledged (the primary moved), or, after a SIGKILL
+        // the same member may survive, a commit after the first failure. An answer to the request alone proves
+        // neither: a switchover's 200 comes once the lock moved, before the new primary takes writes.
+        await eventually(`${event}: writes resumed after it`, async () => (event === 'rolling-update' || writesResumed(writer!, at, oldIp, event === 'sigkill-container') ? true : undefined), 300_000, 50);
+        await sleep(1000);
+        const report = outageReport(writer, at);
+        outage[event].push(report.seconds);
+        console.log(`${event} run ${run + 1}: write outage ${describeOutage(report)} (primary was ${leader})${event === 'rolling-update' ? `, ${changes.at(-1)} change(s) of primary` : ''}`);
       }
     }
     await writer.stop();
