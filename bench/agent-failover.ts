@@ -7,7 +7,6 @@ import { createBenchNamespace, PATRONI_DEFAULTS, startBenchCluster, startMembers
 import { sleep } from '../agent/src/clock';
 import { formatSummary, summarize } from './lib/stats';
 
-
 async function main(): Promise<void> {
   const runs = Number(process.argv[2] ?? 5);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a whole number of at least 1; got ${process.argv[2]}`);
@@ -24,10 +23,15 @@ async function main(): Promise<void> {
         let newHolderAt: number | undefined;
         const abort = new AbortController();
         const watching = c.admin
-          .watch<LockObject>(`/api/v1/namespaces/${ns.name}/configmaps`, { fieldSelector: `metadata.name=${scope}-leader` }, (e) => {
-            const h = e.object.metadata?.annotations?.leader;
-            if (newHolderAt === undefined && h && h !== holder) newHolderAt = performance.now();
-          }, abort.signal)
+          .watch<LockObject>(
+            `/api/v1/namespaces/${ns.name}/configmaps`,
+            { fieldSelector: `metadata.name=${scope}-leader` },
+            (e) => {
+              const h = e.object.metadata?.annotations?.leader;
+              if (newHolderAt === undefined && h && h !== holder) newHolderAt = performance.now();
+            },
+            abort.signal,
+          )
           .catch(() => undefined);
         await sleep(500);
         const leader = agents.find((a) => a.name === holder)!;

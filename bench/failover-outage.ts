@@ -32,7 +32,7 @@ function residentMb(pid: number | undefined, field: 'VmRSS' | 'RssAnon'): number
 /** Steady state three checks in a row: every member Ready, one primary, the others streaming. */
 async function steady(c: ClusterUnderTest): Promise<string> {
   let last: string | undefined;
-  for (let streak = 0; streak < 3; ) {
+  for (let streak = 0; streak < 3;) {
     const h = await c.healthy(300_000);
     streak = h === last ? streak + 1 : 1;
     last = h;
@@ -83,7 +83,10 @@ async function main(): Promise<void> {
   try {
     const ns = 'bench-outage';
     await admin.request({ method: 'POST', path: '/api/v1/namespaces', body: { metadata: { name: ns } } });
-    await eventually('the default service account', async () => (await admin.request({ method: 'GET', path: `/api/v1/namespaces/${ns}/serviceaccounts/default` }), true));
+    await eventually(
+      'the default service account',
+      async () => (await admin.request({ method: 'GET', path: `/api/v1/namespaces/${ns}/serviceaccounts/default` }), true),
+    );
     const d = await deployFast(cluster, ns);
     const c = new ClusterUnderTest(cluster, admin, d);
     await steady(c);
@@ -99,7 +102,12 @@ async function main(): Promise<void> {
         const procs = cluster.podProcesses(pod.uid, cluster.nodeIndex(pod.node!));
         const agent = containerProcesses(c, pod).agent;
         const watchdog = procs.find((p) => p.cmdline.some((a) => a.endsWith('fence-watchdog.sh')))?.pid;
-        for (const [list, pid, field] of [[memory.agent, agent, 'VmRSS'], [memory.agentPrivate, agent, 'RssAnon'], [memory.watchdog, watchdog, 'VmRSS'], [memory.watchdogPrivate, watchdog, 'RssAnon']] as const) {
+        for (const [list, pid, field] of [
+          [memory.agent, agent, 'VmRSS'],
+          [memory.agentPrivate, agent, 'RssAnon'],
+          [memory.watchdog, watchdog, 'VmRSS'],
+          [memory.watchdogPrivate, watchdog, 'RssAnon'],
+        ] as const) {
           const v = residentMb(pid, field);
           if (v !== undefined) list.push(v);
         }
@@ -118,23 +126,34 @@ async function main(): Promise<void> {
         const at = performance.now();
         if (event === 'switchover') await switchover(c, leader);
         else if (event === 'delete-pod') await cluster.kubectl(['delete', 'pod', '-n', ns, leader, '--wait=false']);
-        else if (event === 'sigkill-container') killContainers(c, (await c.pods()).find((p) => p.name === leader)!);
+        else if (event === 'sigkill-container')
+          killContainers(
+            c,
+            (await c.pods()).find((p) => p.name === leader)!,
+          );
         else changes.push(await rollingUpdate(c, run));
         // The outage is read once it is over: another server acknowledged (the primary moved), or, after a SIGKILL
         // the same member may survive, a commit after the first failure. An answer to the request alone proves
         // neither: a switchover's 200 comes once the lock moved, before the new primary takes writes.
-        await eventually(`${event}: writes resumed after it`, async () => (event === 'rolling-update' || writesResumed(writer!, at, oldIp, event === 'sigkill-container') ? true : undefined), 300_000, 50);
+        await eventually(
+          `${event}: writes resumed after it`,
+          async () => (event === 'rolling-update' || writesResumed(writer!, at, oldIp, event === 'sigkill-container') ? true : undefined),
+          300_000,
+          50,
+        );
         await sleep(1000);
         const report = outageReport(writer, at);
         outage[event].push(report.seconds);
-        console.log(`${event} run ${run + 1}: write outage ${describeOutage(report)} (primary was ${leader})${event === 'rolling-update' ? `, ${changes.at(-1)} change(s) of primary` : ''}`);
+        console.log(
+          `${event} run ${run + 1}: write outage ${describeOutage(report)} (primary was ${leader})${event === 'rolling-update' ? `, ${changes.at(-1)} change(s) of primary` : ''}`,
+        );
       }
     }
     await writer.stop();
     console.log('');
     console.log(formatSummary('planned switchover (POST /switchover), write outage', 's', summarize(outage.switchover)));
     console.log(formatSummary('kubectl delete pod of the primary, write outage', 's', summarize(outage['delete-pod'])));
-    console.log(formatSummary('SIGKILL of every process in the primary\'s container, write outage', 's', summarize(outage['sigkill-container'])));
+    console.log(formatSummary("SIGKILL of every process in the primary's container, write outage", 's', summarize(outage['sigkill-container'])));
     console.log(formatSummary('rolling update of the StatefulSet, longest write outage', 's', summarize(outage['rolling-update'])));
     console.log(formatSummary('rolling update, changes of primary', '', summarize(changes), 0));
     console.log(formatSummary('agent resident memory (VmRSS) at steady state', 'MB', summarize(memory.agent), 1));

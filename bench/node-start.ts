@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     await cluster.stop();
   }
   console.log(formatSummary(`real cluster warm start to ${nodes} node(s) Ready (agent image imported)`, 's', summarize(samples)));
-  console.log(formatSummary('resident memory of the cluster\'s processes, idle (VmRSS summed)', 'MB', summarize(memory), 0));
+  console.log(formatSummary("resident memory of the cluster's processes, idle (VmRSS summed)", 'MB', summarize(memory), 0));
 }
 
 main().catch((err: unknown) => {

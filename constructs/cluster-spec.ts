@@ -96,7 +96,11 @@ function seconds(prop: string, d: Duration | undefined, key: string): number {
 
 function dnsLabel(prop: string, value: string, max = 63): string {
   if (!DNS_LABEL.test(value) || value.length > max) {
-    throw new PropError(prop, value, `must be a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit) of at most ${max} characters`);
+    throw new PropError(
+      prop,
+      value,
+      `must be a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit) of at most ${max} characters`,
+    );
   }
   return value;
 }
@@ -110,14 +114,16 @@ function labelKey(prop: string, value: string): string {
 }
 
 function labelValue(prop: string, value: string): string {
-  if (!LABEL_VALUE.test(value) || value === '') throw new PropError(prop, value, 'must be a non-empty Kubernetes label value (at most 63 letters, digits, "-", "_" or ".")');
+  if (!LABEL_VALUE.test(value) || value === '')
+    throw new PropError(prop, value, 'must be a non-empty Kubernetes label value (at most 63 letters, digits, "-", "_" or ".")');
   return value;
 }
 
 /** A Size as a Kubernetes quantity in whole MiB (Gi when whole). */
 export function sizeQuantity(prop: string, size: Size): string {
   const mib = size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
-  if (!Number.isInteger(mib) || mib < 1) throw new PropError(prop, `${size.toKibibytes({ rounding: SizeRoundingBehavior.NONE })}Ki`, 'must be a whole number of MiB, at least 1Mi');
+  if (!Number.isInteger(mib) || mib < 1)
+    throw new PropError(prop, `${size.toKibibytes({ rounding: SizeRoundingBehavior.NONE })}Ki`, 'must be a whole number of MiB, at least 1Mi');
   return mib % 1024 === 0 ? `${mib / 1024}Gi` : `${mib}Mi`;
 }
 
@@ -149,7 +155,11 @@ export function resolveClusterSpec(id: string, props: PostgresClusterProps): Clu
   const storeMode = props.storeMode ?? StoreMode.CONFIG_MAPS;
   const persistence = props.persistence ?? Persistence.PERSISTENT;
   if (persistence === Persistence.EPHEMERAL && props.storageClassName !== undefined) {
-    throw new PropError('storageClassName', props.storageClassName, 'conflicts with persistence EPHEMERAL (an emptyDir has no storage class); drop one of them');
+    throw new PropError(
+      'storageClassName',
+      props.storageClassName,
+      'conflicts with persistence EPHEMERAL (an emptyDir has no storage class); drop one of them',
+    );
   }
   if (props.storageClassName !== undefined) dnsSubdomain('storageClassName', props.storageClassName);
 
@@ -162,7 +172,8 @@ export function resolveClusterSpec(id: string, props: PostgresClusterProps): Clu
   }
   const shutdownTimeout = seconds('shutdownTimeout', props.shutdownTimeout, 'shutdown_timeout');
   const agentShutdown = shutdownTimeout + retryTimeout;
-  const terminationGracePeriod = props.terminationGracePeriod !== undefined ? props.terminationGracePeriod.toMilliseconds() / 1000 : defaultTerminationGrace(shutdownTimeout, retryTimeout);
+  const terminationGracePeriod =
+    props.terminationGracePeriod !== undefined ? props.terminationGracePeriod.toMilliseconds() / 1000 : defaultTerminationGrace(shutdownTimeout, retryTimeout);
   if (!Number.isInteger(terminationGracePeriod) || terminationGracePeriod <= agentShutdown) {
     throw new PropError(
       'terminationGracePeriod',
@@ -178,14 +189,18 @@ export function resolveClusterSpec(id: string, props: PostgresClusterProps): Clu
 
   const primaryServiceName = dnsLabel('primaryServiceName', props.primaryServiceName ?? name);
   if (storeMode === StoreMode.ENDPOINTS && primaryServiceName !== name) {
-    throw new PropError('primaryServiceName', primaryServiceName, `conflicts with storeMode ENDPOINTS, where the primary Service must be the cluster name "${name}" (the agent writes its Endpoints)`);
+    throw new PropError(
+      'primaryServiceName',
+      primaryServiceName,
+      `conflicts with storeMode ENDPOINTS, where the primary Service must be the cluster name "${name}" (the agent writes its Endpoints)`,
+    );
   }
   const replicasServiceName = dnsLabel('replicasServiceName', props.replicasServiceName ?? `${name}-replicas`);
   if (replicasServiceName === primaryServiceName) throw new PropError('replicasServiceName', replicasServiceName, 'must differ from primaryServiceName');
 
   const bypassApiService = props.bypassApiService ?? false;
   if (bypassApiService && props.namespace === undefined) {
-    throw new PropError('bypassApiService', true, 'requires namespace, because its ClusterRoleBinding must name the service account\'s namespace');
+    throw new PropError('bypassApiService', true, "requires namespace, because its ClusterRoleBinding must name the service account's namespace");
   }
 
   const memoryRequest = sizeQuantity('memoryRequest', props.memoryRequest ?? Size.mebibytes(512));
@@ -268,11 +283,16 @@ function restApiUser(props: PostgresClusterProps, credentials: ClusterCredential
   }
   if (!on) {
     if (props.restApiUsername !== undefined) throw new PropError('restApiUsername', props.restApiUsername, 'requires restApiAuthentication: true');
-    if (passwords?.restApi !== undefined) throw new PropError('credentials', '<restApi password>', 'a restApi password requires restApiAuthentication: true; drop one of them');
+    if (passwords?.restApi !== undefined)
+      throw new PropError('credentials', '<restApi password>', 'a restApi password requires restApiAuthentication: true; drop one of them');
     return undefined;
   }
   if (passwords && passwords.restApi === undefined) {
-    throw new PropError('credentials', '<no restApi password>', 'fromPasswords needs a restApi password while restApiAuthentication is on (the default); or set restApiAuthentication: false');
+    throw new PropError(
+      'credentials',
+      '<no restApi password>',
+      'fromPasswords needs a restApi password while restApiAuthentication is on (the default); or set restApiAuthentication: false',
+    );
   }
   const username = props.restApiUsername ?? DEFAULT_RESTAPI_USERNAME;
   if (!API_USERNAME.test(username)) {
@@ -283,7 +303,10 @@ function restApiUser(props: PostgresClusterProps, credentials: ClusterCredential
 
 function synchronousSettings(props: PostgresClusterProps, replicas: number): ClusterSpec['synchronous'] {
   if (!props.synchronousMode) {
-    for (const [prop, value] of [['synchronousModeStrict', props.synchronousModeStrict], ['synchronousNodeCount', props.synchronousNodeCount]] as const) {
+    for (const [prop, value] of [
+      ['synchronousModeStrict', props.synchronousModeStrict],
+      ['synchronousNodeCount', props.synchronousNodeCount],
+    ] as const) {
       if (value !== undefined && value !== false) throw new PropError(prop, value, 'requires synchronousMode: true');
     }
     return undefined;

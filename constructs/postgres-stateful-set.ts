@@ -101,7 +101,13 @@ export class PostgresStatefulSet extends Construct {
         limits: { memory: spec.memoryLimit, ...(spec.cpuLimit ? { cpu: spec.cpuLimit } : {}) },
       },
       // Readiness: the leader, or a replica streaming within the lag limit. Liveness: the HA loop is still turning.
-      readinessProbe: { httpGet: { path: '/readiness', port: API_PORT_NAME, scheme: 'HTTP' }, initialDelaySeconds: 3, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+      readinessProbe: {
+        httpGet: { path: '/readiness', port: API_PORT_NAME, scheme: 'HTTP' },
+        initialDelaySeconds: 3,
+        periodSeconds: 10,
+        timeoutSeconds: 5,
+        failureThreshold: 3,
+      },
       // Liveness restarts an agent that stopped turning its loop (frozen, stuck); it is timed from ttl so a frozen
       // agent is restarted about ttl after it stopped answering. It is not what fences a frozen leader: the fence
       // watchdog beside the agent stops its PostgreSQL at the lease deadline, without waiting for the kubelet.

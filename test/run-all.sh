@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: everything, on a fresh machine. Installs or builds what the tests need (idempotent, cached), type-checks
-# the whole project, checks that committed generated files match their source, then runs every jest project.
+# and lints the whole project, checks that committed generated files match their source, then runs every jest project.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +11,9 @@ bash test/control-plane/build.sh
 
 echo "== type check"
 npx tsc -p tsconfig.json
+
+echo "== lint (eslint, prettier --check)"
+npm run --silent lint
 
 echo "== generated files match their source (npm run synth)"
 npm run --silent synth >/dev/null

@@ -23,7 +23,10 @@ export function systemClock(wallOffsetMs = 0): Clock {
 /** Resolves after `ms`, or at once when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
+    if (signal?.aborted) {
+      resolve();
+      return;
+    }
     const t = setTimeout(done, Math.max(0, ms));
     function done() {
       clearTimeout(t);

@@ -5,7 +5,11 @@
 
 /** An error with structured details for logs (status, path, attempts...) and a `cause` chain. */
 abstract class DetailedError extends Error {
-  constructor(message: string, readonly details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

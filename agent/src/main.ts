@@ -43,7 +43,11 @@ function connectionFor(config: AgentConfig, env: NodeJS.ProcessEnv): KubeConnect
   return k.kubeconfig ? kubeConfigConnection(k.kubeconfig, k.context) : inClusterConnection(env);
 }
 
-function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger): { loop: HaLoop; client: KubeClient; api?: ApiServer; prepare: () => Promise<void> } {
+function wireAgent(
+  config: AgentConfig,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): { loop: HaLoop; client: KubeClient; api?: ApiServer; prepare: () => Promise<void> } {
   const offset = Number(env[WALL_CLOCK_OFFSET_ENV] ?? 0);
   const clock: Clock = systemClock(Number.isFinite(offset) ? offset : 0);
   if (offset) logger.warn('wall clock offset applied (test hook)', { offsetMs: offset });
@@ -127,7 +131,7 @@ function wireAgent(config: AgentConfig, env: NodeJS.ProcessEnv, logger: Logger):
       // Off the critical path: the new leader's own renew and promotion never wait for it.
       void store
         .unlabelFormerLeader(previous, retryTimeoutMs)
-        .then((outcome) => logger.child('ha').info('former leader\'s role label', { previous, outcome }))
+        .then((outcome) => logger.child('ha').info("former leader's role label", { previous, outcome }))
         .catch((err: unknown) => logger.child('ha').warn('could not take the role label off the former leader', { previous, ...errorFields(err) }));
     },
   });
@@ -159,7 +163,8 @@ async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logge
     config = buildAgentConfig(flat);
   } catch (err) {
     if (err instanceof ConfigError) {
-      for (const e of err instanceof ConfigErrors ? err.errors : [err]) logger.error('invalid configuration', { key: e.key, value: e.value, allowed: e.allowed });
+      for (const e of err instanceof ConfigErrors ? err.errors : [err])
+        logger.error('invalid configuration', { key: e.key, value: e.value, allowed: e.allowed });
       return 2;
     }
     throw err;
@@ -177,17 +182,23 @@ async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logge
       log.info('shutting down', { signal });
       // The service gets shutdown_timeout to stop and the lock release one retry_timeout more; past that we leave
       // the lock to expire rather than hang.
-      const deadline = setTimeout(() => {
-        log.error('shutdown deadline exceeded; exiting without release', {});
-        loop.abandon();
-        resolve(1);
-      }, (config.shutdownTimeout + config.retryTimeout) * 1000);
+      const deadline = setTimeout(
+        () => {
+          log.error('shutdown deadline exceeded; exiting without release', {});
+          loop.abandon();
+          resolve(1);
+        },
+        (config.shutdownTimeout + config.retryTimeout) * 1000,
+      );
       started
         .then(() => loop.stop())
-        .then(() => resolve(0), (err: unknown) => {
-          log.error('shutdown failed', errorFields(err));
-          resolve(1);
-        })
+        .then(
+          () => resolve(0),
+          (err: unknown) => {
+            log.error('shutdown failed', errorFields(err));
+            resolve(1);
+          },
+        )
         .finally(() => {
           clearTimeout(deadline);
           client.close();
@@ -203,7 +214,13 @@ async function runAgent(cmd: AgentCommand, env: NodeJS.ProcessEnv, logger: Logge
     .then(() => (api ? api.start() : Promise.resolve()))
     .then(() => loop.start());
   await started;
-  log.info('agent started', { version: AGENT_VERSION, namespace: config.namespace, useEndpoints: config.kubernetes.useEndpoints, ttl: config.ttl, loopWait: config.loopWait });
+  log.info('agent started', {
+    version: AGENT_VERSION,
+    namespace: config.namespace,
+    useEndpoints: config.kubernetes.useEndpoints,
+    ttl: config.ttl,
+    loopWait: config.loopWait,
+  });
   return finished;
 }
 
@@ -228,7 +245,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       process.stdout.write(`pgha ${AGENT_VERSION}\n`);
       return 0;
     }
-    if (cmd.command === 'ctl') return await runCtl(cmd, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env, readStdin: () => readFileSync(0, 'utf8') });
+    if (cmd.command === 'ctl')
+      return await runCtl(cmd, {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+        env,
+        readStdin: () => readFileSync(0, 'utf8'),
+      });
     return await runAgent(cmd, env, logger);
   } catch (err) {
     if (err instanceof UsageError) {

@@ -56,8 +56,17 @@ export interface BenchNamespace {
 export async function createBenchNamespace(admin: KubeClient, prefix: string): Promise<BenchNamespace> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await admin.request({ method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
-  await admin.request({ method: 'POST', path: `/api/v1/namespaces/${name}/serviceaccounts`, body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } } });
-  return { name, delete: async () => void (await admin.request({ method: 'DELETE', path: `/api/v1/namespaces/${name}` })) };
+  await admin.request({
+    method: 'POST',
+    path: `/api/v1/namespaces/${name}/serviceaccounts`,
+    body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } },
+  });
+  return {
+    name,
+    delete: async () => {
+      await admin.request({ method: 'DELETE', path: `/api/v1/namespaces/${name}` });
+    },
+  };
 }
 
 export async function startMembers(
@@ -82,7 +91,7 @@ const AGENT_RESOURCES = new Set(['configmaps', 'endpoints', 'pods', 'services'])
 
 /** Sum of apiserver_request_total per `VERB resource` for the agents' resources. */
 export async function requestCounts(admin: KubeClient): Promise<Map<string, number>> {
-  const res = await admin.request<string>({ method: 'GET', path: '/metrics' });
+  const res = await admin.request({ method: 'GET', path: '/metrics' });
   const out = new Map<string, number>();
   for (const line of String(res.body).split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
@@ -102,4 +111,3 @@ export function delta(after: Map<string, number>, before: Map<string, number>): 
   }
   return out;
 }
-

@@ -58,6 +58,9 @@ export function writesResumed(writer: Writer, at: number, oldServer: string, pri
 /** One line: `1.26 s, from +0.31 s to +1.57 s, 192.0.2.11 → 192.0.2.12; 14 × connect ECONNREFUSED <addr>` */
 export function describeOutage(r: OutageReport): string {
   const moved = r.before === r.after ? `${r.before} again` : `${r.before} → ${r.after}`;
-  const failures = r.failures.slice(0, 2).map(([m, n]) => `${n} × ${m}`).join('; ');
+  const failures = r.failures
+    .slice(0, 2)
+    .map(([m, n]) => `${n} × ${m}`)
+    .join('; ');
   return `${r.seconds.toFixed(2)} s, from +${r.startsAt.toFixed(2)} s to +${r.endsAt.toFixed(2)} s, ${moved}${failures ? `; ${failures}` : ''}`;
 }

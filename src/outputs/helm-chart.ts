@@ -1,7 +1,16 @@
 import { Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
-import { ClusterCredentials, MAX_NAME_LENGTH, Persistence, Platform, PGHA_VERSION, RESTAPI_PASSWORD_KEY, StoreMode, type PostgresClusterProps } from '../../constructs';
+import {
+  ClusterCredentials,
+  MAX_NAME_LENGTH,
+  Persistence,
+  Platform,
+  PGHA_VERSION,
+  RESTAPI_PASSWORD_KEY,
+  StoreMode,
+  type PostgresClusterProps,
+} from '../../constructs';
 import { defaultTerminationGrace, resolveClusterSpec } from '../../constructs/cluster-spec';
 import { CONFIG_DIGEST_ANNOTATION, livenessTiming } from '../../constructs/postgres-stateful-set';
 import { NOTES, valuesSchema, valuesYaml } from './helm-values';
@@ -45,7 +54,10 @@ const SYNC_NODE_COUNT_MARKER = 7769;
  */
 const DERIVED: readonly { readonly value: number; readonly expr: string }[] = [
   { value: livenessTiming(m<number>('ttl')).periodSeconds, expr: 'max 1 (div (int .Values.ttl) 3)' },
-  { value: defaultTerminationGrace(resolveClusterSpec('pgha', {}).shutdownTimeout, m<number>('retryTimeout')), expr: `add ${defaultTerminationGrace(resolveClusterSpec('pgha', {}).shutdownTimeout, 0)} (int .Values.retryTimeout)` },
+  {
+    value: defaultTerminationGrace(resolveClusterSpec('pgha', {}).shutdownTimeout, m<number>('retryTimeout')),
+    expr: `add ${defaultTerminationGrace(resolveClusterSpec('pgha', {}).shutdownTimeout, 0)} (int .Values.retryTimeout)`,
+  },
 ];
 
 /** Values that change which objects exist or their shape; every combination is rendered from the model. */
@@ -54,7 +66,8 @@ const SWITCHES = [
   { value: '.Values.openshift', props: (on: boolean): PostgresClusterProps => ({ platform: on ? Platform.OPENSHIFT : Platform.KUBERNETES }) },
   {
     value: '.Values.storage.persistent',
-    props: (on: boolean): PostgresClusterProps => (on ? { persistence: Persistence.PERSISTENT, storageClassName: STORAGE_CLASS_MARKER } : { persistence: Persistence.EPHEMERAL }),
+    props: (on: boolean): PostgresClusterProps =>
+      on ? { persistence: Persistence.PERSISTENT, storageClassName: STORAGE_CLASS_MARKER } : { persistence: Persistence.EPHEMERAL },
   },
   { value: '.Values.networkPolicy.enabled', props: (networkPolicy: boolean): PostgresClusterProps => ({ networkPolicy }) },
 ] as const;
@@ -68,10 +81,17 @@ const INLINE_SWITCHES = [
   {
     value: '.Values.restApi.authentication.enabled',
     props: (on: boolean): PostgresClusterProps =>
-      on ? {} : { restApiAuthentication: false, restApiUsername: undefined, credentials: ClusterCredentials.fromPasswords({ superuser: m('superuserPassword'), replication: m('replicationPassword') }) },
+      on
+        ? {}
+        : {
+            restApiAuthentication: false,
+            restApiUsername: undefined,
+            credentials: ClusterCredentials.fromPasswords({ superuser: m('superuserPassword'), replication: m('replicationPassword') }),
+          },
   },
 ] as const;
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T comes from where the marker goes: a placeholder for a prop of any type
 function m<T>(name: string): T {
   return PARAMS[name]!.marker as unknown as T;
 }
@@ -105,16 +125,21 @@ function helmizeSettings(text: string): string {
     .replace(new RegExp(`^( *)parameters:\n\\1  ${PG_PARAMETERS_MARKER}: ${PG_PARAMETERS_MARKER}$`, 'm'), (_all, indent: string) =>
       [`{{- with .Values.postgresql.parameters }}`, `${indent}parameters:`, `{{- toYaml . | nindent ${indent.length + 2} }}`, '{{- end }}'].join('\n'),
     )
-    .replace(new RegExp(`^( *)synchronous_mode: true\n\\1synchronous_mode_strict: false\n\\1synchronous_node_count: ${SYNC_NODE_COUNT_MARKER}$`, 'm'), (_all, indent: string) =>
-      [
-        '{{- if .Values.synchronousMode }}',
-        `${indent}synchronous_mode: true`,
-        `${indent}synchronous_mode_strict: {{ .Values.synchronousModeStrict }}`,
-        `${indent}synchronous_node_count: {{ .Values.synchronousNodeCount }}`,
-        '{{- end }}',
-      ].join('\n'),
+    .replace(
+      new RegExp(`^( *)synchronous_mode: true\n\\1synchronous_mode_strict: false\n\\1synchronous_node_count: ${SYNC_NODE_COUNT_MARKER}$`, 'm'),
+      (_all, indent: string) =>
+        [
+          '{{- if .Values.synchronousMode }}',
+          `${indent}synchronous_mode: true`,
+          `${indent}synchronous_mode_strict: {{ .Values.synchronousModeStrict }}`,
+          `${indent}synchronous_node_count: {{ .Values.synchronousNodeCount }}`,
+          '{{- end }}',
+        ].join('\n'),
     )
-    .replace(new RegExp(`^( *)${CONFIG_DIGEST_ANNOTATION.replace(/[./]/g, '\\$&')}: [0-9a-f]{64}$`, 'm'), `$1${CONFIG_DIGEST_ANNOTATION}: {{ include (print $.Template.BasePath "/configmap-pgha.yaml") . | sha256sum }}`);
+    .replace(
+      new RegExp(`^( *)${CONFIG_DIGEST_ANNOTATION.replace(/[./]/g, '\\$&')}: [0-9a-f]{64}$`, 'm'),
+      `$1${CONFIG_DIGEST_ANNOTATION}: {{ include (print $.Template.BasePath "/configmap-pgha.yaml") . | sha256sum }}`,
+    );
 }
 
 /** Swaps markers in one object's YAML for Helm expressions; a string standing alone is quoted. */
@@ -146,7 +171,9 @@ function condition(switches: readonly boolean[]): string {
 /** The simplest condition for a set of switch combinations: the fewest switches that decide it alone, else an `or`. */
 function conditionFor(group: readonly (readonly boolean[])[], all: readonly (readonly boolean[])[]): string {
   const same = (a: readonly boolean[], b: readonly boolean[]) => a.every((v, j) => v === b[j]);
-  for (const indices of combinations(SWITCHES.length).map((mask) => mask.flatMap((on, i) => (on ? [i] : []))).sort((a, b) => a.length - b.length)) {
+  for (const indices of combinations(SWITCHES.length)
+    .map((mask) => mask.flatMap((on, i) => (on ? [i] : [])))
+    .sort((a, b) => a.length - b.length)) {
     if (indices.length === 0) continue;
     const first = group[0]!;
     const matching = all.filter((c) => indices.every((i) => c[i] === first[i]));
@@ -160,7 +187,10 @@ function conditionFor(group: readonly (readonly boolean[])[], all: readonly (rea
 
 function combinations(n: number): boolean[][] {
   if (n === 0) return [[]];
-  return combinations(n - 1).flatMap((rest) => [[true, ...rest], [false, ...rest]]);
+  return combinations(n - 1).flatMap((rest) => [
+    [true, ...rest],
+    [false, ...rest],
+  ]);
 }
 
 /** Each object's template text by file key (`statefulset`, `service-replicas`, …), for one set of props. */
@@ -233,7 +263,10 @@ function objectTemplates(): Record<string, string> {
       body = texts
         .map((t, i) => {
           if (i > 0 && i === texts.length - 1 && variants.length === all.length) return `{{- else }}\n${t}`;
-          const cond = conditionFor(variants.filter((v) => v.text === t).map((v) => v.switches), all);
+          const cond = conditionFor(
+            variants.filter((v) => v.text === t).map((v) => v.switches),
+            all,
+          );
           return `{{- ${i === 0 ? 'if' : 'else if'} ${cond} }}\n${t}`;
         })
         .join('')
@@ -324,4 +357,3 @@ export function helmChartFiles(): Record<string, string> {
   if (Object.values(files).some((t) => t.includes(STORAGE_CLASS_MARKER))) throw new Error('helm chart: storage class marker left in the output');
   return files;
 }
-

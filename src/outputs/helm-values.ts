@@ -29,9 +29,29 @@ export function valuesSchema(): Record<string, unknown> {
     title: 'pgha chart values',
     type: 'object',
     additionalProperties: false,
-    required: ['image', 'replicas', 'useEndpoints', 'openshift', 'storage', 'resources', 'roleLabel', 'leaderLabelValue', 'followerLabelValue', 'ttl', 'loopWait', 'retryTimeout', 'restApi', 'networkPolicy', 'credentials'],
+    required: [
+      'image',
+      'replicas',
+      'useEndpoints',
+      'openshift',
+      'storage',
+      'resources',
+      'roleLabel',
+      'leaderLabelValue',
+      'followerLabelValue',
+      'ttl',
+      'loopWait',
+      'retryTimeout',
+      'restApi',
+      'networkPolicy',
+      'credentials',
+    ],
     properties: {
-      clusterName: { type: 'string', pattern: `^([a-z0-9]([-a-z0-9]{0,${MAX_NAME_LENGTH - 2}}[a-z0-9])?)?$`, description: 'Cluster name (the agent\'s scope); empty means the release name.' },
+      clusterName: {
+        type: 'string',
+        pattern: `^([a-z0-9]([-a-z0-9]{0,${MAX_NAME_LENGTH - 2}}[a-z0-9])?)?$`,
+        description: "Cluster name (the agent's scope); empty means the release name.",
+      },
       image: { type: 'string', pattern: '^\\S+$', description: 'Agent image.' },
       replicas: { type: 'integer', minimum: 1, description: 'Number of members.' },
       useEndpoints: { type: 'boolean', description: 'Endpoints store mode instead of ConfigMaps.' },
@@ -60,7 +80,7 @@ export function valuesSchema(): Record<string, unknown> {
           limits: { type: 'object', additionalProperties: false, required: ['memory'], properties: { memory: { type: 'string', pattern: QUANTITY } } },
         },
       },
-      roleLabel: { type: 'string', pattern: LABEL_KEY, description: 'Pod label the agent sets to the member\'s role.' },
+      roleLabel: { type: 'string', pattern: LABEL_KEY, description: "Pod label the agent sets to the member's role." },
       leaderLabelValue: { type: 'string', pattern: LABEL_VALUE },
       followerLabelValue: { type: 'string', pattern: LABEL_VALUE },
       ttl: seconds('ttl', 'Leader lock validity, seconds; at least loopWait + 2 * retryTimeout.'),
@@ -78,7 +98,10 @@ export function valuesSchema(): Record<string, unknown> {
           },
         },
       },
-      synchronousMode: { type: 'boolean', description: 'Synchronous replication: no acknowledged commit is lost in a failover. Set when the cluster is created; later with pgha edit-config.' },
+      synchronousMode: {
+        type: 'boolean',
+        description: 'Synchronous replication: no acknowledged commit is lost in a failover. Set when the cluster is created; later with pgha edit-config.',
+      },
       synchronousModeStrict: { type: 'boolean', description: 'With synchronousMode: refuse writes while no synchronous standby is there.' },
       synchronousNodeCount: { type: 'integer', minimum: 1, description: 'With synchronousMode: synchronous standbys, at most replicas - 1.' },
       restApi: {
@@ -91,8 +114,16 @@ export function valuesSchema(): Record<string, unknown> {
             additionalProperties: false,
             required: ['enabled', 'username'],
             properties: {
-              enabled: { type: 'boolean', description: 'Basic auth for the REST API\'s unsafe methods (switchover, restart, reinitialize, PATCH /config). Off: anything reaching port 8008 may use them.' },
-              username: { type: 'string', pattern: API_USERNAME.source, description: 'The REST API user; the password is restapi-password in the credentials Secret.' },
+              enabled: {
+                type: 'boolean',
+                description:
+                  "Basic auth for the REST API's unsafe methods (switchover, restart, reinitialize, PATCH /config). Off: anything reaching port 8008 may use them.",
+              },
+              username: {
+                type: 'string',
+                pattern: API_USERNAME.source,
+                description: 'The REST API user; the password is restapi-password in the credentials Secret.',
+              },
             },
           },
         },
@@ -102,7 +133,10 @@ export function valuesSchema(): Record<string, unknown> {
         additionalProperties: false,
         required: ['enabled'],
         properties: {
-          enabled: { type: 'boolean', description: `A NetworkPolicy: PostgreSQL and the REST API from the members, PostgreSQL from Pods labelled ${CLIENT_LABEL}=<cluster name>, nothing else.` },
+          enabled: {
+            type: 'boolean',
+            description: `A NetworkPolicy: PostgreSQL and the REST API from the members, PostgreSQL from Pods labelled ${CLIENT_LABEL}=<cluster name>, nothing else.`,
+          },
         },
       },
       credentials: {

@@ -1,7 +1,16 @@
 import { Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { stringify } from 'yaml';
-import { CLIENT_LABEL, ClusterCredentials, DEFAULT_IMAGE, DEFAULT_RESTAPI_USERNAME, Persistence, Platform, RESTAPI_PASSWORD_KEY, StoreMode } from '../../constructs';
+import {
+  CLIENT_LABEL,
+  ClusterCredentials,
+  DEFAULT_IMAGE,
+  DEFAULT_RESTAPI_USERNAME,
+  Persistence,
+  Platform,
+  RESTAPI_PASSWORD_KEY,
+  StoreMode,
+} from '../../constructs';
 import { CONFIG_FILE_NAME } from '../../constructs/agent-config-file';
 import { CONFIG_DIGEST_ANNOTATION } from '../../constructs/postgres-stateful-set';
 import { assertNoMarkers, type Manifest, markerPattern, modelObjects, type Parameter } from './parameters';
@@ -21,16 +30,50 @@ const PASSWORD_EXPRESSION = '[a-zA-Z0-9]{24}';
 
 function parameters(persistence: Persistence): Record<string, TemplateParameter> {
   const common: Record<string, TemplateParameter> = {
-    CLUSTER_NAME: { marker: 'p0name0p', displayName: 'Cluster name', description: 'Name of the cluster (the agent\'s scope); prefixes every object. A DNS label of at most 50 characters.', value: 'pgha', required: true },
-    PRIMARY_SERVICE_NAME: { marker: 'p0primary0p', displayName: 'Primary service name', description: 'Read-write Service: always points at the current primary.', value: 'pgha-primary', required: true },
-    REPLICAS_SERVICE_NAME: { marker: 'p0replicas0p', displayName: 'Replicas service name', description: 'Read-only Service: running replicas.', value: 'pgha-replicas', required: true },
-    IMAGE: { marker: 'p0image0p', displayName: 'Agent image', description: 'Image running the pgha agent and PostgreSQL.', value: DEFAULT_IMAGE, required: true },
+    CLUSTER_NAME: {
+      marker: 'p0name0p',
+      displayName: 'Cluster name',
+      description: "Name of the cluster (the agent's scope); prefixes every object. A DNS label of at most 50 characters.",
+      value: 'pgha',
+      required: true,
+    },
+    PRIMARY_SERVICE_NAME: {
+      marker: 'p0primary0p',
+      displayName: 'Primary service name',
+      description: 'Read-write Service: always points at the current primary.',
+      value: 'pgha-primary',
+      required: true,
+    },
+    REPLICAS_SERVICE_NAME: {
+      marker: 'p0replicas0p',
+      displayName: 'Replicas service name',
+      description: 'Read-only Service: running replicas.',
+      value: 'pgha-replicas',
+      required: true,
+    },
+    IMAGE: {
+      marker: 'p0image0p',
+      displayName: 'Agent image',
+      description: 'Image running the pgha agent and PostgreSQL.',
+      value: DEFAULT_IMAGE,
+      required: true,
+    },
     REPLICAS: { marker: 7775, integer: true, displayName: 'Members', description: 'Number of PostgreSQL members (at least 1).', value: '3', required: true },
     CPU_REQUEST: { marker: '7774m', displayName: 'CPU request', description: 'CPU each member requests.', value: '250m', required: true },
     MEMORY_REQUEST: { marker: '7772Mi', displayName: 'Memory request', description: 'Memory each member requests.', value: '512Mi', required: true },
     MEMORY_LIMIT: { marker: '7773Mi', displayName: 'Memory limit', description: 'Memory limit of each member.', value: '1Gi', required: true },
-    SUPERUSER_PASSWORD: { marker: 'p0superuser0p', displayName: 'Superuser password', description: 'Password of the postgres superuser; generated when not given.', generate: PASSWORD_EXPRESSION },
-    REPLICATION_PASSWORD: { marker: 'p0replication0p', displayName: 'Replication password', description: 'Password replicas stream with; generated when not given.', generate: PASSWORD_EXPRESSION },
+    SUPERUSER_PASSWORD: {
+      marker: 'p0superuser0p',
+      displayName: 'Superuser password',
+      description: 'Password of the postgres superuser; generated when not given.',
+      generate: PASSWORD_EXPRESSION,
+    },
+    REPLICATION_PASSWORD: {
+      marker: 'p0replication0p',
+      displayName: 'Replication password',
+      description: 'Password replicas stream with; generated when not given.',
+      generate: PASSWORD_EXPRESSION,
+    },
     RESTAPI_PASSWORD: {
       marker: 'p0apipassword0p',
       displayName: 'REST API password',
@@ -40,20 +83,28 @@ function parameters(persistence: Persistence): Record<string, TemplateParameter>
     POSTGRESQL_PARAMETERS: {
       marker: 'p0pgparameters0p',
       displayName: 'PostgreSQL parameters',
-      description: 'PostgreSQL parameters for every member as a JSON object, e.g. {"max_connections": 200}. Settings pgha manages (listen_addresses, port, primary_conninfo, ...) make the agent refuse to start, naming the setting.',
+      description:
+        'PostgreSQL parameters for every member as a JSON object, e.g. {"max_connections": 200}. Settings pgha manages (listen_addresses, port, primary_conninfo, ...) make the agent refuse to start, naming the setting.',
       value: '{}',
       required: true,
     },
     SYNCHRONOUS_MODE: {
       marker: 'p0syncmode0p',
       displayName: 'Synchronous mode',
-      description: 'true: a commit is acknowledged once a synchronous standby has it, and a failover loses none. Set when the cluster is created; change it later with pgha edit-config.',
+      description:
+        'true: a commit is acknowledged once a synchronous standby has it, and a failover loses none. Set when the cluster is created; change it later with pgha edit-config.',
       value: 'false',
       required: true,
     },
   };
   if (persistence === Persistence.PERSISTENT) {
-    common.VOLUME_SIZE = { marker: '7771Mi', displayName: 'Volume size', description: 'Size of each member\'s data volume, e.g. 10Gi.', value: '10Gi', required: true };
+    common.VOLUME_SIZE = {
+      marker: '7771Mi',
+      displayName: 'Volume size',
+      description: "Size of each member's data volume, e.g. 10Gi.",
+      value: '10Gi',
+      required: true,
+    };
   }
   return common;
 }
@@ -67,9 +118,10 @@ function parameterizeSettings(objects: Manifest[]): Manifest[] {
   for (const o of objects) {
     const data = o.data as Record<string, string> | undefined;
     if (o.kind === 'ConfigMap' && data?.[CONFIG_FILE_NAME]) {
-      data[CONFIG_FILE_NAME] = data[CONFIG_FILE_NAME]
-        .replace(/^( *)parameters:\n\1  p0pgparameters0p: p0pgparameters0p$/m, '$1parameters: p0pgparameters0p')
-        .replace(/^( *)synchronous_mode: true\n\1synchronous_mode_strict: false\n\1synchronous_node_count: 1$/m, '$1synchronous_mode: p0syncmode0p');
+      data[CONFIG_FILE_NAME] = data[CONFIG_FILE_NAME].replace(
+        /^( *)parameters:\n\1  p0pgparameters0p: p0pgparameters0p$/m,
+        '$1parameters: p0pgparameters0p',
+      ).replace(/^( *)synchronous_mode: true\n\1synchronous_mode_strict: false\n\1synchronous_node_count: 1$/m, '$1synchronous_mode: p0syncmode0p');
     }
     const template = (o.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template;
     if (o.kind === 'StatefulSet' && template?.metadata?.annotations) {
@@ -92,7 +144,8 @@ function substitute(value: unknown, params: Record<string, TemplateParameter>): 
     return out;
   }
   if (Array.isArray(value)) return value.map((v) => substitute(v, params));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [substitute(k, params) as string, substitute(v, params)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [substitute(k, params) as string, substitute(v, params)]));
   return value;
 }
 
@@ -105,6 +158,7 @@ function substitute(value: unknown, params: Record<string, TemplateParameter>): 
 export function openshiftTemplate(persistence: Persistence): Record<string, unknown> {
   const persistent = persistence === Persistence.PERSISTENT;
   const params = parameters(persistence);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T comes from where the marker goes: a placeholder for a prop of any type
   const marker = <T>(name: string) => params[name]!.marker as unknown as T;
   const objects = modelObjects({
     name: marker('CLUSTER_NAME'),
@@ -116,7 +170,11 @@ export function openshiftTemplate(persistence: Persistence): Record<string, unkn
     memoryRequest: Size.mebibytes(Number.parseInt(marker<string>('MEMORY_REQUEST'), 10)),
     memoryLimit: Size.mebibytes(Number.parseInt(marker<string>('MEMORY_LIMIT'), 10)),
     ...(persistent ? { storageSize: Size.mebibytes(Number.parseInt(marker<string>('VOLUME_SIZE'), 10)) } : {}),
-    credentials: ClusterCredentials.fromPasswords({ superuser: marker('SUPERUSER_PASSWORD'), replication: marker('REPLICATION_PASSWORD'), restApi: marker('RESTAPI_PASSWORD') }),
+    credentials: ClusterCredentials.fromPasswords({
+      superuser: marker('SUPERUSER_PASSWORD'),
+      replication: marker('REPLICATION_PASSWORD'),
+      restApi: marker('RESTAPI_PASSWORD'),
+    }),
     storeMode: StoreMode.CONFIG_MAPS,
     platform: Platform.OPENSHIFT,
     persistence,

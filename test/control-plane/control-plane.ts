@@ -112,7 +112,6 @@ export function kubeconfigYaml(server: string, caFile: string, token: string, us
   ].join('\n');
 }
 
-
 /** Failure to start, naming the cause and the log to read. Every process already started has been stopped. */
 export class ControlPlaneStartError extends Error {
   override readonly name = 'ControlPlaneStartError';
@@ -144,10 +143,7 @@ export class ControlPlane {
     const etcdPort = opts.etcdPort ?? (prefix ? 2379 : await freePort('127.0.0.1'));
     const etcdPeerPort = prefix ? 2380 : await freePort('127.0.0.1');
     if (!prefix) {
-      for (const [h, p, what] of [
-        ...addresses.map((a) => [a, port, 'kube-apiserver'] as const),
-        ['127.0.0.1', etcdPort, 'etcd'] as const,
-      ]) {
+      for (const [h, p, what] of [...addresses.map((a) => [a, port, 'kube-apiserver'] as const), ['127.0.0.1', etcdPort, 'etcd'] as const]) {
         if (await portInUse(h, p)) await fail(`${what} cannot start: port ${p} on ${h} is already in use`);
       }
     }
@@ -309,7 +305,17 @@ export class ControlPlane {
       );
     }
 
-    const state: ControlPlaneState = { dir, server: clientServer, servers, caFile: pki.caCert, adminToken, kubeconfig, etcdUrl, processes: started, userTokens };
+    const state: ControlPlaneState = {
+      dir,
+      server: clientServer,
+      servers,
+      caFile: pki.caCert,
+      adminToken,
+      kubeconfig,
+      etcdUrl,
+      processes: started,
+      userTokens,
+    };
     writeFileSync(join(dir, 'state.json'), JSON.stringify(state, null, 2), { mode: 0o600 });
     return new ControlPlane(state);
   }

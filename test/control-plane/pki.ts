@@ -46,24 +46,62 @@ export function makePki(dir: string, ips: readonly string[]): ControlPlanePki {
     'DNS:kubernetes.default.svc',
     'DNS:kubernetes.default.svc.cluster.local',
   ];
-  writeFileSync(
-    p('serving.ext'),
-    `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n`,
-  );
+  writeFileSync(p('serving.ext'), `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n`);
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'serving.key'], dir);
   openssl(['req', '-new', '-key', 'serving.key', '-subj', '/CN=kube-apiserver', '-out', 'serving.csr'], dir);
   openssl(
-    ['x509', '-req', '-in', 'serving.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-extfile', 'serving.ext', '-out', 'serving.crt'],
+    [
+      'x509',
+      '-req',
+      '-in',
+      'serving.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-extfile',
+      'serving.ext',
+      '-out',
+      'serving.crt',
+    ],
     dir,
   );
   writeFileSync(p('client.ext'), 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n');
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'kubelet-client.key'], dir);
   openssl(['req', '-new', '-key', 'kubelet-client.key', '-subj', '/O=system:masters/CN=kube-apiserver-kubelet-client', '-out', 'kubelet-client.csr'], dir);
   openssl(
-    ['x509', '-req', '-in', 'kubelet-client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-extfile', 'client.ext', '-out', 'kubelet-client.crt'],
+    [
+      'x509',
+      '-req',
+      '-in',
+      'kubelet-client.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-extfile',
+      'client.ext',
+      '-out',
+      'kubelet-client.crt',
+    ],
     dir,
   );
   openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
   openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
-  return { caCert: p('ca.crt'), caKey: p('ca.key'), servingCert: p('serving.crt'), servingKey: p('serving.key'), saKey: p('sa.key'), saPub: p('sa.pub'), kubeletClientCert: p('kubelet-client.crt'), kubeletClientKey: p('kubelet-client.key') };
+  return {
+    caCert: p('ca.crt'),
+    caKey: p('ca.key'),
+    servingCert: p('serving.crt'),
+    servingKey: p('serving.key'),
+    saKey: p('sa.key'),
+    saPub: p('sa.pub'),
+    kubeletClientCert: p('kubelet-client.crt'),
+    kubeletClientKey: p('kubelet-client.key'),
+  };
 }

@@ -87,7 +87,6 @@ export function isRunning(p: ManagedProcess): boolean {
   }
 }
 
-
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. Only ever signals our own PIDs. */
 export async function stopProcess(p: ManagedProcess, graceMs = 5000): Promise<void> {
   if (!isRunning(p)) return;

@@ -52,11 +52,16 @@ function listed(): Listed {
 /** Waits for a leader and a running replica; returns both names. */
 async function healthy(): Promise<{ leader: string; replica: string }> {
   await c.healthy();
-  return eventually('a leader and a running replica in pgha list', async () => {
-    const l = listed();
-    const replica = l.members.find((m) => m.role === 'replica' && m.state === 'running');
-    return l.leader && replica ? { leader: l.leader, replica: replica.name } : undefined;
-  }, 180_000, 500);
+  return eventually(
+    'a leader and a running replica in pgha list',
+    async () => {
+      const l = listed();
+      const replica = l.members.find((m) => m.role === 'replica' && m.state === 'running');
+      return l.leader && replica ? { leader: l.leader, replica: replica.name } : undefined;
+    },
+    180_000,
+    500,
+  );
 }
 
 it('pause and resume go through the leader REST API with credentials; without them the API refuses (exit 3)', async () => {
@@ -73,7 +78,7 @@ it('pause and resume go through the leader REST API with credentials; without th
   expect(listed().pause).toBe(false);
 });
 
-it('inside a member\'s Pod, pgha takes the credentials from the member file and the mounted Secret (kubectl exec)', async () => {
+it("inside a member's Pod, pgha takes the credentials from the member file and the mounted Secret (kubectl exec)", async () => {
   const { replica } = await healthy();
   expect(JSON.parse(await c.exec(replica, ['pgha', 'pause', '--json']))).toEqual({ ok: true, pause: true, via: 'rest' });
   expect(listed().pause).toBe(true);

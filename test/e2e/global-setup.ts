@@ -14,7 +14,9 @@ export default async function globalSetup(): Promise<void> {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, '..', '..', 'tsconfig.json')], { stdio: 'inherit' });
   // PGHA_E2E_IMAGE_ARCHIVE runs the suite against an image built elsewhere (e.g. an earlier commit, to measure a
   // fault before its fix); it must carry the name the manifests use.
-  const image = process.env.PGHA_E2E_IMAGE_ARCHIVE ? { image: process.env.PGHA_E2E_IMAGE ?? DEFAULT_IMAGE, archive: process.env.PGHA_E2E_IMAGE_ARCHIVE } : buildImage();
+  const image = process.env.PGHA_E2E_IMAGE_ARCHIVE
+    ? { image: process.env.PGHA_E2E_IMAGE ?? DEFAULT_IMAGE, archive: process.env.PGHA_E2E_IMAGE_ARCHIVE }
+    : buildImage();
   const cluster = await RealCluster.start({ nodes: 1, images: [image.archive] });
   (globalThis as { __pghaRealCluster?: RealCluster }).__pghaRealCluster = cluster;
   process.env.PGHA_E2E_CLUSTER = cluster.stateFile;

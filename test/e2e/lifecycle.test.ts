@@ -11,7 +11,6 @@ const session = new E2eSession();
 afterEach(() => session.cleanup());
 afterAll(() => session.close());
 
-
 it('a rolling update (a changed environment variable) updates every member and moves the primary at most once', async () => {
   const c = await fastCluster(session, 'e2e-roll');
   const before = await c.healthy();
@@ -35,7 +34,9 @@ it('a rolling update (a changed environment variable) updates every member and m
   rolling = false;
   await watch;
   await writer.stop();
-  const sts = JSON.parse(await c.cluster.kubectl(['get', 'statefulset', 'db', '-n', c.namespace, '-o', 'json'])) as { status: { updatedReplicas: number; currentRevision: string; updateRevision: string } };
+  const sts = JSON.parse(await c.cluster.kubectl(['get', 'statefulset', 'db', '-n', c.namespace, '-o', 'json'])) as {
+    status: { updatedReplicas: number; currentRevision: string; updateRevision: string };
+  };
   expect(sts.status.updatedReplicas).toBe(3);
   expect(sts.status.currentRevision).toBe(sts.status.updateRevision);
   const changes = holders.length - 1;
@@ -60,22 +61,40 @@ it('scales 3 -> 5 -> 3: new members clone and stream; scaled-away volumes are ke
   const pvcs = JSON.parse(await c.cluster.kubectl(['get', 'pvc', '-n', c.namespace, '-o', 'json'])) as { items: { metadata: { name: string } }[] };
   expect(pvcs.items.map((p) => p.metadata.name).sort()).toEqual(['data-db-0', 'data-db-1', 'data-db-2', 'data-db-3', 'data-db-4']);
   // The leader drops the replication slots of members that are gone.
-  await eventually('the slots of the scaled-away members dropped', async () => {
-    const slots = await c.sql<{ slot_name: string }>(await c.target(), 'SELECT slot_name FROM pg_replication_slots ORDER BY 1');
-    return slots.length === 2 ? slots : undefined;
-  }, 120_000, 1000);
+  await eventually(
+    'the slots of the scaled-away members dropped',
+    async () => {
+      const slots = await c.sql<{ slot_name: string }>(await c.target(), 'SELECT slot_name FROM pg_replication_slots ORDER BY 1');
+      return slots.length === 2 ? slots : undefined;
+    },
+    120_000,
+    1000,
+  );
 }, 700_000);
 
-it('helm upgrade keeps the passwords (the REST API\'s too); uninstall keeps the volumes and Secret; a reinstall comes back with the data', async () => {
+it("helm upgrade keeps the passwords (the REST API's too); uninstall keeps the volumes and Secret; a reinstall comes back with the data", async () => {
   const ns = await session.namespace('e2e-helm-life');
-  const values = { ttl: String(FAST.ttl), loopWait: String(FAST.loopWait), retryTimeout: String(FAST.retryTimeout), 'resources.requests.cpu': SMALL.cpuRequest, 'resources.requests.memory': SMALL.memoryRequest };
+  const values = {
+    ttl: String(FAST.ttl),
+    loopWait: String(FAST.loopWait),
+    retryTimeout: String(FAST.retryTimeout),
+    'resources.requests.cpu': SMALL.cpuRequest,
+    'resources.requests.memory': SMALL.memoryRequest,
+  };
   const first = session.track(await deployHelm(session.cluster, ns, 'life', values));
   expect(first.d.restApiAuth).toEqual({ username: 'pgha', password: expect.stringMatching(/^[a-zA-Z0-9]{24}$/) });
   await first.healthy();
   await first.sql(await first.target(), 'CREATE TABLE kept (v text)');
   await first.sql(await first.target(), "INSERT INTO kept VALUES ('written before the upgrade')");
 
-  helm(session.cluster, ['upgrade', 'life', helmChart(), '-n', ns, ...Object.entries({ ...values, 'resources.limits.memory': '768Mi' }).flatMap(([k, v]) => ['--set', `${k}=${v}`])]);
+  helm(session.cluster, [
+    'upgrade',
+    'life',
+    helmChart(),
+    '-n',
+    ns,
+    ...Object.entries({ ...values, 'resources.limits.memory': '768Mi' }).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
+  ]);
   const upgraded = session.track(await helmDeployment(session.cluster, ns, 'life', values));
   expect(upgraded.d.superuserPassword).toBe(first.d.superuserPassword);
   expect(upgraded.d.restApiAuth).toEqual(first.d.restApiAuth);
@@ -86,7 +105,9 @@ it('helm upgrade keeps the passwords (the REST API\'s too); uninstall keeps the 
 
   helm(session.cluster, ['uninstall', 'life', '-n', ns, '--wait']);
   await eventually('the members gone', async () => ((await upgraded.pods()).length === 0 ? true : undefined), 180_000, 500);
-  const kept = JSON.parse(await session.cluster.kubectl(['get', 'pvc,secret', '-n', ns, '-o', 'json'])) as { items: { kind: string; metadata: { name: string } }[] };
+  const kept = JSON.parse(await session.cluster.kubectl(['get', 'pvc,secret', '-n', ns, '-o', 'json'])) as {
+    items: { kind: string; metadata: { name: string } }[];
+  };
   expect(kept.items.filter((o) => o.kind === 'PersistentVolumeClaim')).toHaveLength(3);
   expect(kept.items.some((o) => o.kind === 'Secret' && o.metadata.name === 'life-credentials')).toBe(true);
 

@@ -30,7 +30,6 @@ afterAll(async () => {
   await cluster?.stop({ keepDir: Boolean(process.env.PGHA_KEEP_CLUSTER_DIR) });
 });
 
-
 async function evict(pod: string): Promise<number> {
   try {
     await c.admin.request({
@@ -68,7 +67,7 @@ it('a drain is held back by the PodDisruptionBudget: one member at a time (maxUn
   }
 });
 
-it('the primary\'s node lost at once: a replica on another node takes writes', async () => {
+it("the primary's node lost at once: a replica on another node takes writes", async () => {
   const old = await c.healthy();
   const oldPod = (await c.pods()).find((p) => p.name === old)!;
   const target = await c.target();
@@ -91,15 +90,20 @@ it('the primary\'s node lost at once: a replica on another node takes writes', a
   await writer.stop();
   // The primary Service routes to the new primary only (the lost Pod is still Ready in the API: its node cannot
   // report otherwise for a while).
-  const endpoints = await eventually('the primary Service routing to the new primary only', async () => {
-    const res = await c.admin.request<{ items: { endpoints?: { addresses: string[] }[] }[] }>({
-      method: 'GET',
-      path: `/apis/discovery.k8s.io/v1/namespaces/${c.namespace}/endpointslices`,
-      query: { labelSelector: `kubernetes.io/service-name=${c.d.primaryService}` },
-    });
-    const ips = res.body.items.flatMap((s) => (s.endpoints ?? []).flatMap((e) => e.addresses));
-    return ips.length === 1 && ips[0] === next.ip ? ips : undefined;
-  }, 60_000, 200);
+  const endpoints = await eventually(
+    'the primary Service routing to the new primary only',
+    async () => {
+      const res = await c.admin.request<{ items: { endpoints?: { addresses: string[] }[] }[] }>({
+        method: 'GET',
+        path: `/apis/discovery.k8s.io/v1/namespaces/${c.namespace}/endpointslices`,
+        query: { labelSelector: `kubernetes.io/service-name=${c.d.primaryService}` },
+      });
+      const ips = res.body.items.flatMap((s) => (s.endpoints ?? []).flatMap((e) => e.addresses));
+      return ips.length === 1 && ips[0] === next.ip ? ips : undefined;
+    },
+    60_000,
+    200,
+  );
   expect(endpoints).toEqual([next.ip]);
   const pods = await c.pods();
   expect(pods.find((p) => p.name === next.name)!.node).not.toBe(oldPod.node);

@@ -26,7 +26,9 @@ async function writesAndStreams(c: ClusterUnderTest): Promise<void> {
   const replicas = await c.target(c.d.replicasService);
   const rows = await (async () => {
     for (let i = 0; i < 50; i++) {
-      const r = await c.sql<{ recovery: boolean; n: string }>(replicas, 'SELECT pg_is_in_recovery() AS recovery, (SELECT count(*) FROM e2e_check) AS n').catch(() => []);
+      const r = await c
+        .sql<{ recovery: boolean; n: string }>(replicas, 'SELECT pg_is_in_recovery() AS recovery, (SELECT count(*) FROM e2e_check) AS n')
+        .catch(() => []);
       if (r[0] && Number(r[0].n) === 1) return r;
       await new Promise((res) => setTimeout(res, 100));
     }
@@ -49,9 +51,15 @@ async function securedByDefault(c: ClusterUnderTest, holder: string): Promise<vo
   expect(JSON.parse(await c.exec(holder, ['pgha', 'pause', '--json']))).toEqual({ ok: true, pause: true, via: 'rest' });
   expect((await c.exec(holder, ['pgha', 'resume'])).trim()).toBe('Success: cluster management is resumed');
   // The NetworkPolicy the API server holds selects exactly the members' Pods.
-  const policy = JSON.parse(await c.cluster.kubectl(['get', 'networkpolicy', c.d.name, '-n', c.namespace, '-o', 'json'])) as { spec: { podSelector: { matchLabels: Record<string, string> } } };
-  const selector = Object.entries(policy.spec.podSelector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',');
-  const selected = JSON.parse(await c.cluster.kubectl(['get', 'pods', '-n', c.namespace, '-l', selector, '-o', 'json'])) as { items: { metadata: { name: string } }[] };
+  const policy = JSON.parse(await c.cluster.kubectl(['get', 'networkpolicy', c.d.name, '-n', c.namespace, '-o', 'json'])) as {
+    spec: { podSelector: { matchLabels: Record<string, string> } };
+  };
+  const selector = Object.entries(policy.spec.podSelector.matchLabels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const selected = JSON.parse(await c.cluster.kubectl(['get', 'pods', '-n', c.namespace, '-l', selector, '-o', 'json'])) as {
+    items: { metadata: { name: string } }[];
+  };
   expect(selected.items.map((p) => p.metadata.name).sort()).toEqual((await c.pods()).map((p) => p.name));
 }
 
@@ -70,7 +78,13 @@ it('plain manifests (cdk8s synth) applied with kubectl', async () => {
 
 it('a Helm release installed with helm', async () => {
   const ns = await session.namespace('e2e-helm');
-  const d = await deployHelm(session.cluster, ns, 'orders', { ttl: '10', loopWait: '2', retryTimeout: '4', 'resources.requests.cpu': SMALL.cpuRequest, 'resources.requests.memory': SMALL.memoryRequest });
+  const d = await deployHelm(session.cluster, ns, 'orders', {
+    ttl: '10',
+    loopWait: '2',
+    retryTimeout: '4',
+    'resources.requests.cpu': SMALL.cpuRequest,
+    'resources.requests.memory': SMALL.memoryRequest,
+  });
   await writesAndStreams(session.track(d));
 }, 300_000);
 

@@ -44,7 +44,11 @@ interface Row {
 
 /** patronictl with the cluster's REST API credentials, or (`withAuth` false) without any. */
 const patronictl = (args: readonly string[], withAuth = true) =>
-  patronictlInCluster(session.cluster, { scope: 'ptl', namespace: c.namespace, labels: { 'app.kubernetes.io/name': 'pgha' }, restapiAuth: withAuth ? c.d.restApiAuth : undefined }, args);
+  patronictlInCluster(
+    session.cluster,
+    { scope: 'ptl', namespace: c.namespace, labels: { 'app.kubernetes.io/name': 'pgha' }, restapiAuth: withAuth ? c.d.restApiAuth : undefined },
+    args,
+  );
 
 function list(): Row[] {
   const r = patronictl(['list', '-f', 'json']);
@@ -55,11 +59,20 @@ function list(): Row[] {
 
 /** Waits until every member runs, one as Leader and the rest as streaming replicas with a known lag. */
 async function healthy(): Promise<Row[]> {
-  return eventually('a leader and two running replicas in patronictl list', async () => {
-    const rows = list();
-    const ok = rows.length === 3 && rows.filter((r) => r.Role === 'Leader').length === 1 && rows.every((r) => r.State === 'running' || r.State === 'streaming') && rows.every((r) => r.Role === 'Leader' || r['Lag in MB'] === 0);
-    return ok ? rows : undefined;
-  }, 180_000, 1000);
+  return eventually(
+    'a leader and two running replicas in patronictl list',
+    async () => {
+      const rows = list();
+      const ok =
+        rows.length === 3 &&
+        rows.filter((r) => r.Role === 'Leader').length === 1 &&
+        rows.every((r) => r.State === 'running' || r.State === 'streaming') &&
+        rows.every((r) => r.Role === 'Leader' || r['Lag in MB'] === 0);
+      return ok ? rows : undefined;
+    },
+    180_000,
+    1000,
+  );
 }
 
 const leaderOf = (rows: Row[]) => rows.find((r) => r.Role === 'Leader')!.Member;
@@ -69,7 +82,9 @@ it('list: the table Patroni prints, with the lock holder as Leader, the others a
   const holder = await c.holder();
   expect(leaderOf(rows)).toBe(holder);
   const pods = await c.pods();
-  expect(rows.map((r) => [r.Cluster, r.Member, r.Host.replace(/:5432$/, ''), r.Role])).toEqual(pods.map((p) => ['ptl', p.name, p.ip, p.name === holder ? 'Leader' : 'Replica']));
+  expect(rows.map((r) => [r.Cluster, r.Member, r.Host.replace(/:5432$/, ''), r.Role])).toEqual(
+    pods.map((p) => ['ptl', p.name, p.ip, p.name === holder ? 'Leader' : 'Replica']),
+  );
   expect(new Set(rows.map((r) => r.TL))).toEqual(new Set([1]));
   const table = patronictl(['list']);
   expect(table.status).toBe(0);
@@ -123,7 +138,7 @@ it('failover to a named candidate: the candidate becomes Leader', async () => {
   expect(leaderOf(await healthy())).toBe(candidate);
 });
 
-it('pause and resume: Patroni\'s messages, and the cluster reports maintenance mode in between', async () => {
+it("pause and resume: Patroni's messages, and the cluster reports maintenance mode in between", async () => {
   await healthy();
   // Without restapi.authentication the REST API refuses; patronictl 3.0.2 reports it (and still exits 0).
   const denied = patronictl(['pause'], false);

@@ -10,7 +10,6 @@ const session = new E2eSession();
 afterEach(() => session.cleanup());
 afterAll(() => session.close());
 
-
 it('kubectl delete pod of the primary: a replica takes writes, nothing acknowledged is lost, the member rejoins', async () => {
   const c = await fastCluster(session, 'e2e-delete');
   const old = await c.healthy();
@@ -26,15 +25,20 @@ it('kubectl delete pod of the primary: a replica takes writes, nothing acknowled
   expect(v.lost).toEqual([]);
 }, 300_000);
 
-it('SIGKILL of every process in the primary\'s container (synchronous mode): writes resume, nothing acknowledged is lost', async () => {
+it("SIGKILL of every process in the primary's container (synchronous mode): writes resume, nothing acknowledged is lost", async () => {
   const c = await fastCluster(session, 'e2e-sigkill');
   await c.healthy();
   await setDynamicConfig(c, { synchronous_mode: true });
   // The leader lists a synchronous standby once one streams in sync.
-  await eventually('a synchronous standby', async () => {
-    const rows = await c.sql<{ n: string }>(await c.target(), "SELECT count(*) AS n FROM pg_stat_replication WHERE sync_state = 'sync'");
-    return Number(rows[0]?.n) >= 1 ? true : undefined;
-  }, 60_000, 200);
+  await eventually(
+    'a synchronous standby',
+    async () => {
+      const rows = await c.sql<{ n: string }>(await c.target(), "SELECT count(*) AS n FROM pg_stat_replication WHERE sync_state = 'sync'");
+      return Number(rows[0]?.n) >= 1 ? true : undefined;
+    },
+    60_000,
+    200,
+  );
   const old = await c.healthy();
   const g = await WriterGroup.start(c);
   const pod = (await c.pods()).find((p) => p.name === old)!;
@@ -46,7 +50,12 @@ it('SIGKILL of every process in the primary\'s container (synchronous mode): wri
   const next = await newPrimary(c, g, undefined, t0);
   await g.stop();
   const v = await g.verdict(next.ip);
-  report('sigkill-container', { outageMs: Math.round(g.service.outageAfter(t0)), primaryAfter: next.name === old ? 'same member' : 'another member', ...v, lost: v.lost.length });
+  report('sigkill-container', {
+    outageMs: Math.round(g.service.outageAfter(t0)),
+    primaryAfter: next.name === old ? 'same member' : 'another member',
+    ...v,
+    lost: v.lost.length,
+  });
   expect(v.overlapMs).toBe(0);
   expect(v.lost).toEqual([]);
 }, 300_000);

@@ -43,10 +43,15 @@ it('postgresql.parameters and synchronousMode from helm values are in force on e
   const members = (await c.pods()).map((p) => p.name);
   expect(await everyMember(c, 'max_connections')).toEqual(Object.fromEntries(members.map((m) => [m, '150'])));
   expect(await everyMember(c, 'work_mem')).toEqual(Object.fromEntries(members.map((m) => [m, '16MB'])));
-  await eventually('a synchronous standby', async () => {
-    const rows = await c.sql<{ n: string }>(await c.target(), "SELECT count(*) AS n FROM pg_stat_replication WHERE sync_state = 'sync'");
-    return Number(rows[0]?.n) === 1 ? true : undefined;
-  }, 60_000, 200);
+  await eventually(
+    'a synchronous standby',
+    async () => {
+      const rows = await c.sql<{ n: string }>(await c.target(), "SELECT count(*) AS n FROM pg_stat_replication WHERE sync_state = 'sync'");
+      return Number(rows[0]?.n) === 1 ? true : undefined;
+    },
+    60_000,
+    200,
+  );
 
   helm(session.cluster, ['upgrade', 'tuned', helmChart(), '-n', ns, '--reuse-values', '--set', 'postgresql.parameters.max_connections=170']);
   await session.cluster.kubectl(['rollout', 'status', 'statefulset/tuned', '-n', ns, '--timeout=600s'], { timeoutMs: 620_000 });

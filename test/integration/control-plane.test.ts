@@ -124,7 +124,11 @@ describe('Pod Security admission', () => {
     ['every setting but the dropped capabilities', { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } }, { allowPrivilegeEscalation: false }],
   ])('rejects a Pod with %s in a namespace that enforces restricted', async (_label, podSc, containerSc) => {
     const err = await apiError(() =>
-      admin.request({ method: 'POST', path: `/api/v1/namespaces/${restricted.name}/pods`, body: pod(`bad-${Math.random().toString(36).slice(2, 8)}`, podSc, containerSc) }),
+      admin.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${restricted.name}/pods`,
+        body: pod(`bad-${Math.random().toString(36).slice(2, 8)}`, podSc, containerSc),
+      }),
     );
     expect(err.status).toBe(403);
     expect(err.reason).toMatch(/violates PodSecurity "restricted:latest"/);

@@ -34,7 +34,9 @@ describe('ControlPlane.start', () => {
     const { server, port } = await listen();
     const dir = mkdtempSync(join(tmpdir(), 'pgha-cp-busy-'));
     try {
-      await expect(ControlPlane.start({ port, dir })).rejects.toThrow(new ControlPlaneStartError(`kube-apiserver cannot start: port ${port} on 127.0.0.1 is already in use`));
+      await expect(ControlPlane.start({ port, dir })).rejects.toThrow(
+        new ControlPlaneStartError(`kube-apiserver cannot start: port ${port} on 127.0.0.1 is already in use`),
+      );
     } finally {
       server.close();
     }

@@ -56,12 +56,16 @@ export function checkNodePrerequisites(): void {
   const missing = BINARIES.filter(([b]) => !onPath(b));
   if (missing.length) {
     const pkgs = [...new Set(missing.map(([, p]) => p))];
-    throw new NodePrerequisiteError(`missing ${missing.map(([b]) => b).join(', ')}; run test/setup/install-prerequisites.sh (Debian packages: ${pkgs.join(' ')})`);
+    throw new NodePrerequisiteError(
+      `missing ${missing.map(([b]) => b).join(', ')}; run test/setup/install-prerequisites.sh (Debian packages: ${pkgs.join(' ')})`,
+    );
   }
   for (const plugin of ['bridge', 'host-local', 'loopback', 'portmap']) {
-    if (!existsSync(`/usr/lib/cni/${plugin}`)) throw new NodePrerequisiteError(`CNI plugin /usr/lib/cni/${plugin} is missing; install containernetworking-plugins`);
+    if (!existsSync(`/usr/lib/cni/${plugin}`))
+      throw new NodePrerequisiteError(`CNI plugin /usr/lib/cni/${plugin} is missing; install containernetworking-plugins`);
   }
-  if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay')) throw new NodePrerequisiteError('the kernel has no overlay filesystem (containerd\'s snapshotter needs it)');
+  if (!readFileSync('/proc/filesystems', 'utf8').includes('overlay'))
+    throw new NodePrerequisiteError("the kernel has no overlay filesystem (containerd's snapshotter needs it)");
   for (const h of ['cpu', 'memory', 'pids', 'freezer', 'cpuset', 'devices']) {
     if (!existsSync(`/sys/fs/cgroup/${h}/cgroup.procs`)) {
       throw new NodePrerequisiteError(`cgroup v1 hierarchy /sys/fs/cgroup/${h} is missing; the node is set up for cgroup v1 (cgroupfs driver)`);

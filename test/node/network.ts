@@ -40,7 +40,9 @@ export function createNodeNetwork(names: ClusterNames, index: number, nodeCount:
   const cp = names.controlPlaneNetns;
   addNetns(ns);
   if (!existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables')) {
-    throw new NodePrerequisiteError('br_netfilter is not available (/proc/sys/net/bridge is missing); kube-proxy needs it for Pods reaching Services on their own node');
+    throw new NodePrerequisiteError(
+      'br_netfilter is not available (/proc/sys/net/bridge is missing); kube-proxy needs it for Pods reaching Services on their own node',
+    );
   }
   sysctl(ns, 'net.bridge.bridge-nf-call-iptables', '1');
   const port = `n${index}`;

@@ -98,7 +98,12 @@ export function cniConflist(p: NodePaths, index: number): string {
           isGateway: true,
           ipMasq: false,
           hairpinMode: true,
-          ipam: { type: 'host-local', ranges: [[{ subnet: podSubnet(index), gateway: podGateway(index) }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: p.cniIpamDir },
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet: podSubnet(index), gateway: podGateway(index) }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+            dataDir: p.cniIpamDir,
+          },
         },
         { type: 'portmap', capabilities: { portMappings: true } },
       ],
@@ -158,4 +163,3 @@ export function kubeProxyConfig(p: NodePaths, o: { hostname: string; bindAddress
     iptables: { localhostNodePorts: false },
   });
 }
-

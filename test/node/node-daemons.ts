@@ -39,7 +39,6 @@ export class NodeStartError extends Error {
   override readonly name = 'NodeStartError';
 }
 
-
 async function waitFor(what: string, check: () => boolean, watch: readonly ManagedProcess[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -56,7 +55,9 @@ export async function importImage(socket: string, archive: string): Promise<void
   try {
     await execFileAsync('ctr', ['--address', socket, '--namespace', 'k8s.io', 'images', 'import', archive], { maxBuffer: 16 << 20 });
   } catch (err) {
-    throw new NodeStartError(`importing ${archive} into containerd at ${socket} failed: ${String((err as { stderr?: string }).stderr ?? err).trim()}`, { cause: err });
+    throw new NodeStartError(`importing ${archive} into containerd at ${socket} failed: ${String((err as { stderr?: string }).stderr ?? err).trim()}`, {
+      cause: err,
+    });
   }
 }
 

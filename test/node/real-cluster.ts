@@ -75,7 +75,6 @@ export class RealClusterStartError extends Error {
   override readonly name = 'RealClusterStartError';
 }
 
-
 /**
  * A real Kubernetes cluster on this machine: etcd, kube-apiserver, controller-manager and scheduler in a
  * control-plane network namespace, and one to four nodes, each with its own network and mount namespaces, cgroup,
@@ -110,7 +109,14 @@ export class RealCluster {
     }
   }
 
-  private static async bringUp(names: ClusterNames, dir: string, count: number, dieWithParent: boolean, opts: RealClusterOptions, binaries: ControlPlaneBinaries): Promise<RealCluster> {
+  private static async bringUp(
+    names: ClusterNames,
+    dir: string,
+    count: number,
+    dieWithParent: boolean,
+    opts: RealClusterOptions,
+    binaries: ControlPlaneBinaries,
+  ): Promise<RealCluster> {
     privateDir(names.runDir);
     createCgroup(names.controlPlaneCgroup);
     createControlPlaneNetwork(names);
@@ -143,7 +149,14 @@ export class RealCluster {
     const adminInside = join(dir, 'control-plane', 'admin-inside.kubeconfig');
     writeFileSync(adminInside, kubeconfigYaml(server, caFile, cp.state.adminToken, 'admin'), { mode: 0o600 });
     processes.push(
-      startProcess({ name: 'control-plane/kube-proxy', binary: binaries.kubeProxy, args: [`--config=${cpProxy.proxyConfig}`, '--v=1'], log: join(dir, 'control-plane', 'kube-proxy.log'), dieWithParent, prefix: cpPrefix }),
+      startProcess({
+        name: 'control-plane/kube-proxy',
+        binary: binaries.kubeProxy,
+        args: [`--config=${cpProxy.proxyConfig}`, '--v=1'],
+        log: join(dir, 'control-plane', 'kube-proxy.log'),
+        dieWithParent,
+        prefix: cpPrefix,
+      }),
       startProcess({
         name: 'control-plane/provisioner',
         binary: process.execPath,
@@ -224,7 +237,11 @@ export class RealCluster {
 
   /** Runs kubectl against the cluster; resolves with its stdout, rejects with its stderr. */
   async kubectl(args: readonly string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<string> {
-    const child = execFileAsync(this.state.kubectl, [...args], { env: { ...process.env, KUBECONFIG: this.state.kubeconfig }, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20 });
+    const child = execFileAsync(this.state.kubectl, [...args], {
+      env: { ...process.env, KUBECONFIG: this.state.kubeconfig },
+      timeout: opts.timeoutMs ?? 60_000,
+      maxBuffer: 64 << 20,
+    });
     if (opts.input !== undefined) {
       child.child.stdin?.end(opts.input);
     }
@@ -351,7 +368,10 @@ async function waitNodesReady(admin: KubeClient, count: number, processes: reado
   for (;;) {
     const dead = processes.find((p) => !isRunning(p));
     if (dead) throw new RealClusterStartError(`${dead.name} exited while the nodes were starting; read ${dead.log}\n${tail(dead.log)}`);
-    const res = await admin.request<{ items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>({ method: 'GET', path: '/api/v1/nodes' });
+    const res = await admin.request<{ items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>({
+      method: 'GET',
+      path: '/api/v1/nodes',
+    });
     const ready = res.body.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     if (ready.length === count) return;
     if (Date.now() > deadline) {
@@ -394,5 +414,12 @@ async function startRelay(names: ClusterNames, dir: string, target: string, labe
     if (Date.now() > deadline) throw new RealClusterStartError(`relay to ${target} did not start; read ${outside.log}`);
     await sleep(20);
   }
-  return { host: '127.0.0.1', port, processes, stop: async () => void (await Promise.all(processes.map((p) => stopProcess(p, 1000)))) };
+  return {
+    host: '127.0.0.1',
+    port,
+    processes,
+    stop: async () => {
+      await Promise.all(processes.map((p) => stopProcess(p, 1000)));
+    },
+  };
 }

@@ -25,7 +25,6 @@ export function register(reg: ClusterRegistration): void {
   writeFileSync(registrationFile(reg.id), JSON.stringify(reg));
 }
 
-
 /**
  * Removes everything cluster `id` made on the host: every process in its cgroups (containers included), its mount
  * namespaces, its network namespaces (with their links, routes and iptables rules), its private mount, and its

@@ -40,7 +40,8 @@ function attached(): RealCluster | undefined {
 /** Starts the sandbox cluster unless a healthy one runs; returns it. */
 export async function ensureUp(argv: readonly string[] = []): Promise<RealCluster> {
   const nodes = Number(flag(argv, '--nodes') ?? 1);
-  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) throw new Error(`--nodes must be a whole number from 1 to ${MAX_NODES}; got ${JSON.stringify(flag(argv, '--nodes'))}`);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES)
+    throw new Error(`--nodes must be a whole number from 1 to ${MAX_NODES}; got ${JSON.stringify(flag(argv, '--nodes'))}`);
   const existing = attached();
   if (existing) {
     const h = await existing.healthy();

@@ -63,7 +63,13 @@ const TIMINGS = { ttl: 10, loopWait: 2, retryTimeout: 4 };
 async function deploy(cluster: RealCluster, from: Output, members: number, root: string): Promise<Deployment> {
   switch (from) {
     case 'helm':
-      return deployHelm(cluster, NAMESPACE, 'demo', { replicas: String(members), ttl: String(TIMINGS.ttl), loopWait: String(TIMINGS.loopWait), retryTimeout: String(TIMINGS.retryTimeout), 'resources.requests.cpu': '100m' });
+      return deployHelm(cluster, NAMESPACE, 'demo', {
+        replicas: String(members),
+        ttl: String(TIMINGS.ttl),
+        loopWait: String(TIMINGS.loopWait),
+        retryTimeout: String(TIMINGS.retryTimeout),
+        'resources.requests.cpu': '100m',
+      });
     case 'plain':
       return deployPlain(cluster, NAMESPACE, {
         name: 'demo',
@@ -134,10 +140,17 @@ async function up(argv: readonly string[], p: SandboxPaths, ensureUp: (argv: rea
     const primary = await cluster.serviceRelay(NAMESPACE, d.primaryService, 5432, { outliveCaller: true });
     const replicas = await cluster.serviceRelay(NAMESPACE, d.replicasService, 5432, { outliveCaller: true });
     mkdirSync(dir(p), { recursive: true });
-    const env = (r: { host: string; port: number }) => `PGHOST=${r.host}\nPGPORT=${r.port}\nPGUSER=postgres\nPGPASSWORD=${d.superuserPassword}\nPGDATABASE=postgres\n`;
+    const env = (r: { host: string; port: number }) =>
+      `PGHOST=${r.host}\nPGPORT=${r.port}\nPGUSER=postgres\nPGPASSWORD=${d.superuserPassword}\nPGDATABASE=postgres\n`;
     writeFileSync(join(dir(p), 'connection.env'), env(primary), { mode: 0o600 });
     writeFileSync(join(dir(p), 'replicas.env'), env(replicas), { mode: 0o600 });
-    const state: DeployedState = { from, deployment: d, relays: [...primary.processes, ...replicas.processes], primary: `${primary.host}:${primary.port}`, replicas: `${replicas.host}:${replicas.port}` };
+    const state: DeployedState = {
+      from,
+      deployment: d,
+      relays: [...primary.processes, ...replicas.processes],
+      primary: `${primary.host}:${primary.port}`,
+      replicas: `${replicas.host}:${replicas.port}`,
+    };
     writeFileSync(stateFile(p), JSON.stringify(state, null, 2), { mode: 0o600 });
     printSummary(state, p);
     return 0;
@@ -156,7 +169,10 @@ async function status(p: SandboxPaths): Promise<number> {
   printSummary(s, p);
   process.stdout.write(await cluster.kubectl(['-n', NAMESPACE, 'get', 'pods', '-L', s.deployment.roleLabel, '-o', 'wide']));
   const main = join(p.root, 'build', 'agent', 'src', 'main.js');
-  const r = spawnSync(process.execPath, [main, 'list', '--scope', s.deployment.name, '-n', NAMESPACE, '--kubeconfig', p.kubeconfig], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [main, 'list', '--scope', s.deployment.name, '-n', NAMESPACE, '--kubeconfig', p.kubeconfig], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
   return r.status === 0 ? 0 : 1;
@@ -172,15 +188,20 @@ export async function down(p: SandboxPaths): Promise<number> {
     const admin = cluster.adminClient();
     try {
       await admin.request({ method: 'DELETE', path: `/api/v1/namespaces/${NAMESPACE}` });
-      await eventually(`namespace ${NAMESPACE} to be deleted`, async () => {
-        try {
-          await admin.request({ method: 'GET', path: `/api/v1/namespaces/${NAMESPACE}` });
-          return undefined;
-        } catch (err) {
-          if (err instanceof KubeApiError && err.status === 404) return true;
-          throw err;
-        }
-      }, 180_000, 500);
+      await eventually(
+        `namespace ${NAMESPACE} to be deleted`,
+        async () => {
+          try {
+            await admin.request({ method: 'GET', path: `/api/v1/namespaces/${NAMESPACE}` });
+            return undefined;
+          } catch (err) {
+            if (err instanceof KubeApiError && err.status === 404) return true;
+            throw err;
+          }
+        },
+        180_000,
+        500,
+      );
     } catch (err) {
       if (!(err instanceof KubeApiError && err.status === 404)) throw err;
     } finally {

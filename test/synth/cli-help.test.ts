@@ -13,6 +13,11 @@ describe('README command list', () => {
   });
 
   it('is what pgha help prints', () => {
-    expect(USAGE).toContain(commandSummary().split('\n').map((l) => `  ${l}`).join('\n'));
+    expect(USAGE).toContain(
+      commandSummary()
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
   });
 });

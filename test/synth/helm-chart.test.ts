@@ -34,16 +34,25 @@ describe('Helm chart files', () => {
     );
   });
 
-  it('defaults its values to the construct\'s defaults', () => {
+  it("defaults its values to the construct's defaults", () => {
     const values = parse(files['values.yaml']!);
-    expect(values).toMatchObject({ image: DEFAULT_IMAGE, replicas: 3, useEndpoints: false, openshift: false, ttl: 30, loopWait: 10, retryTimeout: 10, roleLabel: 'role' });
+    expect(values).toMatchObject({
+      image: DEFAULT_IMAGE,
+      replicas: 3,
+      useEndpoints: false,
+      openshift: false,
+      ttl: 30,
+      loopWait: 10,
+      retryTimeout: 10,
+      roleLabel: 'role',
+    });
     expect(values.storage).toEqual({ persistent: true, size: '10Gi', className: '' });
     expect(values.credentials).toEqual({ superuserPassword: '', replicationPassword: '', restApiPassword: '' });
     expect(values.restApi).toEqual({ authentication: { enabled: true, username: 'pgha' } });
     expect(values.networkPolicy).toEqual({ enabled: true });
   });
 
-  it('takes timing bounds in values.schema.json from the agent\'s own schema', () => {
+  it("takes timing bounds in values.schema.json from the agent's own schema", () => {
     const schema = JSON.parse(files['values.schema.json']!);
     const ttl = FIELDS.find((f) => f.key === 'ttl')!;
     expect(schema.properties.ttl).toMatchObject({ type: 'integer', minimum: ttl.min, maximum: ttl.max });
@@ -55,8 +64,12 @@ describe('Helm chart files', () => {
     expect(files['templates/service.yaml']).toMatch(/^\{\{- if \.Values\.useEndpoints \}\}\n/);
     expect(files['templates/service-config.yaml']).toMatch(/^\{\{- if \.Values\.useEndpoints \}\}\n[\s\S]*\{\{- end \}\}\n$/);
     expect(files['templates/serviceaccount.yaml']).not.toContain('{{- if');
-    expect(files['templates/secret-credentials.yaml']).toContain('include "pgha.password" (list . "superuser-password" .Values.credentials.superuserPassword) | quote');
-    expect(files['templates/networkpolicy.yaml']).toMatch(/^\{\{- if \.Values\.networkPolicy\.enabled \}\}\napiVersion: networking\.k8s\.io\/v1\n[\s\S]*\{\{- end \}\}\n$/);
+    expect(files['templates/secret-credentials.yaml']).toContain(
+      'include "pgha.password" (list . "superuser-password" .Values.credentials.superuserPassword) | quote',
+    );
+    expect(files['templates/networkpolicy.yaml']).toMatch(
+      /^\{\{- if \.Values\.networkPolicy\.enabled \}\}\napiVersion: networking\.k8s\.io\/v1\n[\s\S]*\{\{- end \}\}\n$/,
+    );
   });
 
   it('puts REST API authentication around the lines it adds, not around copies of whole objects', () => {
@@ -64,8 +77,12 @@ describe('Helm chart files', () => {
     expect(files['templates/secret-credentials.yaml']).toContain(
       `${on}\n  restapi-password: {{ include "pgha.password" (list . "restapi-password" .Values.credentials.restApiPassword) | quote }}\n{{- end }}\n`,
     );
-    expect(files['templates/configmap-pgha.yaml']).toContain(`    restapi:\n${on}\n      authentication:\n        username: {{ .Values.restApi.authentication.username | quote }}\n{{- end }}\n      listen: 0.0.0.0:8008\n`);
-    expect(files['templates/statefulset.yaml']).toContain(`${on}\n            - name: PATRONI_RESTAPI_PASSWORD_FILE\n              value: /etc/pgha-credentials/restapi-password\n{{- end }}\n`);
+    expect(files['templates/configmap-pgha.yaml']).toContain(
+      `    restapi:\n${on}\n      authentication:\n        username: {{ .Values.restApi.authentication.username | quote }}\n{{- end }}\n      listen: 0.0.0.0:8008\n`,
+    );
+    expect(files['templates/statefulset.yaml']).toContain(
+      `${on}\n            - name: PATRONI_RESTAPI_PASSWORD_FILE\n              value: /etc/pgha-credentials/restapi-password\n{{- end }}\n`,
+    );
     // As many StatefulSet copies as before: one per openshift/persistent combination.
     expect(files['templates/statefulset.yaml']!.match(/^kind: StatefulSet$/gm)).toHaveLength(4);
   });

@@ -30,7 +30,10 @@ describe.each([Persistence.EPHEMERAL, Persistence.PERSISTENT])('OpenShift Templa
     const byKind = (kind: string) => template.objects.find((o: { kind: string }) => o.kind === kind);
     expect(parse(byKind('ConfigMap').data['pgha.yaml']).restapi.authentication).toEqual({ username: 'pgha' });
     expect(byKind('Secret').stringData['restapi-password']).toBe('${RESTAPI_PASSWORD}');
-    expect(byKind('StatefulSet').spec.template.spec.containers[0].env).toContainEqual({ name: 'PATRONI_RESTAPI_PASSWORD_FILE', value: '/etc/pgha-credentials/restapi-password' });
+    expect(byKind('StatefulSet').spec.template.spec.containers[0].env).toContainEqual({
+      name: 'PATRONI_RESTAPI_PASSWORD_FILE',
+      value: '/etc/pgha-credentials/restapi-password',
+    });
     const policy = byKind('NetworkPolicy');
     expect(policy.metadata.name).toBe('${CLUSTER_NAME}');
     expect(policy.spec.podSelector.matchLabels).toEqual(byKind('StatefulSet').spec.selector.matchLabels);

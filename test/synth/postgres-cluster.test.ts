@@ -6,7 +6,13 @@ import { find, synthCluster } from './helpers';
 
 const AGENT_OWNED = ['demo-leader', 'demo-config', 'demo-failover', 'demo-sync'];
 /** What a member's Pod gives the agent besides the file (password files as test paths). */
-const POD_ENV = { PATRONI_NAME: 'demo-0', PATRONI_KUBERNETES_POD_IP: '192.0.2.7', PATRONI_SUPERUSER_PASSWORD_FILE: '/s', PATRONI_REPLICATION_PASSWORD_FILE: '/r', PATRONI_RESTAPI_PASSWORD_FILE: '/a' };
+const POD_ENV = {
+  PATRONI_NAME: 'demo-0',
+  PATRONI_KUBERNETES_POD_IP: '192.0.2.7',
+  PATRONI_SUPERUSER_PASSWORD_FILE: '/s',
+  PATRONI_REPLICATION_PASSWORD_FILE: '/r',
+  PATRONI_RESTAPI_PASSWORD_FILE: '/a',
+};
 
 describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
   const objects = synthCluster();
@@ -55,9 +61,12 @@ describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
     for (const o of objects) expect(o.metadata.labels?.['cluster-name']).toBeUndefined();
   });
 
-  it('grants the Role exactly the agent\'s rules for ConfigMaps mode and binds it to the ServiceAccount', () => {
+  it("grants the Role exactly the agent's rules for ConfigMaps mode and binds it to the ServiceAccount", () => {
     expect(find(objects, 'Role', 'demo').rules).toEqual(agentRoleRules({ useEndpoints: false }));
-    expect(find(objects, 'RoleBinding', 'demo')).toMatchObject({ roleRef: { kind: 'Role', name: 'demo' }, subjects: [{ kind: 'ServiceAccount', name: 'demo' }] });
+    expect(find(objects, 'RoleBinding', 'demo')).toMatchObject({
+      roleRef: { kind: 'Role', name: 'demo' },
+      subjects: [{ kind: 'ServiceAccount', name: 'demo' }],
+    });
     expect(pod.serviceAccountName).toBe('demo');
     expect(JSON.stringify(find(objects, 'Role', 'demo'))).not.toContain('secrets');
   });
@@ -76,7 +85,7 @@ describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
     expect(pod.hostNetwork).toBeUndefined();
   });
 
-  it('probes the agent\'s REST API for readiness and liveness', () => {
+  it("probes the agent's REST API for readiness and liveness", () => {
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readiness', port: 'api', scheme: 'HTTP' });
     expect(container.livenessProbe.httpGet).toEqual({ path: '/liveness', port: 'api', scheme: 'HTTP' });
     expect(container.ports).toEqual([
@@ -106,8 +115,8 @@ describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
     expect(pod.volumes.find((v: any) => v.name === 'credentials').secret.secretName).toBe('demo-credentials');
   });
 
-  it('gives Pods a grace period longer than the agent\'s shutdown deadline', () => {
-    const config = parse(find(objects, 'ConfigMap', 'demo-pgha').data['pgha.yaml']);
+  it("gives Pods a grace period longer than the agent's shutdown deadline", () => {
+    const config = parse(find(objects, 'ConfigMap', 'demo-pgha').data['pgha.yaml']) as { shutdown_timeout: number; retry_timeout: number };
     // The agent stops PostgreSQL within shutdown_timeout and then releases the lock within retry_timeout.
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(config.shutdown_timeout + config.retry_timeout);
   });
@@ -126,7 +135,10 @@ describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
 
   it('claims persistent storage per member', () => {
     expect(sts.spec.volumeClaimTemplates).toEqual([
-      expect.objectContaining({ metadata: expect.objectContaining({ name: 'data' }), spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } } }),
+      expect.objectContaining({
+        metadata: expect.objectContaining({ name: 'data' }),
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } },
+      }),
     ]);
     expect(pod.volumes.find((v: any) => v.name === 'data')).toBeUndefined();
   });
@@ -152,7 +164,10 @@ describe('PostgresCluster options', () => {
     const objects = synthCluster({ bypassApiService: true, namespace: 'db' });
     const cr = objects.find((o) => o.kind === 'ClusterRole')!;
     expect(cr.rules).toEqual([BYPASS_CLUSTER_RULE]);
-    expect(objects.find((o) => o.kind === 'ClusterRoleBinding')).toMatchObject({ roleRef: { name: cr.metadata.name }, subjects: [{ kind: 'ServiceAccount', name: 'demo', namespace: 'db' }] });
+    expect(objects.find((o) => o.kind === 'ClusterRoleBinding')).toMatchObject({
+      roleRef: { name: cr.metadata.name },
+      subjects: [{ kind: 'ServiceAccount', name: 'demo', namespace: 'db' }],
+    });
   });
 
   it('sets no runAsUser or fsGroup on OpenShift, leaving them to the SCC', () => {
@@ -166,7 +181,7 @@ describe('PostgresCluster options', () => {
     expect(sts.spec.template.spec.volumes).toContainEqual({ name: 'data', emptyDir: {} });
   });
 
-  it('synthesizes the credentials Secret only from given passwords, with the REST API\'s while authentication is on', () => {
+  it("synthesizes the credentials Secret only from given passwords, with the REST API's while authentication is on", () => {
     const objects = synthCluster({ credentials: ClusterCredentials.fromPasswords({ superuser: 'a', replication: 'b', restApi: 'c' }) });
     expect(find(objects, 'Secret', 'demo-credentials').stringData).toEqual({ 'superuser-password': 'a', 'replication-password': 'b', 'restapi-password': 'c' });
     const open = synthCluster({ restApiAuthentication: false, credentials: ClusterCredentials.fromPasswords({ superuser: 'a', replication: 'b' }) });
@@ -176,9 +191,12 @@ describe('PostgresCluster options', () => {
   });
 
   it('tolerates and requires dedicated nodes, and can require anti-affinity', () => {
-    const pod = find(synthCluster({ dedicatedNodes: { key: 'postgres', value: 'dedicated' }, antiAffinity: AntiAffinity.REQUIRED }), 'StatefulSet', 'demo').spec.template.spec;
+    const pod = find(synthCluster({ dedicatedNodes: { key: 'postgres', value: 'dedicated' }, antiAffinity: AntiAffinity.REQUIRED }), 'StatefulSet', 'demo').spec
+      .template.spec;
     expect(pod.tolerations).toEqual([{ key: 'postgres', operator: 'Equal', value: 'dedicated', effect: 'NoSchedule' }]);
-    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions).toEqual([{ key: 'postgres', operator: 'In', values: ['dedicated'] }]);
+    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions).toEqual([
+      { key: 'postgres', operator: 'In', values: ['dedicated'] },
+    ]);
     expect(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
   });
 
@@ -191,15 +209,27 @@ describe('PostgresCluster options', () => {
   });
 
   it('writes PostgreSQL parameters into the member configuration and synchronous mode into bootstrap.dcs, as the agent loads them', () => {
-    const objects = synthCluster({ postgresql: { parameters: { Max_Connections: 250, log_connections: true } }, synchronousMode: true, synchronousNodeCount: 2 });
+    const objects = synthCluster({
+      postgresql: { parameters: { Max_Connections: 250, log_connections: true } },
+      synchronousMode: true,
+      synchronousNodeCount: 2,
+    });
     const text = find(objects, 'ConfigMap', 'demo-pgha').data['pgha.yaml'];
     const config = loadAgentConfig({ yaml: text, env: POD_ENV }, () => 'pw');
     expect(config.postgresql.parameters).toEqual({ max_connections: 250, log_connections: true });
-    expect(parse(text).bootstrap.dcs).toEqual({ ttl: 30, loop_wait: 10, retry_timeout: 10, synchronous_mode: true, synchronous_mode_strict: false, synchronous_node_count: 2 });
+    expect(parse(text).bootstrap.dcs).toEqual({
+      ttl: 30,
+      loop_wait: 10,
+      retry_timeout: 10,
+      synchronous_mode: true,
+      synchronous_mode_strict: false,
+      synchronous_node_count: 2,
+    });
   });
 
   it('rolls the members when their configuration file changes, and only then', () => {
-    const digest = (objects: ReturnType<typeof synthCluster>) => find(objects, 'StatefulSet', 'demo').spec.template.metadata.annotations['pgha.io/config-sha256'];
+    const digest = (objects: ReturnType<typeof synthCluster>) =>
+      find(objects, 'StatefulSet', 'demo').spec.template.metadata.annotations['pgha.io/config-sha256'];
     expect(digest(synthCluster())).toMatch(/^[0-9a-f]{64}$/);
     expect(digest(synthCluster({ replicas: 5 }))).toBe(digest(synthCluster()));
     expect(digest(synthCluster({ postgresql: { parameters: { work_mem: '8MB' } } }))).not.toBe(digest(synthCluster()));

@@ -26,7 +26,12 @@ describe('REST API authentication', () => {
     const objects = synthCluster({ restApiAuthentication: false });
     expect(memberFile(objects).restapi).toEqual({ listen: '0.0.0.0:8008' });
     expect(containerEnv(objects)).not.toContain('PATRONI_RESTAPI_PASSWORD_FILE');
-    const env = { PATRONI_NAME: 'demo-0', PATRONI_KUBERNETES_POD_IP: '192.0.2.7', PATRONI_SUPERUSER_PASSWORD_FILE: '/s', PATRONI_REPLICATION_PASSWORD_FILE: '/r' };
+    const env = {
+      PATRONI_NAME: 'demo-0',
+      PATRONI_KUBERNETES_POD_IP: '192.0.2.7',
+      PATRONI_SUPERUSER_PASSWORD_FILE: '/s',
+      PATRONI_REPLICATION_PASSWORD_FILE: '/r',
+    };
     expect(loadAgentConfig({ yaml: find(objects, 'ConfigMap', 'demo-pgha').data['pgha.yaml'], env }, () => 'pw').restapi.authentication).toBeUndefined();
   });
 
@@ -41,7 +46,7 @@ describe('NetworkPolicy', () => {
   const policy = find(objects, 'NetworkPolicy', 'demo');
   const members = { 'app.kubernetes.io/name': 'pgha', 'cluster-name': 'demo' };
 
-  it('selects exactly the StatefulSet\'s Pods, by the same immutable selector', () => {
+  it("selects exactly the StatefulSet's Pods, by the same immutable selector", () => {
     expect(policy.metadata.namespace).toBe('db');
     expect(policy.spec.podSelector).toEqual({ matchLabels: find(objects, 'StatefulSet', 'demo').spec.selector.matchLabels });
     expect(policy.spec.podSelector.matchLabels).toEqual(members);
@@ -51,7 +56,13 @@ describe('NetworkPolicy', () => {
   it('admits PostgreSQL and the REST API from the members, PostgreSQL from labelled clients, and nothing else', () => {
     expect(policy.spec.policyTypes).toEqual(['Ingress']);
     expect(policy.spec.ingress).toEqual([
-      { from: [{ podSelector: { matchLabels: members } }], ports: [{ protocol: 'TCP', port: 5432 }, { protocol: 'TCP', port: 8008 }] },
+      {
+        from: [{ podSelector: { matchLabels: members } }],
+        ports: [
+          { protocol: 'TCP', port: 5432 },
+          { protocol: 'TCP', port: 8008 },
+        ],
+      },
       { from: [{ podSelector: { matchLabels: { 'pgha.io/client': 'demo' } } }], ports: [{ protocol: 'TCP', port: 5432 }] },
     ]);
   });

@@ -43,6 +43,7 @@ function tagsMatch(facts: HealthFacts, query: Query): boolean {
   for (const [k, v] of Object.entries(query)) {
     if (!k.startsWith('tag_')) continue;
     const actual = facts.tags[k.slice(4)];
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a tag is any YAML value; Patroni compares str(value) too
     if (actual === undefined || String(actual).toLowerCase() !== String(v).toLowerCase()) return false;
   }
   return true;

@@ -50,7 +50,8 @@ export class ApiServer {
         else res.destroy();
       });
     };
-    this.server = o.certfile && o.keyfile ? createHttpsServer({ cert: readFileSync(o.certfile), key: readFileSync(o.keyfile) }, handler) : createHttpServer(handler);
+    this.server =
+      o.certfile && o.keyfile ? createHttpsServer({ cert: readFileSync(o.certfile), key: readFileSync(o.keyfile) }, handler) : createHttpServer(handler);
     // Health checks are frequent and short; keep idle connections from piling up.
     this.server.keepAliveTimeout = 5000;
     // A malformed request line or header is answered 400 by Node itself; a broken socket just closes.
@@ -94,7 +95,7 @@ export class ApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = parseTarget(req.url ?? '/');
-    let result: ApiResult;
+    let result: ApiResult | undefined;
     if (!target) {
       result = { status: 400, body: 'malformed request target' };
     } else {
@@ -102,7 +103,10 @@ export class ApiServer {
       try {
         body = await readBody(req);
       } catch (err) {
-        result = err instanceof BodyTooLarge ? { status: 413, body: `request body exceeds ${MAX_BODY_BYTES} bytes` } : { status: 400, body: 'could not read the request body' };
+        result =
+          err instanceof BodyTooLarge
+            ? { status: 413, body: `request body exceeds ${MAX_BODY_BYTES} bytes` }
+            : { status: 400, body: 'could not read the request body' };
       }
       if (body !== undefined) {
         const request: ApiRequest = { method: req.method ?? 'GET', path: target.path, query: target.query, body, authenticated: this.authenticated(req) };
@@ -113,7 +117,12 @@ export class ApiServer {
     result ??= { status: 500, body: 'internal error' };
     if (result.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="pgha"');
     if (UNSAFE_METHODS.has((req.method ?? '').toUpperCase())) {
-      this.options.logger.info('REST API request', { method: req.method, path: target?.pathname ?? null, status: result.status, remote: req.socket.remoteAddress });
+      this.options.logger.info('REST API request', {
+        method: req.method,
+        path: target?.pathname ?? null,
+        status: result.status,
+        remote: req.socket.remoteAddress,
+      });
     }
     send(res, result);
   }
@@ -177,7 +186,7 @@ function send(res: ServerResponse, result: ApiResult): void {
     return;
   }
   const isText = typeof result.body === 'string';
-  const payload = isText ? (result.body as string) : JSON.stringify(result.body);
+  const payload = isText ? result.body : JSON.stringify(result.body);
   const type = result.contentType ?? (isText ? 'text/plain; charset=utf-8' : 'application/json');
   res.writeHead(result.status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(payload) }).end(payload);
 }

@@ -75,7 +75,8 @@ export function parseRestart(body: Record<string, unknown>): RestartRequest {
   }
   if (body.timeout !== undefined) {
     const t = typeof body.timeout === 'string' ? Number(body.timeout.replace(/s$/, '')) : body.timeout;
-    if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) throw new BadRequest(`timeout must be a positive number of seconds; got ${JSON.stringify(body.timeout)}`);
+    if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)
+      throw new BadRequest(`timeout must be a positive number of seconds; got ${JSON.stringify(body.timeout)}`);
     out.timeoutSeconds = t;
   }
   const schedule = optionalString(body, 'schedule');

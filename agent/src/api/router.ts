@@ -48,7 +48,7 @@ const WRITE_ROUTES: Readonly<Record<string, Readonly<Record<string, Handler>>>> 
 
 function getRoute(req: ApiRequest, backend: ApiBackend): ApiResult | Promise<ApiResult> {
   const handler = Object.hasOwn(GET_ROUTES, req.path) ? GET_ROUTES[req.path] : undefined;
-  if (handler) return handler(req, backend) as ApiResult;
+  if (handler) return handler(req, backend);
   const status = healthStatus(req.path, req.query, backend.healthFacts());
   if (status !== undefined) return { status, body: backend.statusJson() };
   return {

@@ -40,14 +40,19 @@ export class ClusterClient {
       return await fn();
     } catch (err) {
       if (err instanceof KubeApiError && err.status !== 401 && err.status !== 403 && err.status < 500) throw err;
-      const what = err instanceof KubeApiError ? err.message : `cannot reach the Kubernetes API at ${this.target.connection.server}: ${err instanceof Error ? err.message : String(err)}`;
+      const what =
+        err instanceof KubeApiError
+          ? err.message
+          : `cannot reach the Kubernetes API at ${this.target.connection.server}: ${err instanceof Error ? err.message : String(err)}`;
       throw new UnreachableError(what, { cause: err });
     }
   }
 
   private async getOptional(name: string): Promise<ObjectMeta | undefined> {
     try {
-      return (await this.call(() => this.client.request<ObjectMeta>({ method: 'GET', path: this.path(this.layout.resource, name), timeoutMs: REQUEST_TIMEOUT_MS }))).body;
+      return (
+        await this.call(() => this.client.request<ObjectMeta>({ method: 'GET', path: this.path(this.layout.resource, name), timeoutMs: REQUEST_TIMEOUT_MS }))
+      ).body;
     } catch (err) {
       if (err instanceof KubeApiError && err.status === 404) return undefined;
       throw err;
@@ -92,10 +97,16 @@ export class ClusterClient {
               body: { metadata: { resourceVersion, labels: this.target.selectorLabels, annotations } },
               timeoutMs: REQUEST_TIMEOUT_MS,
             })
-          : this.client.request({ method: 'POST', path: this.path(this.layout.resource), body: this.newObject(this.layout.config, annotations), timeoutMs: REQUEST_TIMEOUT_MS }),
+          : this.client.request({
+              method: 'POST',
+              path: this.path(this.layout.resource),
+              body: this.newObject(this.layout.config, annotations),
+              timeoutMs: REQUEST_TIMEOUT_MS,
+            }),
       );
     } catch (err) {
-      if (err instanceof KubeApiError && err.status === 409) throw new ConfigConflictError('the configuration changed while we were editing it; read it again and retry', { cause: err });
+      if (err instanceof KubeApiError && err.status === 409)
+        throw new ConfigConflictError('the configuration changed while we were editing it; read it again and retry', { cause: err });
       throw err;
     }
   }
@@ -117,7 +128,14 @@ export class ClusterClient {
       if (!(err instanceof KubeApiError && err.status === 404)) throw err;
       const present = Object.fromEntries(Object.entries(annotations).filter(([, v]) => v !== null)) as Record<string, string>;
       try {
-        await this.call(() => this.client.request({ method: 'POST', path: this.path(this.layout.resource), body: this.newObject(this.layout.failover, present), timeoutMs: REQUEST_TIMEOUT_MS }));
+        await this.call(() =>
+          this.client.request({
+            method: 'POST',
+            path: this.path(this.layout.resource),
+            body: this.newObject(this.layout.failover, present),
+            timeoutMs: REQUEST_TIMEOUT_MS,
+          }),
+        );
       } catch (createErr) {
         // Someone created it between our two calls: patch the one that exists.
         if (createErr instanceof KubeApiError && createErr.status === 409) await this.call(patch);

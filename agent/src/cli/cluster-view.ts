@@ -109,13 +109,15 @@ function parseHistory(raw: string | undefined, warnings: string[]): HistoryEntry
   return v.flatMap((e): HistoryEntry[] => {
     if (!Array.isArray(e) || e.length < 3) return [];
     const [tl, lsn, reason, ts, leader] = e as unknown[];
-    return [{
-      timeline: intOrUndefined(tl) ?? 0,
-      lsn: intOrUndefined(lsn) ?? 0,
-      reason: String(reason),
-      timestamp: typeof ts === 'string' ? ts : undefined,
-      newLeader: typeof leader === 'string' ? leader : undefined,
-    }];
+    return [
+      {
+        timeline: intOrUndefined(tl) ?? 0,
+        lsn: intOrUndefined(lsn) ?? 0,
+        reason: String(reason),
+        timestamp: typeof ts === 'string' ? ts : undefined,
+        newLeader: typeof leader === 'string' ? leader : undefined,
+      },
+    ];
   });
 }
 
@@ -129,7 +131,12 @@ export function clusterView(objects: ClusterObjects): ClusterView {
   const configValue = parseJson(cfgAnn.config, 'the config annotation', warnings);
   if (configValue !== undefined && !isRecord(configValue)) warnings.push('the config annotation is not a JSON object');
   const config = isRecord(configValue) ? configValue : undefined;
-  const syncNames = new Set((objects.sync?.metadata.annotations?.sync_standby ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  const syncNames = new Set(
+    (objects.sync?.metadata.annotations?.sync_standby ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   const syncLeader = objects.sync?.metadata.annotations?.leader;
   const members: MemberView[] = [];
   for (const pod of objects.pods) {
@@ -138,7 +145,13 @@ export function clusterView(objects: ClusterObjects): ClusterView {
     const name = pod.metadata.name;
     const isLeader = name === leader;
     const standbyCluster = isRecord(config) && isRecord(config.standby_cluster);
-    const role: MemberRole = isLeader ? (standbyCluster ? 'Standby Leader' : 'Leader') : syncNames.has(name) && syncLeader === leader ? 'Sync Standby' : 'Replica';
+    const role: MemberRole = isLeader
+      ? standbyCluster
+        ? 'Standby Leader'
+        : 'Leader'
+      : syncNames.has(name) && syncLeader === leader
+        ? 'Sync Standby'
+        : 'Replica';
     const xlog = intOrUndefined(status.xlog_location);
     const { host, port } = hostPort(status.conn_url);
     members.push({

@@ -34,7 +34,7 @@ export function mergePatch(base: Readonly<Json>, patch: Readonly<Json>): Json {
   const out: Json = { ...base };
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else if (isRecord(v) && isRecord(out[k])) out[k] = mergePatch(out[k] as Json, v);
+    else if (isRecord(v) && isRecord(out[k])) out[k] = mergePatch(out[k], v);
     else out[k] = isRecord(v) ? mergePatch({}, v) : v;
   }
   return out;
@@ -61,7 +61,7 @@ export function buildPatch(sets: readonly (readonly [string, string])[], pgParam
 /** Like mergePatch, but keeps `null` values so the combined patch still deletes. */
 function mergeKeepingNulls(base: Json, patch: Json): Json {
   const out: Json = { ...base };
-  for (const [k, v] of Object.entries(patch)) out[k] = isRecord(v) && isRecord(out[k]) ? mergeKeepingNulls(out[k] as Json, v) : v;
+  for (const [k, v] of Object.entries(patch)) out[k] = isRecord(v) && isRecord(out[k]) ? mergeKeepingNulls(out[k], v) : v;
   return out;
 }
 

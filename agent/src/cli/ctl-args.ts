@@ -49,7 +49,8 @@ export interface CtlCommand {
 }
 
 /** What an option fills in CtlCommand or its target. */
-export type CtlOptionKey = keyof TargetOptions | 'json' | 'leader' | 'candidate' | 'scheduled' | 'timeout' | 'set' | 'pg' | 'apply' | 'role' | 'pending' | 'force';
+export type CtlOptionKey =
+  keyof TargetOptions | 'json' | 'leader' | 'candidate' | 'scheduled' | 'timeout' | 'set' | 'pg' | 'apply' | 'role' | 'pending' | 'force';
 
 export interface CtlOptionSpec {
   readonly key: CtlOptionKey;
@@ -89,7 +90,12 @@ const FORCE_FLAGS = ['--force', '-f', '--yes', '-y'];
 const NO_PROMPT: CtlOptionSpec = { key: 'force', flags: FORCE_FLAGS, help: 'accepted for patronictl scripts; pgha never asks for confirmation' };
 const LEADER: CtlOptionSpec = { key: 'leader', flags: ['--leader', '--primary', '--master'], value: 'NAME', help: 'the current leader; refused if it is not' };
 const CANDIDATE: CtlOptionSpec = { key: 'candidate', flags: ['--candidate'], value: 'NAME', help: 'the member to promote' };
-const timeout = (what: string, seconds: number): CtlOptionSpec => ({ key: 'timeout', flags: ['--timeout'], value: 'SECONDS', help: `how long to wait for ${what} (default ${seconds}), then exit 4` });
+const timeout = (what: string, seconds: number): CtlOptionSpec => ({
+  key: 'timeout',
+  flags: ['--timeout'],
+  value: 'SECONDS',
+  help: `how long to wait for ${what} (default ${seconds}), then exit 4`,
+});
 
 export const CTL_COMMAND_SPECS: readonly CtlCommandSpec[] = [
   { name: 'list', summary: 'members, roles, states, timelines and lag', options: [] },
@@ -207,11 +213,12 @@ function checkToken(spec: CtlCommandSpec, taken: Map<CtlOptionKey, CtlOptionSpec
 /** The command line as parseArgs reads it; its errors become UsageErrors naming the argument and the command. */
 function tokenize(spec: CtlCommandSpec, taken: Map<CtlOptionKey, CtlOptionSpec>, args: readonly string[]): Token[] {
   try {
-    return parseArgs({ args: [...args], options: PARSE.options, allowPositionals: spec.members !== undefined, strict: true, tokens: true }).tokens as Token[];
+    return parseArgs({ args: [...args], options: PARSE.options, allowPositionals: spec.members !== undefined, strict: true, tokens: true }).tokens;
   } catch (err) {
     if (!String((err as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS_')) throw err;
     // Read the same line leniently and find the argument strict parsing stopped at, to say what is wrong with it.
-    for (const t of parseArgs({ args: [...args], options: PARSE.options, allowPositionals: true, strict: false, tokens: true }).tokens as Token[]) checkToken(spec, taken, t);
+    for (const t of parseArgs({ args: [...args], options: PARSE.options, allowPositionals: true, strict: false, tokens: true }).tokens as Token[])
+      checkToken(spec, taken, t);
     throw new UsageError(`pgha ${spec.name}: ${(err as Error).message}`);
   }
 }

@@ -45,7 +45,8 @@ async function showConfig(ctx: CtlContext): Promise<ExitCode> {
 async function editConfig(ctx: CtlContext): Promise<ExitCode> {
   const { cmd } = ctx;
   const view = clusterView(await ctx.cluster.read());
-  if (!view.config && !view.configVersion) return fail(ctx, ExitCode.refused, `cluster ${view.scope} in namespace ${ctx.target.namespace} has no dynamic configuration`);
+  if (!view.config && !view.configVersion)
+    return fail(ctx, ExitCode.refused, `cluster ${view.scope} in namespace ${ctx.target.namespace} has no dynamic configuration`);
   const before = view.config ?? {};
   let after: Record<string, unknown>;
   if (cmd.sets.length || cmd.pgParams.length || cmd.applyFile !== undefined) {
@@ -120,7 +121,8 @@ async function restart(ctx: CtlContext): Promise<ExitCode> {
   const { cmd } = ctx;
   const view = clusterView(await ctx.cluster.read());
   const unknown = cmd.members.filter((n) => !view.members.some((m) => m.name === n));
-  if (unknown.length) return fail(ctx, ExitCode.refused, `${unknown.join(', ')} ${unknown.length > 1 ? 'are not members' : 'is not a member'} of cluster ${view.scope}`);
+  if (unknown.length)
+    return fail(ctx, ExitCode.refused, `${unknown.join(', ')} ${unknown.length > 1 ? 'are not members' : 'is not a member'} of cluster ${view.scope}`);
   const chosen = view.members.filter((m) => cmd.members.length === 0 || cmd.members.includes(m.name));
   const body: Record<string, unknown> = {};
   if (cmd.pending) body.restart_pending = true;
@@ -148,7 +150,9 @@ async function fanOut(ctx: CtlContext, members: ClusterView['members'], endpoint
       return { member: m.name, status: a.status, message: a.body.trim(), code: exitCodeForStatus(a.status) };
     }),
   );
-  const lines = results.map((r) => `${r.code === ExitCode.ok ? 'Success' : 'Failed'}: ${verb} on member ${r.member}${r.status ? ` (${r.status})` : ''}: ${r.message}`);
+  const lines = results.map(
+    (r) => `${r.code === ExitCode.ok ? 'Success' : 'Failed'}: ${verb} on member ${r.member}${r.status ? ` (${r.status})` : ''}: ${r.message}`,
+  );
   emit(ctx, { ok: results.every((r) => r.code === ExitCode.ok), results }, lines.join('\n'));
   if (results.some((r) => r.code === ExitCode.unreachable)) return ExitCode.unreachable;
   if (results.some((r) => r.code === ExitCode.refused)) return ExitCode.refused;

@@ -99,7 +99,7 @@ export function resolveTargetSettings(opts: TargetOptions, file: Doc, env: NodeJ
   const namespace = opts.namespace ?? str(k8s.namespace) ?? str(file.namespace) ?? str(env.PATRONI_KUBERNETES_NAMESPACE);
   const scopeLabel = str(k8s.scope_label) ?? str(env.PATRONI_KUBERNETES_SCOPE_LABEL) ?? 'cluster-name';
   let labels: Record<string, string> = {};
-  const rawLabels = k8s.labels ?? (env.PATRONI_KUBERNETES_LABELS ? JSON.parse(env.PATRONI_KUBERNETES_LABELS) : undefined);
+  const rawLabels: unknown = k8s.labels ?? (env.PATRONI_KUBERNETES_LABELS ? JSON.parse(env.PATRONI_KUBERNETES_LABELS) : undefined);
   if (typeof rawLabels === 'object' && rawLabels !== null) labels = Object.fromEntries(Object.entries(rawLabels).map(([a, b]) => [a, String(b)]));
   const useEndpoints = opts.useEndpoints ?? (k8s.use_endpoints !== undefined ? truthy(k8s.use_endpoints) : truthy(env.PATRONI_KUBERNETES_USE_ENDPOINTS));
   const ctl = section(file, 'ctl');

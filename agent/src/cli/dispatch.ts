@@ -3,7 +3,17 @@
  * and the other cluster commands are parsed by ctl-args.ts. Parsing only: the handlers come from main.ts (the agent)
  * and ctl-main.ts (the cluster commands).
  */
-import { CTL_COMMAND_SPECS, CTL_COMMANDS, type CtlCommand, type CtlCommandName, type CtlCommandSpec, ctlCommandSpec, type CtlOptionSpec, parseCtlArgs, SHARED_OPTIONS } from './ctl-args';
+import {
+  CTL_COMMAND_SPECS,
+  CTL_COMMANDS,
+  type CtlCommand,
+  type CtlCommandName,
+  type CtlCommandSpec,
+  ctlCommandSpec,
+  type CtlOptionSpec,
+  parseCtlArgs,
+  SHARED_OPTIONS,
+} from './ctl-args';
 import { UsageError } from './usage-error';
 
 export { UsageError } from './usage-error';
@@ -106,7 +116,8 @@ export function commandUsage(topic: string): string {
 
 export function parseCommand(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help', ...(rest[0] ? { topic: rest[0] } : {}) };
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h')
+    return { command: 'help', ...(rest[0] ? { topic: rest[0] } : {}) };
   if (command === '--version' || command === 'version') return { command: 'version' };
   const known = command === 'agent' || (CTL_COMMANDS as readonly string[]).includes(command);
   if (known && wantsHelp(rest)) return { command: 'help', topic: command };

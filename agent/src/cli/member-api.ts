@@ -27,7 +27,14 @@ export function endpointUrl(apiUrl: string, endpoint: string): URL {
   return new URL(`/${endpoint}`, u.origin);
 }
 
-export function callMember(apiUrl: string, method: string, endpoint: string, body: unknown, timeoutMs: number, opts: MemberApiOptions = {}): Promise<MemberApiAnswer> {
+export function callMember(
+  apiUrl: string,
+  method: string,
+  endpoint: string,
+  body: unknown,
+  timeoutMs: number,
+  opts: MemberApiOptions = {},
+): Promise<MemberApiAnswer> {
   let url: URL;
   try {
     url = endpointUrl(apiUrl, endpoint);
@@ -43,14 +50,26 @@ export function callMember(apiUrl: string, method: string, endpoint: string, bod
   if (opts.auth) headers.Authorization = `Basic ${Buffer.from(`${opts.auth.username}:${opts.auth.password}`).toString('base64')}`;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
-    const req = send(url, { method, headers, signal: AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))), ...(url.protocol === 'https:' ? { rejectUnauthorized: !opts.insecure, ca: opts.ca } : {}) });
+    const req = send(url, {
+      method,
+      headers,
+      signal: AbortSignal.timeout(Math.max(1, Math.ceil(timeoutMs))),
+      ...(url.protocol === 'https:' ? { rejectUnauthorized: !opts.insecure, ca: opts.ca } : {}),
+    });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ reachable: true, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', (err) => resolve({ reachable: false, status: 0, body: '', error: err.message }));
     });
-    req.on('error', (err) => resolve({ reachable: false, status: 0, body: '', error: err.name === 'AbortError' || err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err.message }));
+    req.on('error', (err) =>
+      resolve({
+        reachable: false,
+        status: 0,
+        body: '',
+        error: err.name === 'AbortError' || err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err.message,
+      }),
+    );
     req.end(payload);
   });
 }

@@ -15,7 +15,6 @@ const DEFAULT_TIMEOUT_S = 60;
 /** How often the lock is read to show progress and to see the hand-over when writing the failover key. */
 const POLL_MS = 200;
 
-
 /** Polls the lock and reports each change of holder on stderr until stopped; returns the last holder seen. */
 function watchLock(ctx: CtlContext, startedAt: number, initial: string | undefined) {
   let holder = initial;
@@ -26,6 +25,7 @@ function watchLock(ctx: CtlContext, startedAt: number, initial: string | undefin
     ctx.io.stderr(`  +${((performance.now() - startedAt) / 1000).toFixed(1)}s  ${now ? `lock held by ${now}` : 'lock released'}\n`);
   };
   const done = (async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() sets it while the loop awaits
     while (!stopped) {
       try {
         report(await ctx.cluster.lockHolder());
@@ -60,7 +60,9 @@ export async function runSwitchover(ctx: CtlContext): Promise<ExitCode> {
   if (isFailover && cmd.scheduled) return fail(ctx, ExitCode.usage, 'a failover cannot be scheduled; use switchover');
 
   const via = view.members.find((m) => m.name === (leader ?? candidate));
-  const body: Record<string, unknown> = isFailover ? { candidate, ...(cmd.leader ? { leader: cmd.leader } : {}) } : { leader, ...(candidate ? { candidate } : {}), ...(cmd.scheduled ? { scheduled_at: cmd.scheduled } : {}) };
+  const body: Record<string, unknown> = isFailover
+    ? { candidate, ...(cmd.leader ? { leader: cmd.leader } : {}) }
+    : { leader, ...(candidate ? { candidate } : {}), ...(cmd.scheduled ? { scheduled_at: cmd.scheduled } : {}) };
   const timeoutMs = (cmd.timeoutSeconds ?? DEFAULT_TIMEOUT_S) * 1000;
   const action = isFailover ? 'Failing over' : 'Switching over';
   ctx.io.stderr(`${action} from ${leader ?? '(no leader)'} to ${candidate ?? 'the healthiest replica'}${cmd.scheduled ? ` at ${cmd.scheduled}` : ''}\n`);
@@ -86,14 +88,23 @@ export async function runSwitchover(ctx: CtlContext): Promise<ExitCode> {
     ctx.io.stderr(`  ${via?.name ?? 'member'} REST API not reachable (${answer.error}); writing ${ctx.cluster.layout.failover} instead\n`);
     await ctx.cluster.writeFailover({ leader: isFailover ? cmd.leader : leader, member: candidate, scheduledAt: cmd.scheduled });
     if (cmd.scheduled) {
-      emit(ctx, { ok: true, result: 'scheduled', from: leader ?? null, to: candidate ?? null, via: 'failover-object' }, `Switchover scheduled at ${cmd.scheduled}`);
+      emit(
+        ctx,
+        { ok: true, result: 'scheduled', from: leader ?? null, to: candidate ?? null, via: 'failover-object' },
+        `Switchover scheduled at ${cmd.scheduled}`,
+      );
       return ExitCode.ok;
     }
     const remaining = Math.max(0, timeoutMs - (performance.now() - startedAt));
     const newLeader = await waitForNewHolder(ctx, leader, candidate, remaining);
     await watcher.stop();
     if (newLeader) watcher.report(newLeader);
-    if (!newLeader) return fail(ctx, ExitCode.unreachable, `the lock did not move within ${cmd.timeoutSeconds ?? DEFAULT_TIMEOUT_S} s; ${ctx.cluster.layout.failover} stays set for the agents to act on`);
+    if (!newLeader)
+      return fail(
+        ctx,
+        ExitCode.unreachable,
+        `the lock did not move within ${cmd.timeoutSeconds ?? DEFAULT_TIMEOUT_S} s; ${ctx.cluster.layout.failover} stays set for the agents to act on`,
+      );
     return finish(ctx, isFailover, leader, newLeader, startedAt, 'failover-object');
   } finally {
     await watcher.stop();
@@ -111,9 +122,29 @@ async function waitForNewHolder(ctx: CtlContext, oldLeader: string | undefined, 
   }
 }
 
-function finish(ctx: CtlContext, isFailover: boolean, from: string | undefined, to: string | undefined, startedAt: number, via: string, message?: string): ExitCode {
+function finish(
+  ctx: CtlContext,
+  isFailover: boolean,
+  from: string | undefined,
+  to: string | undefined,
+  startedAt: number,
+  via: string,
+  message?: string,
+): ExitCode {
   const seconds = (performance.now() - startedAt) / 1000;
   const text = message || (to ? `Successfully ${isFailover ? 'failed over' : 'switched over'} to "${to}"` : 'Done');
-  emit(ctx, { ok: true, result: isFailover ? 'failed_over' : 'switched_over', from: from ?? null, to: to ?? null, via, seconds: Number(seconds.toFixed(3)), message: text }, `${text} (${seconds.toFixed(1)} s)`);
+  emit(
+    ctx,
+    {
+      ok: true,
+      result: isFailover ? 'failed_over' : 'switched_over',
+      from: from ?? null,
+      to: to ?? null,
+      via,
+      seconds: Number(seconds.toFixed(3)),
+      message: text,
+    },
+    `${text} (${seconds.toFixed(1)} s)`,
+  );
   return ExitCode.ok;
 }

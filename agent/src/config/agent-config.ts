@@ -105,6 +105,7 @@ function password(flat: FlatConfig, prefix: string, readFile: (p: string) => str
  * credentials present, TLS files paired, connect addresses derivable.
  */
 export function buildAgentConfig(flat: FlatConfig, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): AgentConfig {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- each call names the type the schema gave its key
   const get = <T>(key: string) => flat.get(key) as T;
   const ttl = get<number>('ttl');
   const loopWait = get<number>('loop_wait');
@@ -132,7 +133,11 @@ export function buildAgentConfig(flat: FlatConfig, readFile: (p: string) => stri
   const certfile = get<string | undefined>('restapi.certfile');
   const keyfile = get<string | undefined>('restapi.keyfile');
   if ((certfile === undefined) !== (keyfile === undefined)) {
-    throw new ConfigError(certfile === undefined ? 'restapi.keyfile' : 'restapi.certfile', certfile ?? keyfile, 'restapi.certfile and restapi.keyfile must be set together');
+    throw new ConfigError(
+      certfile === undefined ? 'restapi.keyfile' : 'restapi.certfile',
+      certfile ?? keyfile,
+      'restapi.certfile and restapi.keyfile must be set together',
+    );
   }
   const bootstrap = get<Record<string, unknown> | undefined>('bootstrap') ?? {};
   const dcs = bootstrap.dcs;

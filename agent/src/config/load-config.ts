@@ -42,7 +42,13 @@ function parseEnv(spec: FieldSpec, raw: string): unknown {
       return Number(raw.trim());
     }
     case 'integer-list':
-      return raw.trim().startsWith('[') ? jsonEnv(spec, raw) : raw.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+      return raw.trim().startsWith('[')
+        ? jsonEnv(spec, raw)
+        : raw
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+            .map(Number);
     case 'hba-lines':
       return jsonEnv(spec, raw);
     case 'string-map':
@@ -99,7 +105,14 @@ function checkType(spec: FieldSpec, value: unknown): unknown {
       if (
         !Array.isArray(value) ||
         value.length === 0 ||
-        !value.every((p) => typeof p === 'object' && p !== null && Number.isInteger((p as { port?: unknown }).port) && (p as { port: number }).port > 0 && (p as { port: number }).port < 65536)
+        !value.every(
+          (p) =>
+            typeof p === 'object' &&
+            p !== null &&
+            Number.isInteger((p as { port?: unknown }).port) &&
+            (p as { port: number }).port > 0 &&
+            (p as { port: number }).port < 65536,
+        )
       ) {
         fail('must be a non-empty list of {name, port} with port 1-65535');
       }
@@ -113,10 +126,16 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** Why an unknown key is refused: the keys allowed beside it, and the one probably meant. */
 function unknownKey(key: string, prefix: string, value: unknown, known: readonly string[]): ConfigError {
-  const siblings = [...new Set(known.filter((f) => f.startsWith(prefix ? `${prefix}.` : '')).map((f) => (prefix ? f.slice(prefix.length + 1) : f).split('.')[0]!))].sort();
+  const siblings = [
+    ...new Set(known.filter((f) => f.startsWith(prefix ? `${prefix}.` : '')).map((f) => (prefix ? f.slice(prefix.length + 1) : f).split('.')[0]!)),
+  ].sort();
   const name = prefix ? key.slice(prefix.length + 1) : key;
   const meant = nearestName(name, siblings);
-  return new ConfigError(key, value, `unknown key${meant ? `; did you mean ${prefix ? `${prefix}.` : ''}${meant}?` : ''}; allowed${prefix ? ` under ${prefix}` : ''}: ${siblings.join(', ')}`);
+  return new ConfigError(
+    key,
+    value,
+    `unknown key${meant ? `; did you mean ${prefix ? `${prefix}.` : ''}${meant}?` : ''}; allowed${prefix ? ` under ${prefix}` : ''}: ${siblings.join(', ')}`,
+  );
 }
 
 /**
@@ -155,8 +174,11 @@ function checkBootstrap(bootstrap: unknown, warnings: ConfigWarning[], errors: C
   for (const [k, v] of Object.entries(bootstrap)) {
     const key = `bootstrap.${k}`;
     if (k === 'dcs') continue;
-    if (k === 'method' && v !== 'initdb') errors.push(new ConfigError(key, v, 'is not supported: custom bootstrap methods are not carried out; the members would create an empty cluster (only initdb)'));
-    else if (k !== 'method') warnings.push({ key, why: 'the cluster is bootstrapped with initdb\'s defaults; only bootstrap.dcs is read' });
+    if (k === 'method' && v !== 'initdb')
+      errors.push(
+        new ConfigError(key, v, 'is not supported: custom bootstrap methods are not carried out; the members would create an empty cluster (only initdb)'),
+      );
+    else if (k !== 'method') warnings.push({ key, why: "the cluster is bootstrapped with initdb's defaults; only bootstrap.dcs is read" });
   }
 }
 

@@ -14,7 +14,10 @@ const TLS_CLIENT = ['sslmode', 'sslcert', 'sslkey', 'sslpassword', 'sslrootcert'
 /** Accepted with a warning: the agent runs without them, as it says. */
 export const INERT_KEYS: readonly PatroniKey[] = [
   { key: 'postgresql.authentication.rewind', why: 'pg_rewind connects as the superuser' },
-  ...TLS_CLIENT.map((o) => ({ key: `postgresql.authentication.superuser.${o}`, why: 'the agent reaches its own PostgreSQL over the local socket, without TLS' })),
+  ...TLS_CLIENT.map((o) => ({
+    key: `postgresql.authentication.superuser.${o}`,
+    why: 'the agent reaches its own PostgreSQL over the local socket, without TLS',
+  })),
   { key: 'postgresql.basebackup', why: 'replicas are cloned with pg_basebackup --checkpoint=fast --wal-method=stream' },
   { key: 'postgresql.callbacks', why: 'callback scripts are not run; watch the role label or GET /patroni instead' },
   { key: 'postgresql.pgpass', why: 'the agent keeps its password file in its own run directory' },
@@ -44,11 +47,17 @@ export const INERT_KEYS: readonly PatroniKey[] = [
 
 /** Refused: running without them would lower security or turn the cluster into something else. */
 export const REFUSED_KEYS: readonly PatroniKey[] = [
-  ...TLS_CLIENT.map((o) => ({ key: `postgresql.authentication.replication.${o}`, why: 'TLS for replication connections is not supported yet; without it replicas would stream in clear text' })),
+  ...TLS_CLIENT.map((o) => ({
+    key: `postgresql.authentication.replication.${o}`,
+    why: 'TLS for replication connections is not supported yet; without it replicas would stream in clear text',
+  })),
   { key: 'restapi.verify_client', why: 'client certificates are not checked yet; the REST API would accept any client' },
   { key: 'restapi.keyfile_password', why: 'encrypted REST API keys are not supported; give an unencrypted keyfile' },
   { key: 'standby_cluster', why: 'standby clusters are not supported; the members would bootstrap a primary of their own' },
-  ...['etcd', 'etcd3', 'consul', 'zookeeper', 'exhibitor', 'raft'].map((key) => ({ key, why: 'pgha keeps its state in Kubernetes objects only; use the kubernetes section' })),
+  ...['etcd', 'etcd3', 'consul', 'zookeeper', 'exhibitor', 'raft'].map((key) => ({
+    key,
+    why: 'pgha keeps its state in Kubernetes objects only; use the kubernetes section',
+  })),
   { key: 'citus', why: 'Citus clusters are not supported' },
 ];
 

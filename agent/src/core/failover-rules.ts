@@ -55,7 +55,8 @@ export interface RaceRules {
 
 export type RaceVerdict = { readonly ok: true } | { readonly ok: false; readonly why: string };
 
-const eligible = (o: OtherCandidate, rules: RaceRules) => o.reachable && !o.nofailover && o.failoverPriority > 0 && (rules.syncStandbys === undefined || rules.syncStandbys.includes(o.name));
+const eligible = (o: OtherCandidate, rules: RaceRules) =>
+  o.reachable && !o.nofailover && o.failoverPriority > 0 && (rules.syncStandbys === undefined || rules.syncStandbys.includes(o.name));
 
 export function raceVerdict(me: SelfCandidate, others: readonly OtherCandidate[], rules: RaceRules): RaceVerdict {
   if (rules.candidate !== undefined && rules.candidate !== me.name) return { ok: false, why: 'a switchover names another candidate' };
@@ -65,7 +66,8 @@ export function raceVerdict(me: SelfCandidate, others: readonly OtherCandidate[]
     if (me.lsn === undefined) return { ok: false, why: 'own position unknown' };
     if (rules.leaderOptime - me.lsn > BigInt(rules.maximumLagOnFailover)) return { ok: false, why: 'lags more than maximum_lag_on_failover' };
   }
-  if (rules.clusterTimeline !== undefined && (me.timeline === undefined || me.timeline < rules.clusterTimeline)) return { ok: false, why: 'on an older timeline than the cluster' };
+  if (rules.clusterTimeline !== undefined && (me.timeline === undefined || me.timeline < rules.clusterTimeline))
+    return { ok: false, why: 'on an older timeline than the cluster' };
   for (const o of others) {
     if (o.name === me.name || !o.reachable) continue;
     if (o.isPrimary) return { ok: false, why: 'another member still runs as a primary' };

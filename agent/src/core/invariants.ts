@@ -15,7 +15,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   /** Take the lock only when it is free or still ours, the view is synced, and this member may lead. */
   acquireOnlyWhenAllowed: (obs, d) => {
     const a = d.actions.find((x) => x.type === 'acquire');
-    if (!a || a.type !== 'acquire') return null;
+    if (!a) return null;
     const { self, lock } = obs;
     if (!obs.storeReady) return 'acquire without a synced store';
     if (self.shuttingDown) return 'acquire while shutting down';
@@ -28,7 +28,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   /** Renew only a lock we hold and still act on. */
   renewOnlyWhileLeading: (obs, d) => {
     const a = d.actions.find((x) => x.type === 'renew');
-    if (!a || a.type !== 'renew') return null;
+    if (!a) return null;
     if (!isActing(obs)) return 'renew after the local lease deadline or without leading';
     if (obs.lock.holder !== obs.self.name) return 'renew of a lock held by another member';
     if (obs.self.shuttingDown) return 'renew while shutting down';

@@ -93,20 +93,27 @@ export function planPostgres(i: PlanInput): PgStep {
       if (i.usePgRewind && !i.rewindFailed) return { kind: 'rewind', upstream: leaderUp };
       // The data directory is removed only when the member's configuration says so (Patroni's defaults keep it);
       // otherwise it waits for `reinit`, which a person asks for knowing what it costs.
-      if (i.usePgRewind) return i.removeDataOnRewindFailure ? { kind: 'remove-data', why: 'rewind failed' } : none('rewind failed; waiting for reinit (remove_data_directory_on_rewind_failure is off)');
-      return i.removeDataOnDivergedTimelines ? { kind: 'remove-data', why: 'diverged and use_pg_rewind is off' } : none('diverged from the leader and use_pg_rewind is off; waiting for reinit');
+      if (i.usePgRewind)
+        return i.removeDataOnRewindFailure
+          ? { kind: 'remove-data', why: 'rewind failed' }
+          : none('rewind failed; waiting for reinit (remove_data_directory_on_rewind_failure is off)');
+      return i.removeDataOnDivergedTimelines
+        ? { kind: 'remove-data', why: 'diverged and use_pg_rewind is off' }
+        : none('diverged from the leader and use_pg_rewind is off; waiting for reinit');
     }
     return { kind: 'start', asLeader: false, upstream: leaderUp };
   }
   if (!pg.accepting) return none('postgres is starting');
 
   if (pg.inRecovery === false) {
-    if (!i.leading) return i.paused ? none('paused: primary without the lock left running') : { kind: 'stop', mode: 'immediate', why: 'primary without the lock' };
+    if (!i.leading)
+      return i.paused ? none('paused: primary without the lock left running') : { kind: 'stop', mode: 'immediate', why: 'primary without the lock' };
     return none('primary holding the lock');
   }
   // A standby. A leader promotes it even in pause: it took the lock by a manual switchover.
   if (i.leading) return { kind: 'promote' };
-  if (leaderUp && pg.formerPrimary) return i.paused ? none('paused: former primary not rewound') : { kind: 'stop', mode: 'fast', why: 'former primary must be rewound before following' };
+  if (leaderUp && pg.formerPrimary)
+    return i.paused ? none('paused: former primary not rewound') : { kind: 'stop', mode: 'fast', why: 'former primary must be rewound before following' };
   if (leaderUp && pg.upstream !== leaderUp) return { kind: 'follow', upstream: leaderUp };
   return none(leaderUp ? 'streaming from the leader' : 'standby without a leader');
 }

@@ -37,9 +37,7 @@ export interface SyncInput {
 }
 
 export type SyncStep =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'write-object'; readonly standbys: readonly string[] }
-  | { readonly kind: 'set-ssn'; readonly value: string };
+  { readonly kind: 'none' } | { readonly kind: 'write-object'; readonly standbys: readonly string[] } | { readonly kind: 'set-ssn'; readonly value: string };
 
 /** `N ("a","b")`, Patroni's form; '' for none. */
 export function ssnFor(names: readonly string[], strict: boolean): string {
@@ -53,7 +51,12 @@ export function ssnMembers(ssn: string): string[] {
   const list = m ? m[1]! : ssn;
   return list
     .split(',')
-    .map((s) => s.trim().replace(/^"(.*)"$/, '$1').replace(/""/g, '"'))
+    .map((s) =>
+      s
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .replace(/""/g, '"'),
+    )
     .filter((s) => s !== '' && s !== '*');
 }
 
@@ -82,7 +85,9 @@ export function planSync(i: SyncInput): SyncStep {
   if (i.ssn !== want) return { kind: 'set-ssn', value: want };
   // Grow: the object last, with members PostgreSQL confirms and that hold everything acknowledged before.
   const confirmed = streaming
-    .filter((c) => desired.includes(c.name) && c.syncState === 'sync' && i.ssnChangedAt !== undefined && c.flushLsn !== undefined && c.flushLsn >= i.ssnChangedAt)
+    .filter(
+      (c) => desired.includes(c.name) && c.syncState === 'sync' && i.ssnChangedAt !== undefined && c.flushLsn !== undefined && c.flushLsn >= i.ssnChangedAt,
+    )
     .map((c) => c.name);
   const grown = [...new Set([...listed, ...confirmed])].sort();
   return sameSet(grown, listed) ? { kind: 'none' } : { kind: 'write-object', standbys: grown };

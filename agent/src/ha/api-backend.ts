@@ -169,16 +169,22 @@ export class AgentApiBackend implements ApiBackend {
     const paused = this.p.service.dynamicConfig.pause;
     if (paused && !req.candidate) return { status: 400, body: 'Switchover is possible only to a specific candidate in a paused state' };
     if (paused && req.scheduledAt) return { status: 400, body: "Can't schedule switchover in the paused state" };
-    if (req.scheduledAt && req.scheduledAt.getTime() <= this.p.clock.wallTime().getTime()) return { status: 422, body: 'Cannot schedule switchover in the past' };
+    if (req.scheduledAt && req.scheduledAt.getTime() <= this.p.clock.wallTime().getTime())
+      return { status: 422, body: 'Cannot schedule switchover in the past' };
     const existing = failoverRequest(store.object('failover'));
     if (existing?.scheduledAt) return { status: 503, body: 'There is already a switchover scheduled' };
     const members = memberRecords(store.podObjects());
     if (!req.scheduledAt) {
-      const sync = this.p.service.dynamicConfig.synchronousMode && syncState(store.object('sync')).leader ? syncState(store.object('sync')).standbys : undefined;
+      const sync =
+        this.p.service.dynamicConfig.synchronousMode && syncState(store.object('sync')).leader ? syncState(store.object('sync')).standbys : undefined;
       const refusal = switchoverRefusal({ req, holder, members, sync, statuses: await peerCandidates(members, holder ?? '') });
       if (refusal) return { status: 412, body: refusal };
     }
-    const annotations: Record<string, string | null> = { leader: req.leader ?? null, member: req.candidate ?? null, scheduled_at: req.scheduledAt ? req.scheduledAt.toISOString().replace('Z', '+00:00') : null };
+    const annotations: Record<string, string | null> = {
+      leader: req.leader ?? null,
+      member: req.candidate ?? null,
+      scheduled_at: req.scheduledAt ? req.scheduledAt.toISOString().replace('Z', '+00:00') : null,
+    };
     try {
       await store.patchObject('failover', annotations, undefined);
     } catch (err) {
@@ -187,7 +193,13 @@ export class AgentApiBackend implements ApiBackend {
     }
     this.p.wake();
     if (req.scheduledAt) return { status: 202, body: `${req.action === 'failover' ? 'Failover' : 'Switchover'} scheduled` };
-    return pollSwitchover({ store, action: req.endpoint ?? req.action, leader: holder, candidate: req.candidate, timeoutMs: 2 * Math.max(10, this.p.config.loopWait) * 1000 });
+    return pollSwitchover({
+      store,
+      action: req.endpoint ?? req.action,
+      leader: holder,
+      candidate: req.candidate,
+      timeoutMs: 2 * Math.max(10, this.p.config.loopWait) * 1000,
+    });
   }
 
   async cancelSwitchover(): Promise<ApiResult> {
@@ -210,14 +222,14 @@ export class AgentApiBackend implements ApiBackend {
     return ok ? { status: 200, body: 'restarted successfully' } : { status: 503, body: 'restart failed' };
   }
 
-  async cancelRestart(): Promise<ApiResult> {
-    return { status: 404, body: 'no restarts are scheduled' };
+  cancelRestart(): Promise<ApiResult> {
+    return Promise.resolve({ status: 404, body: 'no restarts are scheduled' });
   }
 
-  async reload(): Promise<ApiResult> {
+  reload(): Promise<ApiResult> {
     this.p.service.requestReload();
     this.p.wake();
-    return { status: 202, body: 'reload scheduled' };
+    return Promise.resolve({ status: 202, body: 'reload scheduled' });
   }
 
   async reinitialize(_req: { readonly force: boolean; readonly fromLeader: boolean }): Promise<ApiResult> {

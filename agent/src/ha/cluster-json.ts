@@ -37,6 +37,11 @@ export function clusterJson(i: {
   members.sort((a, b) => String(a.name).localeCompare(String(b.name)));
   const out: Record<string, unknown> = { members, scope: i.scope };
   if (i.paused) out.pause = true;
-  if (i.failover?.scheduledAt) out.scheduled_switchover = { at: i.failover.scheduledAt, ...(i.failover.leader ? { from: i.failover.leader } : {}), ...(i.failover.member ? { to: i.failover.member } : {}) };
+  if (i.failover?.scheduledAt)
+    out.scheduled_switchover = {
+      at: i.failover.scheduledAt,
+      ...(i.failover.leader ? { from: i.failover.leader } : {}),
+      ...(i.failover.member ? { to: i.failover.member } : {}),
+    };
   return out;
 }

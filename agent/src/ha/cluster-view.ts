@@ -33,7 +33,7 @@ export function memberRecords(pods: readonly KubeObject[]): MemberRecord[] {
     } catch {
       // Unreadable status: the member shows with no facts (the store reports it).
     }
-    const str = (k: string) => (typeof status[k] === 'string' ? (status[k] as string) : undefined);
+    const str = (k: string) => (typeof status[k] === 'string' ? status[k] : undefined);
     const podIp = (pod as { status?: { podIP?: string } }).status?.podIP;
     const revision = pod.metadata.labels?.['controller-revision-hash'];
     const terminating = Boolean((pod.metadata as { deletionTimestamp?: string }).deletionTimestamp);
@@ -88,7 +88,10 @@ export function failoverRequest(obj: KubeObject | undefined): FailoverRequest | 
 /** Members named in `<scope>-sync` `sync_standby` (comma-separated), and the leader it was written by. */
 export function syncState(obj: KubeObject | undefined): { leader?: string; standbys: string[] } {
   const a = obj?.metadata.annotations ?? {};
-  const standbys = (a.sync_standby ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const standbys = (a.sync_standby ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return { leader: a.leader || undefined, standbys };
 }
 
@@ -153,7 +156,7 @@ export class DynamicConfigReader {
  */
 export function clusterTimeline(configObject: KubeObject | undefined): number | undefined {
   const ended = historyOf(configObject)
-    .map((entry) => (Array.isArray(entry) ? entry[0] : undefined))
+    .map((entry): unknown => (Array.isArray(entry) ? entry[0] : undefined))
     .filter((tl): tl is number => typeof tl === 'number' && Number.isInteger(tl) && tl > 0);
   return ended.length ? Math.max(...ended) + 1 : undefined;
 }

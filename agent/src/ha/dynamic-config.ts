@@ -38,7 +38,14 @@ function num(v: unknown): number | undefined {
   return undefined;
 }
 
-export const EMPTY_DYNAMIC_CONFIG: DynamicConfig = Object.freeze({ pause: false, synchronousMode: false, synchronousModeStrict: false, synchronousNodeCount: 1, parameters: {}, raw: {} });
+export const EMPTY_DYNAMIC_CONFIG: DynamicConfig = Object.freeze({
+  pause: false,
+  synchronousMode: false,
+  synchronousModeStrict: false,
+  synchronousNodeCount: 1,
+  parameters: {},
+  raw: {},
+});
 
 /** A whole number of at least `min` (and at most `max`), as a JSON number or a string of digits. */
 function intRule(min: number, max = 2_147_483_647) {
@@ -47,7 +54,8 @@ function intRule(min: number, max = 2_147_483_647) {
     return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max ? null : `must be a whole number from ${min} to ${max}`;
   };
 }
-const boolRule = (v: unknown): string | null => (typeof v === 'boolean' || v === 'true' || v === 'false' || v === 'on' || v === 'off' ? null : 'must be true or false');
+const boolRule = (v: unknown): string | null =>
+  typeof v === 'boolean' || v === 'true' || v === 'false' || v === 'on' || v === 'off' ? null : 'must be true or false';
 
 /** The keys of the dynamic configuration the agent reads, with what each may hold. Other keys are kept as they are. */
 const RULES: Readonly<Record<string, (v: unknown) => string | null>> = {
@@ -150,7 +158,7 @@ export function mergeConfig(base: Readonly<Record<string, unknown>>, patch: Read
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else if (isObject(v) && isObject(out[k])) out[k] = mergeConfig(out[k] as Record<string, unknown>, v);
+    else if (isObject(v) && isObject(out[k])) out[k] = mergeConfig(out[k], v);
     else if (isObject(v)) out[k] = mergeConfig({}, v);
     else out[k] = v;
   }
@@ -171,6 +179,7 @@ export interface Timing {
 export function effectiveTiming(own: Timing, dyn: DynamicConfig): { timing: Timing; error?: string } {
   const t = { ttl: dyn.ttl ?? own.ttl, loopWait: dyn.loopWait ?? own.loopWait, retryTimeout: dyn.retryTimeout ?? own.retryTimeout };
   if (t.ttl < 5 || t.loopWait < 1 || t.retryTimeout < 1) return { timing: own, error: 'ttl must be at least 5, loop_wait and retry_timeout at least 1' };
-  if (t.loopWait + 2 * t.retryTimeout > t.ttl) return { timing: own, error: `ttl must be at least loop_wait + 2 * retry_timeout = ${t.loopWait + 2 * t.retryTimeout}` };
+  if (t.loopWait + 2 * t.retryTimeout > t.ttl)
+    return { timing: own, error: `ttl must be at least loop_wait + 2 * retry_timeout = ${t.loopWait + 2 * t.retryTimeout}` };
   return { timing: t };
 }

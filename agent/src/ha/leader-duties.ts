@@ -11,7 +11,14 @@ import { failoverRequest, historyOf } from './cluster-view';
  * physical slot per member (created when its Pod appears, dropped when it goes), and the switchover request it
  * carried out cleared.
  */
-export async function leaderDuties(c: { pg: LocalPostgres; store: ClusterObjects; logger: Logger; name: string; systemIdentifier: string | undefined; now: Date }): Promise<void> {
+export async function leaderDuties(c: {
+  pg: LocalPostgres;
+  store: ClusterObjects;
+  logger: Logger;
+  name: string;
+  systemIdentifier: string | undefined;
+  now: Date;
+}): Promise<void> {
   const { pg, store, logger, name } = c;
   try {
     const cfg = store.object('config');
@@ -27,7 +34,13 @@ export async function leaderDuties(c: { pg: LocalPostgres; store: ClusterObjects
       await store.patchObject('failover', { leader: null, member: null, scheduled_at: null }, undefined);
       logger.info('switchover request done; cleared', { request: req });
     }
-    const want = new Set(store.podObjects().map((p) => p.metadata.name).filter((n) => n !== name).map(slotNameForMember));
+    const want = new Set(
+      store
+        .podObjects()
+        .map((p) => p.metadata.name)
+        .filter((n) => n !== name)
+        .map(slotNameForMember),
+    );
     const have = await pg.listSlots();
     for (const slot of want) {
       if (!have.some((s) => s.name === slot)) {
@@ -47,7 +60,14 @@ export async function leaderDuties(c: { pg: LocalPostgres; store: ClusterObjects
 }
 
 /** Appends a promotion to `history` on `<scope>-config`: `[old timeline, switch LSN, reason, time, new leader]`. */
-export async function recordPromotion(c: { store: ClusterObjects; logger: Logger; clock: Clock; name: string; oldTimeline: number; switchLsn: bigint }): Promise<void> {
+export async function recordPromotion(c: {
+  store: ClusterObjects;
+  logger: Logger;
+  clock: Clock;
+  name: string;
+  oldTimeline: number;
+  switchLsn: bigint;
+}): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const cfg = c.store.object('config');
     const history = historyOf(cfg);

@@ -29,7 +29,8 @@ export function getJson(url: string, timeoutMs: number): Promise<Record<string, 
         res.on('error', () => resolve(undefined));
       });
     } catch {
-      return resolve(undefined);
+      resolve(undefined);
+      return;
     }
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(undefined));

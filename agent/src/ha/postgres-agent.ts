@@ -52,8 +52,27 @@ export function postgresAgent(d: PostgresAgentDeps): { service: PostgresService;
   const fencePath = join(runDir, 'fence');
   const fence = new FenceFile({ path: fencePath, monotonicMs: () => d.clock.monotonicMs() });
   const watchdog = new FenceWatchdog({ fencePath, dataDir: config.postgresql.dataDir, logger: d.logger.child('fence') });
-  const service = new PostgresService({ pg, fence, watchdog, store: d.store, config, clock: d.clock, logger: d.logger.child('ha-postgres'), wake: d.wake, leadingNow: d.leading });
-  const backend = new AgentApiBackend({ config, service, store: d.store, clock: d.clock, leading: d.leading, lastLoopAt: d.lastLoopAt, wake: d.wake, logger: d.logger.child('restapi') });
+  const service = new PostgresService({
+    pg,
+    fence,
+    watchdog,
+    store: d.store,
+    config,
+    clock: d.clock,
+    logger: d.logger.child('ha-postgres'),
+    wake: d.wake,
+    leadingNow: d.leading,
+  });
+  const backend = new AgentApiBackend({
+    config,
+    service,
+    store: d.store,
+    clock: d.clock,
+    leading: d.leading,
+    lastLoopAt: d.lastLoopAt,
+    wake: d.wake,
+    logger: d.logger.child('restapi'),
+  });
   const api = new ApiServer({
     listen: config.restapi.listen,
     backend,

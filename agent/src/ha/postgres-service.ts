@@ -7,7 +7,16 @@ import { errorFields, type Logger } from '../log/logger';
 import type { LocalService, ReconcileContext } from '../loop/ports';
 import type { LocalPostgres, PostgresSnapshot } from '../postgres/local-postgres';
 import type { ClusterObjects } from './cluster-objects';
-import { clusterTimeline, DynamicConfigReader, failoverRequest, leaderOptime, leaderUpstream, memberRecords, outdatedRevisions, promotable } from './cluster-view';
+import {
+  clusterTimeline,
+  DynamicConfigReader,
+  failoverRequest,
+  leaderOptime,
+  leaderUpstream,
+  memberRecords,
+  outdatedRevisions,
+  promotable,
+} from './cluster-view';
 import { type DynamicConfig, effectiveTiming, type Timing } from './dynamic-config';
 import { handOver, switchoverDue } from './hand-over';
 import { leaderDuties } from './leader-duties';
@@ -131,7 +140,13 @@ export class PostgresService implements LocalService {
     const c = this.props.config;
     const { timing, error } = effectiveTiming({ ttl: c.ttl, loopWait: c.loopWait, retryTimeout: c.retryTimeout }, this.dyn);
     if (error && error !== this.timingError) {
-      this.props.logger.error('dynamic timings not applied', { error, ttl: this.dyn.ttl, loopWait: this.dyn.loopWait, retryTimeout: this.dyn.retryTimeout, inForce: this.lastGoodTiming });
+      this.props.logger.error('dynamic timings not applied', {
+        error,
+        ttl: this.dyn.ttl,
+        loopWait: this.dyn.loopWait,
+        retryTimeout: this.dyn.retryTimeout,
+        inForce: this.lastGoodTiming,
+      });
     }
     this.timingError = error;
     if (!error) this.lastGoodTiming = timing;
@@ -177,7 +192,10 @@ export class PostgresService implements LocalService {
     try {
       const snap = await Promise.race([this.props.pg.snapshot(), new Promise<undefined>((r) => setTimeout(() => r(undefined), SNAPSHOT_TIMEOUT_MS).unref())]);
       if (!snap) {
-        this.props.logger.warn('postgres state not read within its bound; keeping the last one', { timeoutMs: SNAPSHOT_TIMEOUT_MS, lastReadMsAgo: this.snapAt === undefined ? null : Math.round(this.props.clock.monotonicMs() - this.snapAt) });
+        this.props.logger.warn('postgres state not read within its bound; keeping the last one', {
+          timeoutMs: SNAPSHOT_TIMEOUT_MS,
+          lastReadMsAgo: this.snapAt === undefined ? null : Math.round(this.props.clock.monotonicMs() - this.snapAt),
+        });
         return;
       }
       this.snap = snap;
@@ -226,7 +244,7 @@ export class PostgresService implements LocalService {
     const otherText = JSON.stringify(other);
     const interval = Math.max(this.props.config.loopWait, 10) * 1000;
     if (!this.published || this.published.other !== otherText || now - this.published.at >= interval) this.published = { positions, other: otherText, at: now };
-    return { ...this.published.positions, ...JSON.parse(this.published.other) };
+    return { ...this.published.positions, ...(JSON.parse(this.published.other) as Record<string, unknown>) };
   }
 
   /** Annotations on every lock write: the leader's position (`optime`). */
@@ -243,7 +261,13 @@ export class PostgresService implements LocalService {
       const s = this.snap?.server;
       const own = members.find((m) => m.name === this.props.config.name);
       const verdict = raceVerdict(
-        { name: this.props.config.name, lsn: positionOf(this.snap), timeline: s?.timeline, failoverPriority: this.tags.failoverPriority, ...(own?.revision ? { revision: own.revision } : {}) },
+        {
+          name: this.props.config.name,
+          lsn: positionOf(this.snap),
+          timeline: s?.timeline,
+          failoverPriority: this.tags.failoverPriority,
+          ...(own?.revision ? { revision: own.revision } : {}),
+        },
         others,
         {
           leaderOptime: leaderOptime(store.object('leader')),
@@ -276,7 +300,8 @@ export class PostgresService implements LocalService {
           name: this.props.config.name,
           pg: {
             dataDir: this.snap?.server ? 'initialized' : (this.snap?.dataDir?.kind ?? 'missing'),
-            systemIdentifier: this.snap?.server?.systemIdentifier ?? (this.snap?.dataDir?.kind === 'initialized' ? this.snap.dataDir.control.systemIdentifier : undefined),
+            systemIdentifier:
+              this.snap?.server?.systemIdentifier ?? (this.snap?.dataDir?.kind === 'initialized' ? this.snap.dataDir.control.systemIdentifier : undefined),
             running: this.snap?.running ?? false,
             accepting: this.snap?.accepting ?? false,
             inRecovery: this.snap?.server?.inRecovery,
@@ -297,7 +322,15 @@ export class PostgresService implements LocalService {
     const request = failoverRequest(this.props.store.object('failover'));
     if (step.kind === 'none' && ctx.leading && switchoverDue(request, this.props.config.name, this.snap, this.props.clock.wallTime())) {
       const { store, logger, pg, config } = this.props;
-      this.busy = handOver({ store, logger, pg, name: config.name, stopTimeoutMs: config.shutdownTimeout * 1000, state: this.state, giveUp: () => (this.giveUp = true) })
+      this.busy = handOver({
+        store,
+        logger,
+        pg,
+        name: config.name,
+        stopTimeoutMs: config.shutdownTimeout * 1000,
+        state: this.state,
+        giveUp: () => (this.giveUp = true),
+      })
         .catch((err: unknown) => this.props.logger.error('switchover failed', errorFields(err)))
         .finally(() => {
           this.busy = undefined;
@@ -462,7 +495,8 @@ export class PostgresService implements LocalService {
     const wanted = JSON.parse(text) as { parameters: Record<string, string | number | boolean>; pgHba?: string[] };
     try {
       const change = await this.props.pg.applyParameters(wanted.parameters);
-      if (change.changed.length > 0) this.props.logger.info('postgres parameters applied', { changed: change.changed, restartRequired: change.restartRequired });
+      if (change.changed.length > 0)
+        this.props.logger.info('postgres parameters applied', { changed: change.changed, restartRequired: change.restartRequired });
     } catch (err) {
       this.props.logger.warn('could not apply postgres parameters', errorFields(err));
     }
@@ -473,7 +507,6 @@ export class PostgresService implements LocalService {
     }
     this.appliedParameters = text;
   }
-
 
   private trackLeaderDown(ctx: ReconcileContext): void {
     if (!ctx.leading) {
@@ -519,6 +552,10 @@ export class PostgresService implements LocalService {
     const key = JSON.stringify(step);
     if (key === this.lastStepLogged) return;
     this.lastStepLogged = key;
-    this.props.logger.info('postgres step', { step: step.kind, ...('upstream' in step ? { upstream: step.upstream } : {}), ...('why' in step ? { why: step.why } : {}) });
+    this.props.logger.info('postgres step', {
+      step: step.kind,
+      ...('upstream' in step ? { upstream: step.upstream } : {}),
+      ...('why' in step ? { why: step.why } : {}),
+    });
   }
 }

@@ -65,11 +65,13 @@ export async function runStep(step: PgStep, c: StepContext): Promise<void> {
       case 'none':
         return;
       case 'refuse':
-        if (s.refused !== step.why) logger.error('refusing to touch the data directory', { reason: step.why, dataDir: c.config.postgresql.dataDir, expected: c.initialize });
+        if (s.refused !== step.why)
+          logger.error('refusing to touch the data directory', { reason: step.why, dataDir: c.config.postgresql.dataDir, expected: c.initialize });
         s.refused = step.why;
         return;
       case 'initialize':
-        return await initialize(c);
+        await initialize(c);
+        return;
       case 'clone':
         s.opState = 'creating replica';
         await pg.createReplica(parseUpstream(step.upstream), guard);
@@ -103,7 +105,15 @@ export async function runStep(step: PgStep, c: StepContext): Promise<void> {
         await pg.checkpoint();
         s.checkpointPending = false;
         const before = c.snapshot?.server;
-        if (before) await recordPromotion({ store: c.store, logger, clock: c.clock, name: c.config.name, oldTimeline: before.timeline, switchLsn: before.replayedLsn ?? before.receivedLsn ?? 0n });
+        if (before)
+          await recordPromotion({
+            store: c.store,
+            logger,
+            clock: c.clock,
+            name: c.config.name,
+            oldTimeline: before.timeline,
+            switchLsn: before.replayedLsn ?? before.receivedLsn ?? 0n,
+          });
         return;
       case 'stop': {
         logger.info('stopping postgres', { reason: step.why, mode: step.mode });

@@ -89,7 +89,13 @@ export class ApiServerPool {
     const candidates: (string | undefined)[] = [...new Set([current, ...this.servers, undefined])];
     for (const server of candidates) {
       try {
-        const res = await this.props.client.request<EndpointsBody>({ method: 'GET', path: ENDPOINTS_PATH, server, timeoutMs: this.props.requestTimeoutMs, signal });
+        const res = await this.props.client.request<EndpointsBody>({
+          method: 'GET',
+          path: ENDPOINTS_PATH,
+          server,
+          timeoutMs: this.props.requestTimeoutMs,
+          signal,
+        });
         this.adopt(apiServerUrls(res.body));
         return;
       } catch (err) {

@@ -114,7 +114,7 @@ export class KubeClient {
       this.options.observer?.(req.method, req.path, status, performance.now() - started);
       const body = text.length ? safeJson(text) : undefined;
       if (status < 200 || status >= 300) {
-        const reason = typeof body === 'object' && body && 'message' in body ? String((body as { message: unknown }).message) : text.slice(0, 200);
+        const reason = typeof body === 'object' && body && 'message' in body ? String(body.message) : text.slice(0, 200);
         throw new KubeApiError(req.method, req.path, status, reason, body, parseRetryAfter(res.headers['retry-after']));
       }
       return { status, body: body as T, headers: res.headersDistinct as Record<string, string[]> };
@@ -180,7 +180,10 @@ export class KubeClient {
         res.destroy();
         reject(idle.reason);
       };
-      if (idle.aborted) return onIdle();
+      if (idle.aborted) {
+        onIdle();
+        return;
+      }
       idle.addEventListener('abort', onIdle, { once: true });
       let buffer = '';
       res.setEncoding('utf8');
@@ -249,13 +252,7 @@ export class KubeClient {
     return agent;
   }
 
-  private async send(
-    url: URL,
-    method: string,
-    contentType: string,
-    payload: Buffer | undefined,
-    signal: AbortSignal,
-  ): Promise<IncomingMessage> {
+  private async send(url: URL, method: string, contentType: string, payload: Buffer | undefined, signal: AbortSignal): Promise<IncomingMessage> {
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.options.userAgent ?? 'pgha' };
     const token = this.connection.token?.();
     if (token) headers.Authorization = `Bearer ${token}`;

@@ -26,7 +26,11 @@ export interface KubeconfigFiles {
  * As kubectl: an explicit file must exist; entries of `KUBECONFIG` that do not exist are skipped, but a `KUBECONFIG`
  * naming no existing file is an error rather than a silent fall back to another cluster.
  */
-export function kubeconfigFiles(explicit: string | undefined, env: NodeJS.ProcessEnv, exists: (p: string) => boolean = existsSync): KubeconfigFiles | undefined {
+export function kubeconfigFiles(
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv,
+  exists: (p: string) => boolean = existsSync,
+): KubeconfigFiles | undefined {
   if (explicit) {
     if (!exists(explicit)) throw new ConfigError('kubeconfig', explicit, 'must be an existing kubeconfig file');
     return { files: [explicit], source: '--kubeconfig' };
@@ -90,7 +94,7 @@ async function applied(kc: KubeConfig): Promise<{ headers: Record<string, string
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : String(v);
   if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-  return { headers, agent: typeof opts.agent === 'object' && opts.agent !== null ? (opts.agent as Agent) : undefined };
+  return { headers, agent: opts.agent && typeof opts.agent === 'object' ? opts.agent : undefined };
 }
 
 /**
@@ -104,7 +108,17 @@ export async function kubectlConnection(found: KubeconfigFiles, context?: string
   const name = context || kc.getCurrentContext();
   if (!name) throw new ConfigError('kubernetes.context', context, `must be given: ${where} sets no current-context`);
   const ctx = kc.getContextObject(name);
-  if (!ctx) throw new ConfigError('kubernetes.context', name, `must name a context in ${where}; it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`);
+  if (!ctx)
+    throw new ConfigError(
+      'kubernetes.context',
+      name,
+      `must name a context in ${where}; it has: ${
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ') || 'none'
+      }`,
+    );
   kc.setCurrentContext(name);
   const cluster = kc.getCurrentCluster();
   if (!cluster?.server) throw new ConfigError('kubeconfig.cluster', ctx.cluster, `must name a cluster with a server in ${where}`);
@@ -126,6 +140,9 @@ async function authenticate(kc: KubeConfig, context: string): Promise<{ headers:
   try {
     return await applied(kc);
   } catch (err) {
-    throw new Error(`kubeconfig context ${context}: cannot get credentials for user ${kc.getCurrentUser()?.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(
+      `kubeconfig context ${context}: cannot get credentials for user ${kc.getCurrentUser()?.name}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
 }

@@ -143,8 +143,10 @@ export class ObjectCache<T extends KubeObject> {
         }
         const opened = this.now();
         const events = await this.watch(server, signal);
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the signal may abort during the watch
         if (!signal.aborted && events === 0 && this.now() - opened < MIN_WATCH_MS) await sleep(ERROR_PAUSE_MS, signal);
       } catch (err) {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the signal may abort during the list or watch
         if (signal.aborted) break;
         if (err instanceof WatchGone || (err instanceof KubeApiError && err.status === 410)) {
           this.props.logger.info('watch expired; listing again', { path: this.props.path });
@@ -194,13 +196,13 @@ export class ObjectCache<T extends KubeObject> {
           if (event.object.code === 410) throw new WatchGone('resource version too old');
           throw new Error(`watch error event: ${JSON.stringify(event.object).slice(0, 200)}`);
         }
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- an event is JSON from the API server, whatever T says
         const rv = event.object.metadata?.resourceVersion;
         if (event.type !== 'BOOKMARK') {
           const name = event.object.metadata.name;
           if (event.type === 'DELETED') {
             if (this.items.has(name)) this.set(name, undefined);
-          }
-          else if (isNewer(rv, this.items.get(name)?.metadata.resourceVersion)) this.set(name, event.object);
+          } else if (isNewer(rv, this.items.get(name)?.metadata.resourceVersion)) this.set(name, event.object);
         }
         if (rv) this.resourceVersion = rv;
       },

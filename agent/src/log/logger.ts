@@ -33,6 +33,7 @@ export function errorFields(err: unknown): Record<string, unknown> {
   const details = (err as { details?: unknown }).details;
   if (details && typeof details === 'object') Object.assign(out, { details });
   if (err.cause !== undefined && err.cause !== err) {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a cause may be anything; a string of it is all a log line needs
     const cause = err.cause instanceof Error ? err.cause.message : String(err.cause);
     if (cause !== err.message) out.cause = cause;
   }
@@ -58,7 +59,9 @@ export function logLevelFromEnv(env: NodeJS.ProcessEnv): LogLevel {
   const v = raw.toLowerCase();
   const level = v === 'warning' ? 'warn' : v === 'critical' ? 'error' : v;
   if (level in ORDER) return level as LogLevel;
-  throw new RangeError(`invalid log level ${JSON.stringify(raw)} (PGHA_LOG_LEVEL or PATRONI_LOG_LEVEL); allowed: debug, info, warn (warning), error (critical)`);
+  throw new RangeError(
+    `invalid log level ${JSON.stringify(raw)} (PGHA_LOG_LEVEL or PATRONI_LOG_LEVEL); allowed: debug, info, warn (warning), error (critical)`,
+  );
 }
 
 export function jsonLogger(opts: JsonLoggerOptions = {}, base: LogFields = {}): Logger {

@@ -12,8 +12,9 @@ export class AgentOnlyService implements LocalService {
     return this.down;
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     this.down = true;
+    return Promise.resolve();
   }
 
   leadershipLost(): void {

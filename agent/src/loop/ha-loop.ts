@@ -133,6 +133,7 @@ export class HaLoop {
         this.log.error('ha loop run failed', errorFields(err));
         next = this.props.clock.monotonicMs() + this.core().loopWaitMs;
       }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may set it while runOnce() is awaited
       if (this.finished) break;
       immediate = rerun ? immediate + 1 : 0;
       if (rerun && immediate <= MAX_IMMEDIATE_RUNS) continue;
@@ -144,16 +145,16 @@ export class HaLoop {
     return new Promise((resolve) => {
       if (this.wakeRequested) {
         this.wakeRequested = false;
-        return resolve();
-      }
-      const timer = setTimeout(done, Math.max(0, Math.ceil(at - this.props.clock.monotonicMs())));
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeUp = undefined;
-        self.wakeRequested = false;
         resolve();
+        return;
       }
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        this.wakeRequested = false;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, Math.ceil(at - this.props.clock.monotonicMs())));
       this.wakeUp = done;
     });
   }
@@ -197,7 +198,13 @@ export class HaLoop {
     const outcomes: Outcome[] = [];
     for (const action of decision.actions) outcomes.push(await this.apply(action, obs));
     const lock = obs.lock;
-    this.props.service.reconcile?.({ leading: this.leading, lock: this.props.store.lock(), members: obs.members, shuttingDown: this.shuttingDown, storeReady: this.props.store.ready });
+    this.props.service.reconcile?.({
+      leading: this.leading,
+      lock: this.props.store.lock(),
+      members: obs.members,
+      shuttingDown: this.shuttingDown,
+      storeReady: this.props.store.ready,
+    });
     this.lastRunAt = this.props.clock.monotonicMs();
     this.log.info('ha loop', {
       reason: decision.reason,

@@ -81,10 +81,13 @@ export class LeaderFence {
     clearTimeout(this.timer);
     if (this.deadline === null) return;
     const delay = this.deadline - this.props.clock.monotonicMs();
-    this.timer = setTimeout(() => {
-      // Timers can fire a little early on some platforms; only the monotonic clock decides.
-      if (this.deadline !== null && this.props.clock.monotonicMs() >= this.deadline) this.revoke('lease-deadline');
-      else this.arm();
-    }, Math.max(0, Math.ceil(delay)));
+    this.timer = setTimeout(
+      () => {
+        // Timers can fire a little early on some platforms; only the monotonic clock decides.
+        if (this.deadline !== null && this.props.clock.monotonicMs() >= this.deadline) this.revoke('lease-deadline');
+        else this.arm();
+      },
+      Math.max(0, Math.ceil(delay)),
+    );
   }
 }

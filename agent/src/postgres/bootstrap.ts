@@ -32,7 +32,16 @@ export async function runInitdb(p: InitdbProps): Promise<void> {
     const res = await runTool({
       ...p,
       binary: join(p.binDir, 'initdb'),
-      args: ['-D', p.dataDir, '--data-checksums', '--encoding=UTF8', `--locale=${p.locale}`, `--username=${p.superuser.username}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256'],
+      args: [
+        '-D',
+        p.dataDir,
+        '--data-checksums',
+        '--encoding=UTF8',
+        `--locale=${p.locale}`,
+        `--username=${p.superuser.username}`,
+        `--pwfile=${pwfile}`,
+        '--auth=scram-sha-256',
+      ],
       cwd: p.runDir,
       timeoutMs: INITDB_TIMEOUT_MS,
     });

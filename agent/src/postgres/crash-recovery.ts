@@ -42,11 +42,17 @@ export async function ensureCleanShutdown(p: CrashRecoveryProps): Promise<boolea
       args: ['--single', '-D', p.dataDir, '-c', 'archive_mode=off', 'postgres'],
       timeoutMs: RECOVERY_TIMEOUT_MS,
     });
-    if (res.code !== 0) throw new TransientError('crash recovery in single-user mode failed', { dataDir: p.dataDir, state: before.clusterState, ...toolFailureDetails('postgres --single', res) });
+    if (res.code !== 0)
+      throw new TransientError('crash recovery in single-user mode failed', {
+        dataDir: p.dataDir,
+        state: before.clusterState,
+        ...toolFailureDetails('postgres --single', res),
+      });
   } finally {
     for (const [from, to] of aside) await rename(from, to);
   }
   const after = await readControlData(p);
-  if (!CLEAN_STATES.has(after.clusterState)) throw new TransientError('data directory still not shut down cleanly after crash recovery', { dataDir: p.dataDir, state: after.clusterState });
+  if (!CLEAN_STATES.has(after.clusterState))
+    throw new TransientError('data directory still not shut down cleanly after crash recovery', { dataDir: p.dataDir, state: after.clusterState });
   return true;
 }

@@ -25,7 +25,8 @@ export interface HbaProps {
 export function hbaLines(key: string, value: unknown): readonly string[] {
   if (!Array.isArray(value)) throw new ConfigError(key, value, 'must be a list of pg_hba.conf lines');
   for (const [i, line] of value.entries()) {
-    if (typeof line !== 'string' || line.trim() === '' || /[\r\n]/.test(line)) throw new ConfigError(`${key}[${i}]`, line, 'must be one non-empty pg_hba.conf line');
+    if (typeof line !== 'string' || line.trim() === '' || /[\r\n]/.test(line))
+      throw new ConfigError(`${key}[${i}]`, line, 'must be one non-empty pg_hba.conf line');
   }
   return value as string[];
 }

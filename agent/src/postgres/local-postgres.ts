@@ -102,11 +102,19 @@ export class LocalPostgres {
    */
   async bootstrap(): Promise<{ systemIdentifier: string }> {
     const state = await this.inspectDataDir();
-    if (state.kind !== 'missing' && state.kind !== 'empty') throw new FatalError('cannot initialize: the data directory is not empty', { dataDir: this.pg.dataDir, found: state.kind });
+    if (state.kind !== 'missing' && state.kind !== 'empty')
+      throw new FatalError('cannot initialize: the data directory is not empty', { dataDir: this.pg.dataDir, found: state.kind });
     await this.prepareRunDir();
     this.props.logger.info('initializing a new cluster', { dataDir: this.pg.dataDir });
     try {
-      await runInitdb({ ...this.spawning(), binDir: this.pg.binDir, dataDir: this.pg.dataDir, runDir: this.props.runDir, superuser: this.pg.superuser, locale: this.props.locale ?? 'C.UTF-8' });
+      await runInitdb({
+        ...this.spawning(),
+        binDir: this.pg.binDir,
+        dataDir: this.pg.dataDir,
+        runDir: this.props.runDir,
+        superuser: this.pg.superuser,
+        locale: this.props.locale ?? 'C.UTF-8',
+      });
       await this.configure(undefined);
       await this.start();
       await withClient(this.connection(), 'creating the replication role', (c) => ensureReplicationRole(c, this.pg.replication));
@@ -130,7 +138,8 @@ export class LocalPostgres {
    */
   async createReplica(upstream: Upstream, opts: GuardOptions = {}): Promise<void> {
     const state = await this.inspectDataDir();
-    if (state.kind !== 'missing' && state.kind !== 'empty') throw new FatalError('cannot clone: the data directory is not empty; remove it first', { dataDir: this.pg.dataDir, found: state.kind });
+    if (state.kind !== 'missing' && state.kind !== 'empty')
+      throw new FatalError('cannot clone: the data directory is not empty; remove it first', { dataDir: this.pg.dataDir, found: state.kind });
     await this.prepareRunDir();
     this.props.logger.info('cloning from the leader', { upstream });
     await runBasebackup({ ...this.cloning(upstream, this.pg.replication.username), timeoutMs: CLONE_TIMEOUT_MS });
@@ -144,7 +153,10 @@ export class LocalPostgres {
     await this.guard(opts);
     const orphan = await livePostmasterPid(this.pg.dataDir);
     if (orphan !== undefined) {
-      throw new FatalError('postgres is already running on the data directory, but not as this agent\'s child; stop it first', { dataDir: this.pg.dataDir, pid: orphan });
+      throw new FatalError("postgres is already running on the data directory, but not as this agent's child; stop it first", {
+        dataDir: this.pg.dataDir,
+        pid: orphan,
+      });
     }
     await this.prepareRunDir();
     await this.writeBaseFiles();
@@ -168,6 +180,7 @@ export class LocalPostgres {
       return Object.freeze({ running: true, pid, accepting: true, server });
     } catch (err) {
       if (!(err instanceof TransientError)) throw err;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- details are Record<string, unknown>; String() keeps whatever is there a string
       return Object.freeze({ running: true, pid, accepting: false, error: String((err.details as { error?: string }).error ?? err.message) });
     }
   }
@@ -281,7 +294,11 @@ export class LocalPostgres {
   }
 
   async getSynchronousStandbyNames(): Promise<string> {
-    return withClient(this.connection(), 'reading synchronous_standby_names', async (c) => (await c.query<{ v: string }>("SELECT current_setting('synchronous_standby_names') AS v")).rows[0]!.v);
+    return withClient(
+      this.connection(),
+      'reading synchronous_standby_names',
+      async (c) => (await c.query<{ v: string }>("SELECT current_setting('synchronous_standby_names') AS v")).rows[0]!.v,
+    );
   }
 
   /** Sets synchronous_standby_names ('' for none) in the owned file and reloads. */
@@ -339,7 +356,11 @@ export class LocalPostgres {
     await this.writeHba();
     if (!this.postmaster.running) return true;
     const refused = await withClient(this.connection(), 'checking pg_hba.conf', async (client) => {
-      const rows = (await client.query<{ line_number: number | null; error: string }>('SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number')).rows;
+      const rows = (
+        await client.query<{ line_number: number | null; error: string }>(
+          'SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number',
+        )
+      ).rows;
       if (rows.length === 0) await client.query('SELECT pg_reload_conf()');
       return rows;
     });
@@ -356,7 +377,12 @@ export class LocalPostgres {
   private async writeStandbyFiles(upstream: Upstream | undefined, standby: boolean): Promise<void> {
     const settings: Record<string, SettingValue> = upstream
       ? {
-          primary_conninfo: primaryConninfo({ upstream, user: this.pg.replication.username, applicationName: this.props.memberName, passfile: this.passfile() }),
+          primary_conninfo: primaryConninfo({
+            upstream,
+            user: this.pg.replication.username,
+            applicationName: this.props.memberName,
+            passfile: this.passfile(),
+          }),
           primary_slot_name: this.slotName,
           recovery_target_timeline: 'latest',
         }
@@ -369,7 +395,10 @@ export class LocalPostgres {
   private async prepareRunDir(): Promise<void> {
     await mkdir(this.props.runDir, { recursive: true, mode: 0o700 });
     await handOver(this.props.runDir, this.props.runAs);
-    const lines = [passfileLine(this.pg.replication.username, this.pg.replication.password), passfileLine(this.pg.superuser.username, this.pg.superuser.password)];
+    const lines = [
+      passfileLine(this.pg.replication.username, this.pg.replication.password),
+      passfileLine(this.pg.superuser.username, this.pg.superuser.password),
+    ];
     await writeOwnedFile(this.passfile(), `${lines.join('\n')}\n`, 0o600, this.props.runAs);
   }
 

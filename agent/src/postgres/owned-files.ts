@@ -37,7 +37,12 @@ export function confFilePath(dataDir: string, file: ConfFile): string {
 }
 
 /** Writes one settings file (creating the directory and the include line if needed). */
-export async function writeSettingsFile(dataDir: string, file: ConfFile, settings: Readonly<Record<string, SettingValue>>, runAs: RunAs | undefined): Promise<void> {
+export async function writeSettingsFile(
+  dataDir: string,
+  file: ConfFile,
+  settings: Readonly<Record<string, SettingValue>>,
+  runAs: RunAs | undefined,
+): Promise<void> {
   const dir = join(dataDir, CONF_DIR);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await handOver(dir, runAs);

@@ -93,7 +93,10 @@ export class Postmaster {
     const pid = child.pid!;
     this.child = child;
     this.stopping = false;
-    for (const [stream, name] of [[child.stdout!, 'stdout'], [child.stderr!, 'stderr']] as const) {
+    for (const [stream, name] of [
+      [child.stdout, 'stdout'],
+      [child.stderr, 'stderr'],
+    ] as const) {
       const pipe = new PostgresLogPipe(this.recording(), name);
       stream.setEncoding('utf8').on('data', (d: string) => pipe.write(d));
       stream.on('end', () => pipe.end());

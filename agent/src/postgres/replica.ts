@@ -24,7 +24,16 @@ export async function runBasebackup(p: CloneProps): Promise<void> {
   const res = await runTool({
     ...p,
     binary: join(p.binDir, 'pg_basebackup'),
-    args: ['-D', p.dataDir, '-X', 'stream', '--checkpoint=fast', '--no-password', '-d', buildConninfo({ host: p.upstream.host, port: p.upstream.port, user: p.user, application_name: 'pgha_basebackup' })],
+    args: [
+      '-D',
+      p.dataDir,
+      '-X',
+      'stream',
+      '--checkpoint=fast',
+      '--no-password',
+      '-d',
+      buildConninfo({ host: p.upstream.host, port: p.upstream.port, user: p.user, application_name: 'pgha_basebackup' }),
+    ],
     cwd: p.runDir,
     env: { PGPASSFILE: p.passfile },
   });
@@ -42,7 +51,12 @@ export async function runRewind(p: CloneProps): Promise<{ rewound: boolean; outp
   const res = await runTool({
     ...p,
     binary: join(p.binDir, 'pg_rewind'),
-    args: ['--target-pgdata', p.dataDir, '--source-server', buildConninfo({ host: p.upstream.host, port: p.upstream.port, user: p.user, dbname: 'postgres', passfile: p.passfile })],
+    args: [
+      '--target-pgdata',
+      p.dataDir,
+      '--source-server',
+      buildConninfo({ host: p.upstream.host, port: p.upstream.port, user: p.user, dbname: 'postgres', passfile: p.passfile }),
+    ],
     cwd: p.runDir,
     env: { PGPASSFILE: p.passfile },
   });

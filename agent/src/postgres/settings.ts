@@ -102,7 +102,7 @@ export interface SettingsChange {
 
 function diff(before: Readonly<Record<string, string>>, after: Readonly<Record<string, SettingValue>>): string[] {
   const names = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...names].filter((n) => before[n] !== (after[n] === undefined ? undefined : settingText(after[n]!))).sort();
+  return [...names].filter((n) => before[n] !== (after[n] === undefined ? undefined : settingText(after[n]))).sort();
 }
 
 /** Where `postgres -C` finds the binary and runs, to check a configuration exactly as a server start would. */
@@ -142,7 +142,11 @@ export async function replaceSettings(
   if (refused) {
     await writeSettingsFile(o.dataDir, o.file, before, o.check.runAs);
     const name = refused.name?.toLowerCase();
-    throw new ConfigError(`postgresql.parameters.${name ?? changed.join(',')}`, name ? settings[name] : undefined, `was refused by PostgreSQL: ${refused.message}`);
+    throw new ConfigError(
+      `postgresql.parameters.${name ?? changed.join(',')}`,
+      name ? settings[name] : undefined,
+      `was refused by PostgreSQL: ${refused.message}`,
+    );
   }
   if (!o.client) return { changed, restartRequired: [] };
   const known = await o.client.query<{ name: string; context: string }>('SELECT name, context FROM pg_settings WHERE name = ANY($1)', [changed]);

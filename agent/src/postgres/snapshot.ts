@@ -85,21 +85,20 @@ function lsn(row: Row, key: string): bigint | undefined {
 /** Reads the server facts over an open superuser connection. */
 export async function readServerFacts(client: Client): Promise<ServerFacts> {
   const f = (await client.query<Row>(FACTS_SQL)).rows[0]!;
-  const replication = (await client.query<Row>(REPLICATION_SQL)).rows.map(
-    (r): ReplicationConnection =>
-      Object.freeze({
-        pid: r.pid as number,
-        usename: r.usename as string,
-        applicationName: r.application_name as string,
-        clientAddr: r.client_addr as string | null,
-        state: r.state as string,
-        syncState: r.sync_state as string,
-        syncPriority: r.sync_priority as number,
-        sentLsn: lsn(r, 'sent_lsn'),
-        writeLsn: lsn(r, 'write_lsn'),
-        flushLsn: lsn(r, 'flush_lsn'),
-        replayLsn: lsn(r, 'replay_lsn'),
-      }),
+  const replication = (await client.query<Row>(REPLICATION_SQL)).rows.map((r): ReplicationConnection =>
+    Object.freeze({
+      pid: r.pid as number,
+      usename: r.usename as string,
+      applicationName: r.application_name as string,
+      clientAddr: r.client_addr as string | null,
+      state: r.state as string,
+      syncState: r.sync_state as string,
+      syncPriority: r.sync_priority as number,
+      sentLsn: lsn(r, 'sent_lsn'),
+      writeLsn: lsn(r, 'write_lsn'),
+      flushLsn: lsn(r, 'flush_lsn'),
+      replayLsn: lsn(r, 'replay_lsn'),
+    }),
   );
   const inRecovery = f.in_recovery as boolean;
   return Object.freeze({

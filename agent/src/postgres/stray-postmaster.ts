@@ -7,7 +7,6 @@ import { sleep } from '../clock';
 const POLL_MS = 100;
 const KILL_WAIT_MS = 5_000;
 
-
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(sig === 'SIGKILL' ? -pid : pid, sig);

@@ -78,7 +78,12 @@ export class ClusterObjectWrites {
     if (current?.metadata.annotations?.initialize !== undefined) return false;
     const annotations = { initialize: '' };
     const req: KubeRequest = current
-      ? { method: 'PATCH', path: this.p.paths.object(this.p.layout.config), contentType: STRATEGIC_MERGE_PATCH, body: { metadata: { resourceVersion: current.metadata.resourceVersion, labels: this.p.labels, annotations } } }
+      ? {
+          method: 'PATCH',
+          path: this.p.paths.object(this.p.layout.config),
+          contentType: STRATEGIC_MERGE_PATCH,
+          body: { metadata: { resourceVersion: current.metadata.resourceVersion, labels: this.p.labels, annotations } },
+        }
       : { method: 'POST', path: this.p.paths.collection(), body: this.p.paths.newObject(this.p.layout.config, annotations) };
     try {
       const res = await this.p.requests.call<StoreObject>(req, budgetMs);
@@ -105,7 +110,12 @@ export class ClusterObjectWrites {
       if (current.body.metadata.annotations?.initialize !== '') return false;
       try {
         const res = await this.p.requests.call<StoreObject>(
-          { method: 'PATCH', path, contentType: STRATEGIC_MERGE_PATCH, body: { metadata: { resourceVersion: current.body.metadata.resourceVersion, annotations: { initialize: null } } } },
+          {
+            method: 'PATCH',
+            path,
+            contentType: STRATEGIC_MERGE_PATCH,
+            body: { metadata: { resourceVersion: current.body.metadata.resourceVersion, annotations: { initialize: null } } },
+          },
           left(),
         );
         this.p.objects.applyWrite(res.body);
@@ -122,7 +132,12 @@ export class ClusterObjectWrites {
     if (!current) return false;
     try {
       const res = await this.p.requests.call<StoreObject>(
-        { method: 'PATCH', path: this.p.paths.object(this.p.layout.config), contentType: STRATEGIC_MERGE_PATCH, body: { metadata: { resourceVersion: current.metadata.resourceVersion, annotations: { initialize: sysid } } } },
+        {
+          method: 'PATCH',
+          path: this.p.paths.object(this.p.layout.config),
+          contentType: STRATEGIC_MERGE_PATCH,
+          body: { metadata: { resourceVersion: current.metadata.resourceVersion, annotations: { initialize: sysid } } },
+        },
         budgetMs,
       );
       this.p.objects.applyWrite(res.body);
@@ -137,10 +152,20 @@ export class ClusterObjectWrites {
    * Sets annotations (null deletes) on a cluster object, conditional on `version` when given; creates it when it does
    * not exist. A ConflictError means someone changed it first.
    */
-  async patchObject(key: ClusterObjectKey, annotations: Readonly<Record<string, string | null>>, version: string | undefined, budgetMs = this.p.retryTimeoutMs): Promise<KubeObject> {
+  async patchObject(
+    key: ClusterObjectKey,
+    annotations: Readonly<Record<string, string | null>>,
+    version: string | undefined,
+    budgetMs = this.p.retryTimeoutMs,
+  ): Promise<KubeObject> {
     const name = this.p.layout[key];
     const req: KubeRequest = this.p.objects.get(name)
-      ? { method: 'PATCH', path: this.p.paths.object(name), contentType: STRATEGIC_MERGE_PATCH, body: { metadata: { ...(version ? { resourceVersion: version } : {}), labels: this.p.labels, annotations } } }
+      ? {
+          method: 'PATCH',
+          path: this.p.paths.object(name),
+          contentType: STRATEGIC_MERGE_PATCH,
+          body: { metadata: { ...(version ? { resourceVersion: version } : {}), labels: this.p.labels, annotations } },
+        }
       : { method: 'POST', path: this.p.paths.collection(), body: this.p.paths.newObject(name, annotations) };
     const res = await this.p.requests.call<StoreObject>(req, budgetMs);
     this.p.objects.applyWrite(res.body);

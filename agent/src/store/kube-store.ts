@@ -17,7 +17,6 @@ import { StoreRequests } from './store-requests';
 
 export type { ClusterObjectKey } from './cluster-object-writes';
 
-
 export interface KubeStoreProps {
   readonly client: KubeClient;
   readonly pool: ApiServerPool;
@@ -47,7 +46,6 @@ export interface KubeStoreProps {
   /** Called when `<scope>-config`, `-failover` or `-sync` changes (from the watch). */
   readonly onClusterObjectChange?: () => void;
 }
-
 
 const LOCK_FIELDS = ['leader', 'acquireTime', 'renewTime', 'ttl', 'transitions'] as const;
 
@@ -81,7 +79,13 @@ export class KubeStore implements ClusterStore {
     this.layout = storeLayout(props.scope, props.useEndpoints);
     this.log = props.logger;
     this.labels = clusterLabels(props.scopeLabel, props.scope, props.labels);
-    this.requests = new StoreRequests({ client: props.client, pool: props.pool, clock: props.clock, logger: props.logger, retriableHttpCodes: props.retriableHttpCodes });
+    this.requests = new StoreRequests({
+      client: props.client,
+      pool: props.pool,
+      clock: props.clock,
+      logger: props.logger,
+      retriableHttpCodes: props.retriableHttpCodes,
+    });
     this.paths = new StorePaths({ namespace: props.namespace, layout: this.layout, labels: this.labels, useEndpoints: props.useEndpoints });
     this.lockSeen = { tuple: lockTuple(undefined), at: props.clock.monotonicMs() };
     const selector = labelSelector(this.labels);
@@ -248,7 +252,12 @@ export class KubeStore implements ClusterStore {
     return this.writes.setInitialized(sysid, budgetMs);
   }
 
-  patchObject(key: ClusterObjectKey, annotations: Readonly<Record<string, string | null>>, version: string | undefined, budgetMs?: number): Promise<KubeObject> {
+  patchObject(
+    key: ClusterObjectKey,
+    annotations: Readonly<Record<string, string | null>>,
+    version: string | undefined,
+    budgetMs?: number,
+  ): Promise<KubeObject> {
     return this.writes.patchObject(key, annotations, version, budgetMs);
   }
 
@@ -283,13 +292,22 @@ export class KubeStore implements ClusterStore {
     return sameSubsets(this.objects.get(this.layout.leader)?.subsets, want) ? undefined : want;
   }
 
-  private async writeLock(op: 'acquire' | 'renew' | 'release', basis: LockBasis, budgetMs: number, annotations: Record<string, string | null>): Promise<LockWriteResult> {
+  private async writeLock(
+    op: 'acquire' | 'renew' | 'release',
+    basis: LockBasis,
+    budgetMs: number,
+    annotations: Record<string, string | null>,
+  ): Promise<LockWriteResult> {
     const name = this.layout.leader;
     const started = this.props.clock.monotonicMs();
     const subsets = this.leaderSubsets(op);
     const request = (version: string | null): KubeRequest =>
       version === null
-        ? { method: 'POST', path: this.paths.collection(), body: this.paths.newObject(name, annotations, subsets ?? (this.props.useEndpoints ? [] : undefined)) }
+        ? {
+            method: 'POST',
+            path: this.paths.collection(),
+            body: this.paths.newObject(name, annotations, subsets ?? (this.props.useEndpoints ? [] : undefined)),
+          }
         : {
             method: 'PATCH',
             path: this.paths.object(name),
@@ -331,7 +349,9 @@ export class KubeStore implements ClusterStore {
       const res = await this.requests.call<StoreObject>({ method: 'GET', path: this.paths.object(this.layout.leader) }, budgetMs);
       this.objects.applyWrite(res.body);
       if (!res.body.metadata.labels || Object.entries(this.labels).some(([k, v]) => res.body.metadata.labels?.[k] !== v)) {
-        this.reportOnce(`unlabelled-${res.body.metadata.resourceVersion}`, 'lock object lacks the cluster labels; the watch cannot see it', { object: this.layout.leader });
+        this.reportOnce(`unlabelled-${res.body.metadata.resourceVersion}`, 'lock object lacks the cluster labels; the watch cannot see it', {
+          object: this.layout.leader,
+        });
       }
       return res.body;
     } catch (err) {
@@ -352,7 +372,12 @@ export class KubeStore implements ClusterStore {
         path: `/api/v1/namespaces/${this.props.namespace}/services`,
         server: this.props.pool.current(),
         timeoutMs: this.props.retryTimeoutMs,
-        body: { apiVersion: 'v1', kind: 'Service', metadata: { name: this.layout.config, namespace: this.props.namespace, labels: this.labels }, spec: { clusterIP: 'None' } },
+        body: {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: this.layout.config, namespace: this.props.namespace, labels: this.labels },
+          spec: { clusterIP: 'None' },
+        },
       });
     } catch (err) {
       if (err instanceof KubeApiError && (err.status === 409 || err.status === 403)) return;
@@ -367,13 +392,15 @@ export class KubeStore implements ClusterStore {
       if (c.object) this.lastLockAnnotations = c.object.metadata.annotations ?? {};
       if (c.object) {
         const problems = readLockRecord(c.object.metadata.annotations).problems;
-        if (problems.length) this.reportOnce(`lock-${c.object.metadata.resourceVersion}`, 'lock annotations unreadable; using defaults', { object: c.name, problems });
+        if (problems.length)
+          this.reportOnce(`lock-${c.object.metadata.resourceVersion}`, 'lock annotations unreadable; using defaults', { object: c.name, problems });
       }
       // Our own writes need no wake-up: the loop that wrote them runs again by itself.
       if (c.source === 'watch') this.props.onLockChange();
       return;
     }
-    if (c.source === 'watch' && (c.name === this.layout.config || c.name === this.layout.failover || c.name === this.layout.sync)) this.props.onClusterObjectChange?.();
+    if (c.source === 'watch' && (c.name === this.layout.config || c.name === this.layout.failover || c.name === this.layout.sync))
+      this.props.onClusterObjectChange?.();
     if (c.name === this.layout.config && c.object?.metadata.annotations?.config !== undefined) {
       try {
         JSON.parse(c.object.metadata.annotations.config);

@@ -31,7 +31,12 @@ export interface Pod extends KubeObject {
  * The subsets that point at our Pod: `kubernetes.pod_ip` (or the Pod's own IP) and `kubernetes.ports`.
  * `null` when no IP is known.
  */
-export function leaderSubsets(pod: Pod | undefined, podIp: string | undefined, ports: readonly { name?: string; port: number }[], namespace: string): Subset[] | null {
+export function leaderSubsets(
+  pod: Pod | undefined,
+  podIp: string | undefined,
+  ports: readonly { name?: string; port: number }[],
+  namespace: string,
+): Subset[] | null {
   const ip = podIp ?? pod?.status?.podIP;
   if (!ip) return null;
   const address: EndpointAddress = {

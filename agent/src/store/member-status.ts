@@ -20,7 +20,16 @@ export interface StatusContext {
 }
 
 const STATES: ReadonlySet<string> = new Set<MemberState>([
-  'running', 'stopped', 'starting', 'stopping', 'crashed', 'restarting', 'creating replica', 'initializing new cluster', 'start failed', 'bootstrap failed',
+  'running',
+  'stopped',
+  'starting',
+  'stopping',
+  'crashed',
+  'restarting',
+  'creating replica',
+  'initializing new cluster',
+  'start failed',
+  'bootstrap failed',
 ]);
 
 /** The role label value that follows from a status: leader value, follower value, or none (label removed). */
@@ -46,8 +55,9 @@ export function podStatusPatch(status: MemberStatus, ctx: StatusContext): Record
 export function parseMemberStatus(raw: string | undefined): MemberStatus | null {
   if (raw === undefined) return null;
   try {
-    const v = JSON.parse(raw) as { state?: unknown; role?: unknown };
-    if (typeof v !== 'object' || v === null) return null;
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== 'object' || parsed === null) return null;
+    const v = parsed as { state?: unknown; role?: unknown };
     const state = typeof v.state === 'string' && STATES.has(v.state) ? (v.state as MemberState) : null;
     const role = v.role === 'primary' || v.role === 'master' ? 'primary' : v.role === 'replica' ? 'replica' : null;
     return state && role ? { state, role } : null;

@@ -29,6 +29,11 @@ export class StorePaths {
   newObject(name: string, annotations: Readonly<Record<string, string | null>>, subsets?: Subset[]): Record<string, unknown> {
     const clean = Object.fromEntries(Object.entries(annotations).filter(([, v]) => v !== null));
     const kind = this.p.useEndpoints ? 'Endpoints' : 'ConfigMap';
-    return { apiVersion: 'v1', kind, metadata: { name, namespace: this.p.namespace, labels: this.p.labels, annotations: clean }, ...(subsets ? { subsets } : {}) };
+    return {
+      apiVersion: 'v1',
+      kind,
+      metadata: { name, namespace: this.p.namespace, labels: this.p.labels, annotations: clean },
+      ...(subsets ? { subsets } : {}),
+    };
   }
 }

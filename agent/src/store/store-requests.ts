@@ -64,7 +64,14 @@ export class StoreRequests {
         maxAttemptMs: pool.size >= 2 ? budgetMs / pool.size : undefined,
         extraRetriable: this.extraRetriable,
         now: () => clock.monotonicMs(),
-        onRetry: (err, attempt, delayMs) => logger.warn('kubernetes request failed; retrying', { method: req.method, path: req.path, attempt, delayMs: Math.round(delayMs), ...errorFields(err) }),
+        onRetry: (err, attempt, delayMs) =>
+          logger.warn('kubernetes request failed; retrying', {
+            method: req.method,
+            path: req.path,
+            attempt,
+            delayMs: Math.round(delayMs),
+            ...errorFields(err),
+          }),
       },
     );
   }

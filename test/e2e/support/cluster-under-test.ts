@@ -63,7 +63,10 @@ export class ClusterUnderTest {
   /** The lock holder named by `<name>-leader`, or undefined. */
   async holder(): Promise<string | undefined> {
     try {
-      const res = await this.admin.request<{ metadata: { annotations?: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${this.namespace}/configmaps/${this.d.name}-leader` });
+      const res = await this.admin.request<{ metadata: { annotations?: Record<string, string> } }>({
+        method: 'GET',
+        path: `/api/v1/namespaces/${this.namespace}/configmaps/${this.d.name}-leader`,
+      });
       return res.body.metadata.annotations?.leader || undefined;
     } catch {
       return undefined;
@@ -106,7 +109,12 @@ export class ClusterUnderTest {
     try {
       const creds = opts.auth === false ? undefined : this.d.restApiAuth;
       const headers: Record<string, string> = creds ? { authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` } : {};
-      const res = await fetch(`http://${relay.host}:${relay.port}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: AbortSignal.timeout(60_000) });
+      const res = await fetch(`http://${relay.host}:${relay.port}${path}`, {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: AbortSignal.timeout(60_000),
+      });
       return { status: res.status, text: await res.text() };
     } finally {
       await relay.stop();

@@ -64,7 +64,11 @@ export async function deployPlain(cluster: RealCluster, namespace: string, props
   const chart = new Chart(app, 'e2e', { disableResourceNameHashes: true, namespace });
   const pg = new PostgresCluster(chart, props.name, { credentials: ClusterCredentials.fromSecret(secret), ...props });
   const auth = pg.spec.restApiUsername !== undefined;
-  await createSecret(cluster, namespace, secret, { 'superuser-password': 'su-pw-e2e', 'replication-password': 'repl-pw-e2e', ...(auth ? { [RESTAPI_PASSWORD_KEY]: 'api-pw-e2e' } : {}) });
+  await createSecret(cluster, namespace, secret, {
+    'superuser-password': 'su-pw-e2e',
+    'replication-password': 'repl-pw-e2e',
+    ...(auth ? { [RESTAPI_PASSWORD_KEY]: 'api-pw-e2e' } : {}),
+  });
   await applyManifests(cluster, namespace, chart.toJson() as Manifest[]);
   const passwords = await secretData(cluster, namespace, secret);
   return {
@@ -111,7 +115,12 @@ export async function deployHelm(cluster: RealCluster, namespace: string, releas
   return helmDeployment(cluster, namespace, release, values);
 }
 
-export async function helmDeployment(cluster: RealCluster, namespace: string, release: string, values: Readonly<Record<string, string>> = {}): Promise<Deployment> {
+export async function helmDeployment(
+  cluster: RealCluster,
+  namespace: string,
+  release: string,
+  values: Readonly<Record<string, string>> = {},
+): Promise<Deployment> {
   const name = values.clusterName ?? release;
   const passwords = await secretData(cluster, namespace, `${name}-credentials`);
   return {
@@ -122,7 +131,10 @@ export async function helmDeployment(cluster: RealCluster, namespace: string, re
     replicasService: `${name}-replicas`,
     superuserPassword: passwords['superuser-password']!,
     // With authentication off the Secret may still hold an earlier revision's restapi-password, not in force.
-    restApiAuth: values['restApi.authentication.enabled'] === 'false' ? undefined : restApiAuth(values['restApi.authentication.username'] ?? DEFAULT_RESTAPI_USERNAME, passwords),
+    restApiAuth:
+      values['restApi.authentication.enabled'] === 'false'
+        ? undefined
+        : restApiAuth(values['restApi.authentication.username'] ?? DEFAULT_RESTAPI_USERNAME, passwords),
     replicas: Number(values.replicas ?? 3),
     roleLabel: values.roleLabel ?? 'role',
     leaderLabelValue: values.leaderLabelValue ?? 'primary',
@@ -135,7 +147,12 @@ export async function helmDeployment(cluster: RealCluster, namespace: string, re
  * restricted-v2 SCC would: the Pods get a UID from the project's range (no passwd entry for it in the image), an
  * fsGroup from the same range, and group 0. Nothing else is changed.
  */
-export async function deployOpenShift(cluster: RealCluster, namespace: string, template: string, params: Readonly<Record<string, string>>): Promise<Deployment> {
+export async function deployOpenShift(
+  cluster: RealCluster,
+  namespace: string,
+  template: string,
+  params: Readonly<Record<string, string>>,
+): Promise<Deployment> {
   const out = run(toolBinary('template-process'), ['-f', template, ...Object.entries(params).flatMap(([k, v]) => ['-p', `${k}=${v}`])]);
   const list = parseYaml(out) as { items: Manifest[] };
   const uid = 1000650000 + Math.floor(Math.random() * 9999);

@@ -44,15 +44,20 @@ export class E2eSession {
     for (const c of this.deployed.splice(0)) await c.close();
     for (const ns of this.namespaces.splice(0)) {
       await ns.delete();
-      await eventually(`namespace ${ns.name} to be deleted`, async () => {
-        try {
-          await this.admin.request({ method: 'GET', path: `/api/v1/namespaces/${ns.name}` });
-          return undefined;
-        } catch (err) {
-          if (err instanceof KubeApiError && err.status === 404) return true;
-          throw err;
-        }
-      }, 180_000, 250);
+      await eventually(
+        `namespace ${ns.name} to be deleted`,
+        async () => {
+          try {
+            await this.admin.request({ method: 'GET', path: `/api/v1/namespaces/${ns.name}` });
+            return undefined;
+          } catch (err) {
+            if (err instanceof KubeApiError && err.status === 404) return true;
+            throw err;
+          }
+        },
+        180_000,
+        250,
+      );
     }
   }
 

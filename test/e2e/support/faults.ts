@@ -70,7 +70,7 @@ export class WriterGroup {
       g.writers.push(new Writer(direct, { table, name: 'direct' }));
     }
     for (const w of g.writers) w.start();
-    await eventually('the writers\' first acknowledged commits', async () => (g.writers.every((w) => w.acks.length > 0) ? true : undefined), 30_000, 50);
+    await eventually("the writers' first acknowledged commits", async () => (g.writers.every((w) => w.acks.length > 0) ? true : undefined), 30_000, 50);
     return g;
   }
 
@@ -96,7 +96,13 @@ export class WriterGroup {
  * Waits for a lock holder (other than `old`, when given) whose server acknowledged a commit of any writer after
  * `since`.
  */
-export async function newPrimary(c: ClusterUnderTest, g: WriterGroup, old: string | undefined, since: number, timeoutMs = 120_000): Promise<{ name: string; ip: string; firstAckAt: number }> {
+export async function newPrimary(
+  c: ClusterUnderTest,
+  g: WriterGroup,
+  old: string | undefined,
+  since: number,
+  timeoutMs = 120_000,
+): Promise<{ name: string; ip: string; firstAckAt: number }> {
   return eventually(
     old ? `a new primary other than ${old} taking writes` : 'a primary taking writes again',
     async () => {

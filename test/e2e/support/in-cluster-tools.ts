@@ -30,7 +30,12 @@ export function pghaInCluster(cluster: RealCluster, args: readonly string[], env
 }
 
 /** Debian's patronictl (Patroni 3.0.2) pointed at a pgha cluster, as a Patroni user runs it. */
-export function patronictlInCluster(cluster: RealCluster, target: Omit<PatronictlTarget, 'kubeconfig' | 'context'>, args: readonly string[], input?: string): PatronictlResult {
+export function patronictlInCluster(
+  cluster: RealCluster,
+  target: Omit<PatronictlTarget, 'kubeconfig' | 'context'>,
+  args: readonly string[],
+  input?: string,
+): PatronictlResult {
   const config = patronictlConfig({ ...target, kubeconfig: cluster.state.insideKubeconfig, context: 'pgha-test' });
   const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', KUBECONFIG: cluster.state.insideKubeconfig, HOME: tmpdir() };
   try {

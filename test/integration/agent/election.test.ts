@@ -3,7 +3,17 @@
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
 import {
-  AgentProcess, agentBuild, createMemberPods, expectNoOverlap, getPod, holderOf, type LockObject, readLock, stopAll, workDir, writeKubeconfig,
+  AgentProcess,
+  agentBuild,
+  createMemberPods,
+  expectNoOverlap,
+  getPod,
+  holderOf,
+  type LockObject,
+  readLock,
+  stopAll,
+  workDir,
+  writeKubeconfig,
 } from './harness';
 import { sleep } from '../../../agent/src/clock';
 
@@ -45,7 +55,9 @@ async function cluster(useEndpoints: boolean, count: number, kubernetes: Record<
       body: { apiVersion: 'v1', kind: 'Service', metadata: { name: scope }, spec: { ports: [{ name: 'postgresql', port: 5432 }] } },
     });
   }
-  const agents = names.map((name) => AgentProcess.start({ name, scope, namespace: ns.name, kubeconfig, ttl: TTL, useEndpoints, podIp: ipOf(name), kubernetes }, dir));
+  const agents = names.map((name) =>
+    AgentProcess.start({ name, scope, namespace: ns.name, kubeconfig, ttl: TTL, useEndpoints, podIp: ipOf(name), kubernetes }, dir),
+  );
   started.push(...agents);
   return { scope, agents };
 }
@@ -117,9 +129,14 @@ describe.each([
     const resource = useEndpoints ? 'endpoints' : 'configmaps';
     const name = useEndpoints ? scope : `${scope}-leader`;
     const watching = admin
-      .watch<LockObject>(`/api/v1/namespaces/${ns.name}/${resource}`, { fieldSelector: `metadata.name=${name}` }, (e) => {
-        if (e.type === 'ADDED' || e.type === 'MODIFIED') versions.push(e.object);
-      }, abort.signal)
+      .watch<LockObject>(
+        `/api/v1/namespaces/${ns.name}/${resource}`,
+        { fieldSelector: `metadata.name=${name}` },
+        (e) => {
+          if (e.type === 'ADDED' || e.type === 'MODIFIED') versions.push(e.object);
+        },
+        abort.signal,
+      )
       .catch(() => undefined);
     await sleep(300);
     leader.signal('SIGTERM');
@@ -134,8 +151,12 @@ describe.each([
     );
     expect(await leader.exited).toBe(0);
     expect(leader.find((l) => l.msg === 'released the lock')).toBeDefined();
-    await eventually('the old leader\'s role label removed', async () => ((await getPod(admin, ns.name, holder)).metadata.labels?.role === undefined ? true : undefined));
-    await eventually('the new leader labelled primary', async () => ((await getPod(admin, ns.name, next)).metadata.labels?.role === 'primary' ? true : undefined));
+    await eventually("the old leader's role label removed", async () =>
+      (await getPod(admin, ns.name, holder)).metadata.labels?.role === undefined ? true : undefined,
+    );
+    await eventually('the new leader labelled primary', async () =>
+      (await getPod(admin, ns.name, next)).metadata.labels?.role === 'primary' ? true : undefined,
+    );
     await sleep(500);
     abort.abort();
     await watching;
@@ -179,7 +200,13 @@ describe('role labels', () => {
     });
     const follower = agents.find((a) => a.name !== holder)!;
     const status = JSON.parse((await getPod(admin, ns.name, follower.name)).metadata.annotations!.status!);
-    expect(status).toEqual({ conn_url: `postgres://${ipOf(follower.name)}:5432/postgres`, api_url: `http://${ipOf(follower.name)}:8008/patroni`, state: 'running', role: 'replica', version: '0.1.0' });
+    expect(status).toEqual({
+      conn_url: `postgres://${ipOf(follower.name)}:5432/postgres`,
+      api_url: `http://${ipOf(follower.name)}:8008/patroni`,
+      state: 'running',
+      role: 'replica',
+      version: '0.1.0',
+    });
     expect(await follower.stop()).toBe(0);
     const l = await labelsOf(follower.name);
     expect(l['pgha-role']).toBeUndefined();

@@ -141,7 +141,10 @@ export class AgentProcess {
       ...(spec.lockOnly === false ? {} : { PGHA_TEST_LOCK_ONLY: '1' }),
       ...spec.env,
     };
-    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, agentBuild(), 'agent', '--config', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, agentBuild(), 'agent', '--config', file], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return new AgentProcess(spec, child, logFile);
   }
 
@@ -221,7 +224,12 @@ export function leadershipIntervals(agents: readonly AgentProcess[], endMs = Dat
         from = null;
       }
     }
-    if (from !== null) out.push({ name: a.name, from, to: a.running ? endMs : Date.parse(a.lines.at(-1)?.ts ?? new Date(endMs).toISOString()) - (a.spec.wallClockOffsetMs ?? 0) });
+    if (from !== null)
+      out.push({
+        name: a.name,
+        from,
+        to: a.running ? endMs : Date.parse(a.lines.at(-1)?.ts ?? new Date(endMs).toISOString()) - (a.spec.wallClockOffsetMs ?? 0),
+      });
   }
   return out.sort((x, y) => x.from - y.from);
 }

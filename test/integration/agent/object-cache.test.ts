@@ -33,7 +33,14 @@ class CountingClient extends KubeClient {
     return super.request<T>(req);
   }
 
-  override async watch<T>(path: string, query: Query, onEvent: (e: WatchEvent<T>) => void, signal: AbortSignal, server?: string, idleTimeoutMs?: number): Promise<void> {
+  override async watch<T>(
+    path: string,
+    query: Query,
+    onEvent: (e: WatchEvent<T>) => void,
+    signal: AbortSignal,
+    server?: string,
+    idleTimeoutMs?: number,
+  ): Promise<void> {
     this.watches.push(query.resourceVersion as string | undefined);
     if (this.goneOnNextWatch) {
       this.goneOnNextWatch = false;
@@ -45,7 +52,11 @@ class CountingClient extends KubeClient {
   }
 }
 
-const cm = (name: string, value: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { app: 'cache-test' }, annotations: { v: value } } });
+const cm = (name: string, value: string) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, labels: { app: 'cache-test' }, annotations: { v: value } },
+});
 
 it('resumes a broken watch from the last resourceVersion and lists again only after 410', async () => {
   const token = cp.state.adminToken;
@@ -115,9 +126,18 @@ it('notices a watch whose packets are silently dropped within its bound, and res
     const watchesBefore = client.watches.length;
     proxy.silenceOpen();
     const changedAt = Date.now();
-    await admin.request({ method: 'PATCH', path: `${base}/drop`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: { v: '2' } } } });
+    await admin.request({
+      method: 'PATCH',
+      path: `${base}/drop`,
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { v: '2' } } },
+    });
     // Without an idle bound the cache would wait for TCP keepalive (about 11 minutes); with it, within 4 + 1 s.
-    await eventually('the change made after the connection went silent', async () => (cache.get('drop')?.metadata.annotations?.v === '2' ? true : undefined), 30_000);
+    await eventually(
+      'the change made after the connection went silent',
+      async () => (cache.get('drop')?.metadata.annotations?.v === '2' ? true : undefined),
+      30_000,
+    );
     expect(client.watches.length).toBeGreaterThan(watchesBefore);
     expect(client.lists).toBe(1);
     process.stdout.write(`${JSON.stringify({ event: 'silent-watch-noticed', afterMs: Date.now() - changedAt })}\n`);

@@ -31,7 +31,11 @@ async function serviceAccountKubeconfig(sa: string, rules: readonly PolicyRule[]
   const base = `/api/v1/namespaces/${ns.name}`;
   const rbac = `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns.name}`;
   await admin.request({ method: 'POST', path: `${base}/serviceaccounts`, body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa } } });
-  await admin.request({ method: 'POST', path: `${rbac}/roles`, body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: sa }, rules } });
+  await admin.request({
+    method: 'POST',
+    path: `${rbac}/roles`,
+    body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: sa }, rules },
+  });
   await admin.request({
     method: 'POST',
     path: `${rbac}/rolebindings`,
@@ -70,10 +74,14 @@ describe.each([
     const holder = await eventually('a holder', () => holderOf(admin, ns.name, scope, useEndpoints));
     await eventually('the primary label', async () => ((await getPod(admin, ns.name, holder)).metadata.labels?.role === 'primary' ? true : undefined));
     agents.find((a) => a.name === holder)!.signal('SIGTERM');
-    await eventually('a new holder', async () => {
-      const h = await holderOf(admin, ns.name, scope, useEndpoints);
-      return h && h !== holder ? h : undefined;
-    }, 5_000);
+    await eventually(
+      'a new holder',
+      async () => {
+        const h = await holderOf(admin, ns.name, scope, useEndpoints);
+        return h && h !== holder ? h : undefined;
+      },
+      5_000,
+    );
     if (useEndpoints) {
       await admin.request({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/services/${scope}-config` });
     }
@@ -84,13 +92,18 @@ describe.each([
 });
 
 it('cannot take the lock when the role lacks patch on configmaps (the rules are what make it work)', async () => {
-  const rules = agentRoleRules({ useEndpoints: false }).map((r) => (r.resources.includes('configmaps') ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') } : r));
+  const rules = agentRoleRules({ useEndpoints: false }).map((r) =>
+    r.resources.includes('configmaps') ? { ...r, verbs: r.verbs.filter((v) => v !== 'patch') } : r,
+  );
   const kubeconfig = await serviceAccountKubeconfig('pgha-short', rules);
-  const { scope, agents } = await cluster(false, kubeconfig);
+  const { agents } = await cluster(false, kubeconfig);
   // The first acquire creates the object; from then on every lock write is a patch and is refused.
   await eventually('a refused lock write', async () => (agents.some((a) => forbidden(a).length > 0) ? true : undefined), 20_000);
   for (const a of agents) expect(a.running).toBe(true);
-  expect(agents.filter((a) => a.find((l) => l.msg === 'ha loop' && l.leading === true && l.reason === 'renewing the lock' && (l.outcomes as string[]).includes('renewed')))).toEqual([]);
-  void scope;
+  expect(
+    agents.filter((a) =>
+      a.find((l) => l.msg === 'ha loop' && l.leading === true && l.reason === 'renewing the lock' && (l.outcomes as string[]).includes('renewed')),
+    ),
+  ).toEqual([]);
   await stopAll(agents);
 });

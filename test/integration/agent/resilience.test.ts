@@ -4,7 +4,18 @@ import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { MERGE_PATCH } from '../../../agent/src/kube/kube-client';
 import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
 import {
-  AgentProcess, type AgentSpec, agentBuild, createMemberPods, expectNoOverlap, getPod, holderOf, readLock, stopAll, TcpProxy, workDir, writeKubeconfig,
+  AgentProcess,
+  type AgentSpec,
+  agentBuild,
+  createMemberPods,
+  expectNoOverlap,
+  getPod,
+  holderOf,
+  readLock,
+  stopAll,
+  TcpProxy,
+  workDir,
+  writeKubeconfig,
 } from './harness';
 import { sleep } from '../../../agent/src/clock';
 
@@ -91,7 +102,11 @@ describe.each([
     expect(leader.running).toBe(true);
     // Back online, the old leader follows and shows the replica role.
     await proxy.restore();
-    await eventually('the old leader labelled replica', async () => ((await getPod(admin, ns.name, names[0]!)).metadata.labels?.role === 'replica' ? true : undefined), 15_000);
+    await eventually(
+      'the old leader labelled replica',
+      async () => ((await getPod(admin, ns.name, names[0]!)).metadata.labels?.role === 'replica' ? true : undefined),
+      15_000,
+    );
     expectNoOverlap([leader, ...others]);
     await stopAll([leader, ...others]);
   });
@@ -154,13 +169,16 @@ describe('bad input', () => {
       body: { metadata: { annotations: { status: '{"state": "running", ' } } },
     });
     for (const a of agents) await a.waitFor('the lock problem logged', (l) => l.msg === 'lock annotations unreadable; using defaults');
-    for (const a of agents.filter((x) => x.name !== follower)) await a.waitFor('the member problem logged', (l) => l.msg === 'member status unreadable; member ignored');
+    for (const a of agents.filter((x) => x.name !== follower))
+      await a.waitFor('the member problem logged', (l) => l.msg === 'member status unreadable; member ignored');
     // The member whose status was damaged writes it again; the leader's renew rewrites the lock's ttl.
     await eventually('the status repaired', async () => {
       const raw = (await getPod(admin, ns.name, follower)).metadata.annotations?.status ?? '';
       return raw.startsWith('{"conn_url"') ? true : undefined;
     });
-    await eventually('the ttl repaired', async () => ((await readLock(admin, ns.name, scope, false))?.metadata.annotations?.ttl === String(TTL) ? true : undefined));
+    await eventually('the ttl repaired', async () =>
+      (await readLock(admin, ns.name, scope, false))?.metadata.annotations?.ttl === String(TTL) ? true : undefined,
+    );
     expect(await holderOf(admin, ns.name, scope, false)).toBe(holder);
     for (const a of agents) expect(a.running).toBe(true);
     expectNoOverlap(agents);

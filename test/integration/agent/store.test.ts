@@ -68,7 +68,14 @@ async function makeStore(scope: string, name: string, useEndpoints = false): Pro
     podIp: '192.0.2.20',
     ports: [{ name: 'postgresql', port: 5432 }],
     retriableHttpCodes: [],
-    status: { connUrl: 'postgres://x:5432/postgres', apiUrl: 'http://x:8008/patroni', version: '0', roleLabel: 'role', leaderLabelValue: 'primary', followerLabelValue: 'replica' },
+    status: {
+      connUrl: 'postgres://x:5432/postgres',
+      apiUrl: 'http://x:8008/patroni',
+      version: '0',
+      roleLabel: 'role',
+      leaderLabelValue: 'primary',
+      followerLabelValue: 'replica',
+    },
     onLockChange: () => undefined,
     onReady: ready,
   });
@@ -113,7 +120,12 @@ describe('KubeStore', () => {
     // A stale renew of a lock someone else now holds is a conflict, not a success.
     const { store: other } = await makeStore(scope, 'b');
     const stale = other.lock();
-    await admin.request({ method: 'PATCH', path: `/api/v1/namespaces/${ns.name}/configmaps/${scope}-leader`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: { leader: 'c' } } } });
+    await admin.request({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${ns.name}/configmaps/${scope}-leader`,
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { leader: 'c' } } },
+    });
     expect(await other.acquire(stale, 5_000, 30)).toEqual({ outcome: 'conflict', holder: 'c' });
   });
 
@@ -124,7 +136,10 @@ describe('KubeStore', () => {
     expect(won.filter(Boolean)).toHaveLength(1);
     const winner = stores[won.indexOf(true)]!.store;
     await eventually('the config object in the cache', async () => (await winner.setInitialized('7312345678901234567')) || undefined);
-    const cm = await admin.request<{ metadata: { annotations: Record<string, string>; labels: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/${scope}-config` });
+    const cm = await admin.request<{ metadata: { annotations: Record<string, string>; labels: Record<string, string> } }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${ns.name}/configmaps/${scope}-config`,
+    });
     expect(cm.body.metadata.annotations.initialize).toBe('7312345678901234567');
     expect(cm.body.metadata.labels).toEqual({ 'cluster-name': scope });
   });
@@ -133,13 +148,21 @@ describe('KubeStore', () => {
     const scope = `ep${++scopes}`;
     await createMemberPods(admin, ns.name, scope, ['a']);
     const { store } = await makeStore(scope, 'a', true);
-    const svc = await admin.request<{ spec: { clusterIP: string; selector?: unknown } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/services/${scope}-config` });
+    const svc = await admin.request<{ spec: { clusterIP: string; selector?: unknown } }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${ns.name}/services/${scope}-config`,
+    });
     expect(svc.body.spec.clusterIP).toBe('None');
     expect(svc.body.spec.selector).toBeUndefined();
     expect((await store.acquire(store.lock(), 5_000, 30)).outcome).toBe('written');
     const ep = (await readLock(admin, ns.name, scope, true))!;
     expect(ep.metadata.annotations?.leader).toBe('a');
-    expect(ep.subsets).toEqual([{ addresses: [expect.objectContaining({ ip: '192.0.2.20', targetRef: expect.objectContaining({ kind: 'Pod', name: 'a' }) })], ports: [{ name: 'postgresql', port: 5432, protocol: 'TCP' }] }]);
+    expect(ep.subsets).toEqual([
+      {
+        addresses: [expect.objectContaining({ ip: '192.0.2.20', targetRef: expect.objectContaining({ kind: 'Pod', name: 'a' }) })],
+        ports: [{ name: 'postgresql', port: 5432, protocol: 'TCP' }],
+      },
+    ]);
     await eventually('the cache to see our lock', async () => (store.lock().holder === 'a' ? true : undefined));
     expect((await store.release(store.lock(), 5_000)).outcome).toBe('written');
     const released = (await readLock(admin, ns.name, scope, true))!;

@@ -41,7 +41,11 @@ async function annotations(name: string): Promise<Record<string, string> | undef
 }
 
 async function createConfigMap(name: string, scope: string, annotations: Record<string, string>): Promise<void> {
-  await admin.request({ method: 'POST', path: `/api/v1/namespaces/${ns.name}/configmaps`, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { 'cluster-name': scope }, annotations } } });
+  await admin.request({
+    method: 'POST',
+    path: `/api/v1/namespaces/${ns.name}/configmaps`,
+    body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { 'cluster-name': scope }, annotations } },
+  });
 }
 
 /** A cluster as it looks in Kubernetes with its agents gone: Pods with status, a lock naming the leader, a config. */
@@ -49,8 +53,20 @@ async function staticCluster(scope: string, config: Record<string, unknown>): Pr
   const names = [0, 1, 2].map((i) => `${scope}-${i}`);
   await createMemberPods(admin, ns.name, scope, names);
   for (const [i, name] of names.entries()) {
-    const status = { conn_url: `postgres://192.0.2.${20 + i}:5432/postgres`, api_url: `http://192.0.2.${20 + i}:8008/patroni`, state: 'running', role: i === 0 ? 'primary' : 'replica', timeline: 2, xlog_location: 50331648 - i * 1048576 };
-    await admin.request({ method: 'PATCH', path: `/api/v1/namespaces/${ns.name}/pods/${name}`, contentType: 'application/strategic-merge-patch+json', body: { metadata: { annotations: { status: JSON.stringify(status) } } } });
+    const status = {
+      conn_url: `postgres://192.0.2.${20 + i}:5432/postgres`,
+      api_url: `http://192.0.2.${20 + i}:8008/patroni`,
+      state: 'running',
+      role: i === 0 ? 'primary' : 'replica',
+      timeline: 2,
+      xlog_location: 50331648 - i * 1048576,
+    };
+    await admin.request({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${ns.name}/pods/${name}`,
+      contentType: 'application/strategic-merge-patch+json',
+      body: { metadata: { annotations: { status: JSON.stringify(status) } } },
+    });
   }
   await createConfigMap(`${scope}-leader`, scope, { leader: names[0]!, optime: '50331648', ttl: '30' });
   await createConfigMap(`${scope}-config`, scope, {
@@ -75,10 +91,14 @@ describe.each([
     started.push(...agents);
     // Generous waits: the machine is shared, and agents of the other mode may still be stopping.
     const holder = await eventually('a holder', () => holderOf(admin, ns.name, scope, useEndpoints), 90_000);
-    await eventually('every member published', async () => {
-      for (const n of names) if (!(await getPod(admin, ns.name, n)).metadata.annotations?.status) return undefined;
-      return true;
-    }, 90_000);
+    await eventually(
+      'every member published',
+      async () => {
+        for (const n of names) if (!(await getPod(admin, ns.name, n)).metadata.annotations?.status) return undefined;
+        return true;
+      },
+      90_000,
+    );
     const args = ['--scope', scope, '-n', ns.name, ...(useEndpoints ? ['--use-endpoints'] : [])];
     const json = await runPgha(['list', ...args, '--json'], env());
     expect(json.stderr).toBe('');
@@ -127,11 +147,19 @@ describe('a cluster whose member APIs cannot be reached', () => {
   });
 
   it('edit-config applies --set, -p and --apply as one compare-and-swap write', async () => {
-    const r = await runPgha(['edit-config', ...args(), '--set', 'ttl=20', '-p', 'max_connections=200', '--apply', '-'], env(), 'synchronous_mode: true\nloop_wait: null\n');
+    const r = await runPgha(
+      ['edit-config', ...args(), '--set', 'ttl=20', '-p', 'max_connections=200', '--apply', '-'],
+      env(),
+      'synchronous_mode: true\nloop_wait: null\n',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('ttl: 30 -> 20');
-    expect(JSON.parse((await annotations(`${scope}-config`))!.config!)).toEqual({ ttl: 20, synchronous_mode: true, postgresql: { parameters: { max_connections: 200 } } });
+    expect(JSON.parse((await annotations(`${scope}-config`))!.config!)).toEqual({
+      ttl: 20,
+      synchronous_mode: true,
+      postgresql: { parameters: { max_connections: 200 } },
+    });
     const again = await runPgha(['edit-config', ...args(), '--set', 'ttl=20'], env());
     expect([again.code, again.stdout.trim()]).toEqual([0, 'Not changed']);
   });
@@ -178,7 +206,12 @@ describe('a cluster whose member APIs cannot be reached', () => {
   });
 
   it('exits 3 when the cluster has no leader to switch over from', async () => {
-    await admin.request({ method: 'PATCH', path: cm(`${scope}-leader`), contentType: 'application/merge-patch+json', body: { metadata: { annotations: { leader: null } } } });
+    await admin.request({
+      method: 'PATCH',
+      path: cm(`${scope}-leader`),
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { leader: null } } },
+    });
     const r = await runPgha(['switchover', ...args()], env());
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/has no leader; use pgha failover --candidate NAME/);

@@ -4,8 +4,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { stringify as toYaml } from 'yaml';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { ensureBinaries } from '../../control-plane/binaries';
@@ -21,7 +22,7 @@ let ns: TestNamespace;
 let dir: string;
 const children: ChildProcess[] = [];
 const servers: Server[] = [];
-const sockets: Socket[] = [];
+const sockets: Duplex[] = [];
 
 beforeAll(async () => {
   admin = cp.adminClient();
@@ -32,7 +33,11 @@ beforeAll(async () => {
   await admin.request({
     method: 'POST',
     path: `/api/v1/namespaces/${ns.name}/configmaps`,
-    body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${SCOPE}-config`, labels: { 'cluster-name': SCOPE }, annotations: { config: JSON.stringify(config) } } },
+    body: {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `${SCOPE}-config`, labels: { 'cluster-name': SCOPE }, annotations: { config: JSON.stringify(config) } },
+    },
   });
 }, 180_000);
 
@@ -57,7 +62,10 @@ function writeConfig(name: string, kc: Kubeconfig): string {
   return path;
 }
 
-const cluster = (extra: Record<string, unknown> = {}) => ({ name: 'test', cluster: { server: cp.state.server, 'certificate-authority': cp.state.caFile, ...extra } });
+const cluster = (extra: Record<string, unknown> = {}) => ({
+  name: 'test',
+  cluster: { server: cp.state.server, 'certificate-authority': cp.state.caFile, ...extra },
+});
 const tokenUser = { name: 'admin', user: { token: cp.state.adminToken } };
 const context = (namespace?: string) => ({ name: 'test', context: { cluster: 'test', user: 'admin', ...(namespace ? { namespace } : {}) } });
 
@@ -97,14 +105,27 @@ it('merges the files KUBECONFIG lists and uses the namespace of the current cont
 it('reads ~/.kube/config when nothing else names a kubeconfig', async () => {
   const home = join(dir, 'home');
   mkdirSync(join(home, '.kube'), { recursive: true });
-  writeFileSync(join(home, '.kube', 'config'), readFileSync(writeConfig('home.kubeconfig', { clusters: [cluster()], users: [tokenUser], contexts: [context(ns.name)], 'current-context': 'test' })));
+  writeFileSync(
+    join(home, '.kube', 'config'),
+    readFileSync(writeConfig('home.kubeconfig', { clusters: [cluster()], users: [tokenUser], contexts: [context(ns.name)], 'current-context': 'test' })),
+  );
   expectConfig(await showConfig({ HOME: home }, undefined));
 });
 
 it('verifies the serving certificate against tls-server-name', async () => {
-  const good = writeConfig('sni.kubeconfig', { clusters: [cluster({ 'tls-server-name': 'kubernetes.default.svc' })], users: [tokenUser], contexts: [context()], 'current-context': 'test' });
+  const good = writeConfig('sni.kubeconfig', {
+    clusters: [cluster({ 'tls-server-name': 'kubernetes.default.svc' })],
+    users: [tokenUser],
+    contexts: [context()],
+    'current-context': 'test',
+  });
   expectConfig(await showConfig({ KUBECONFIG: good }));
-  const wrong = writeConfig('sni-wrong.kubeconfig', { clusters: [cluster({ 'tls-server-name': 'not-the-apiserver.example' })], users: [tokenUser], contexts: [context()], 'current-context': 'test' });
+  const wrong = writeConfig('sni-wrong.kubeconfig', {
+    clusters: [cluster({ 'tls-server-name': 'not-the-apiserver.example' })],
+    users: [tokenUser],
+    contexts: [context()],
+    'current-context': 'test',
+  });
   const r = await showConfig({ KUBECONFIG: wrong });
   expect(r.code).not.toBe(0);
   expect(r.stderr).toMatch(/not-the-apiserver\.example/);
@@ -117,7 +138,7 @@ it('tunnels through the proxy-url of the cluster', async () => {
     tunnels.push(req.url ?? '');
     const [host, port] = (req.url ?? '').split(':');
     const upstream = connect(Number(port), host, () => {
-      sockets.push(socket as Socket, upstream);
+      sockets.push(socket, upstream);
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.write(head);
       upstream.pipe(socket).pipe(upstream);
@@ -128,18 +149,27 @@ it('tunnels through the proxy-url of the cluster', async () => {
   servers.push(proxy);
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-  const path = writeConfig('proxy.kubeconfig', { clusters: [cluster({ 'proxy-url': proxyUrl })], users: [tokenUser], contexts: [context()], 'current-context': 'test' });
+  const path = writeConfig('proxy.kubeconfig', {
+    clusters: [cluster({ 'proxy-url': proxyUrl })],
+    users: [tokenUser],
+    contexts: [context()],
+    'current-context': 'test',
+  });
   expectConfig(await showConfig({ KUBECONFIG: path }));
   expect(tunnels.length).toBeGreaterThan(0);
   expect(new Set(tunnels)).toEqual(new Set([new URL(cp.state.server).host]));
 });
 
 it('talks plain HTTP to kubectl proxy, keeping the path prefix of the server URL', async () => {
-  const kubectl = spawn(ensureBinaries().kubectl, ['proxy', '--port=0', '--address=127.0.0.1', '--api-prefix=/prefix/', `--kubeconfig=${cp.state.kubeconfig}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const kubectl = spawn(
+    ensureBinaries().kubectl,
+    ['proxy', '--port=0', '--address=127.0.0.1', '--api-prefix=/prefix/', `--kubeconfig=${cp.state.kubeconfig}`],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   children.push(kubectl);
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
-    kubectl.stdout!.setEncoding('utf8').on('data', (t: string) => {
+    kubectl.stdout.setEncoding('utf8').on('data', (t: string) => {
       out += t;
       const m = /Starting to serve on 127\.0\.0\.1:(\d+)/.exec(out);
       if (m) resolve(Number(m[1]));

@@ -19,10 +19,26 @@ function file(name: string, text: string): string {
 beforeAll(() => agentBuild(), 180_000);
 
 it('passes a Patroni member file, naming each key it will not carry out', async () => {
-  const path = file('patroni.yml', ['scope: db', 'kubernetes: {namespace: prod, use_endpoints: true}', 'postgresql:', '  callbacks: {on_start: /bin/true}', '  pg_hba: [host all all all md5]', 'watchdog: {mode: automatic}', ''].join('\n'));
+  const path = file(
+    'patroni.yml',
+    [
+      'scope: db',
+      'kubernetes: {namespace: prod, use_endpoints: true}',
+      'postgresql:',
+      '  callbacks: {on_start: /bin/true}',
+      '  pg_hba: [host all all all md5]',
+      'watchdog: {mode: automatic}',
+      '',
+    ].join('\n'),
+  );
   const r = await runPgha(['agent', '--validate-config', path], env);
   expect(r.stderr).toBe('');
-  expect(r.stdout.split('\n').filter((l) => l.startsWith('warning: ')).sort()).toEqual([
+  expect(
+    r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('warning: '))
+      .sort(),
+  ).toEqual([
     'warning: postgresql.callbacks: no effect: callback scripts are not run; watch the role label or GET /patroni instead',
     'warning: watchdog: no effect: the fence watchdog beside the agent stops a primary whose lease is over (see README, Fencing)',
   ]);

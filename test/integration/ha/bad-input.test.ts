@@ -122,10 +122,23 @@ it('a bootstrap that keeps failing is retried on the regular schedule and gives 
   const locked = join(dir, 'locked');
   execFileSync('mkdir', ['-p', locked]);
   execFileSync('chmod', ['0555', locked]);
-  const boot = await HaCluster.create({ admin, namespace: bootNs.name, scope: 'boot', kubeconfig, size: 1, ttl: 10, extraFor: () => ({ postgresql: { data_dir: join(locked, 'data') } }) });
+  const boot = await HaCluster.create({
+    admin,
+    namespace: bootNs.name,
+    scope: 'boot',
+    kubeconfig,
+    size: 1,
+    ttl: 10,
+    extraFor: () => ({ postgresql: { data_dir: join(locked, 'data') } }),
+  });
   try {
     const agent = boot.start('boot-0');
-    await eventually('three bootstrap attempts', async () => (agent.lines.filter((l) => l.msg === 'won the initialize race; bootstrapping the cluster').length >= 3 ? true : undefined), 60_000, 100);
+    await eventually(
+      'three bootstrap attempts',
+      async () => (agent.lines.filter((l) => l.msg === 'won the initialize race; bootstrapping the cluster').length >= 3 ? true : undefined),
+      60_000,
+      100,
+    );
     // Stopped wherever it is, perhaps in the middle of a fourth attempt: it gives the race back on the way out too.
     agent.signal('SIGTERM');
     await agent.exited;
@@ -134,7 +147,10 @@ it('a bootstrap that keeps failing is retried on the regular schedule and gives 
     for (let i = 1; i < attempts.length; i++) expect(attempts[i]! - attempts[i - 1]!).toBeGreaterThanOrEqual(900);
     expect(agent.lines.filter((l) => l.msg === 'postgres step failed').length).toBeGreaterThanOrEqual(attempts.length - 1);
     // The race is given back each time: nothing is left claiming a bootstrap that no one runs.
-    const cfg = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${bootNs.name}/configmaps/boot-config` });
+    const cfg = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${bootNs.name}/configmaps/boot-config`,
+    });
     expect(cfg.body.metadata.annotations?.initialize).toBeUndefined();
   } finally {
     await boot.stop();

@@ -54,9 +54,17 @@ it('an agent killed while its postgres runs on: the watchdog stops that primary 
   const pid = (await c.postmasterPid(primary))!;
   c.agent(primary).signal('SIGKILL');
   // Poll the orphaned postmaster until it is gone, and note when.
-  const goneAt = await eventually('the orphaned primary to be stopped', async () => ((await c.postmasterPid(primary)) !== pid ? Date.now() : undefined), 60_000, 20);
+  const goneAt = await eventually(
+    'the orphaned primary to be stopped',
+    async () => ((await c.postmasterPid(primary)) !== pid ? Date.now() : undefined),
+    60_000,
+    20,
+  );
   const next = await c.writablePrimary(60_000, primary);
-  const acquired = c.agent(next).lines.filter((l) => l.msg === 'acquired the lock').at(-1);
+  const acquired = c
+    .agent(next)
+    .lines.filter((l) => l.msg === 'acquired the lock')
+    .at(-1);
   expect(goneAt).toBeLessThan(at(acquired?.ts));
   expectNoOverlap(c.all);
 });

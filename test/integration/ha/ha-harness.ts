@@ -56,7 +56,7 @@ const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'ob
 /** `over` merged into `base`: mappings key by key, anything else replaced. */
 function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isMapping(v) && isMapping(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  for (const [k, v] of Object.entries(over)) out[k] = isMapping(v) && isMapping(out[k]) ? deepMerge(out[k], v) : v;
   return out;
 }
 
@@ -84,7 +84,12 @@ export class HaCluster {
       if (runAs) await chown(home, runAs.uid, runAs.gid);
       c.members.push({ name, pgPort: await freePort(), apiPort: await freePort(), dataDir: join(home, 'data'), runDir: join(home, 'run') });
     }
-    await createMemberPods(o.admin, o.namespace, o.scope, c.members.map((m) => m.name));
+    await createMemberPods(
+      o.admin,
+      o.namespace,
+      o.scope,
+      c.members.map((m) => m.name),
+    );
     return c;
   }
 
@@ -111,22 +116,29 @@ export class HaCluster {
         podIp: '127.0.0.1',
         lockOnly: false,
         env: o.postgresOutlivesAgent?.(name) ? {} : { PGHA_TEST_KILL_POSTGRES_WITH_AGENT: '1' },
-        extra: deepMerge({
-          restapi: { listen: `127.0.0.1:${m.apiPort}`, connect_address: `127.0.0.1:${m.apiPort}`, ...(o.restapiAuth ? { authentication: this.restapiAuthentication(m) } : {}) },
-          postgresql: {
-            listen: `127.0.0.1:${m.pgPort}`,
-            connect_address: `127.0.0.1:${m.pgPort}`,
-            data_dir: m.dataDir,
-            run_dir: m.runDir,
-            bin_dir: PG_BIN_DIR,
-            ...(runAs ? { run_as: `${runAs.uid}:${runAs.gid}` } : {}),
-            // Small, so several members fit on a shared test machine.
-            parameters: { shared_buffers: '16MB', max_connections: 30, wal_keep_size: '64MB' },
+        extra: deepMerge(
+          {
+            restapi: {
+              listen: `127.0.0.1:${m.apiPort}`,
+              connect_address: `127.0.0.1:${m.apiPort}`,
+              ...(o.restapiAuth ? { authentication: this.restapiAuthentication(m) } : {}),
+            },
+            postgresql: {
+              listen: `127.0.0.1:${m.pgPort}`,
+              connect_address: `127.0.0.1:${m.pgPort}`,
+              data_dir: m.dataDir,
+              run_dir: m.runDir,
+              bin_dir: PG_BIN_DIR,
+              ...(runAs ? { run_as: `${runAs.uid}:${runAs.gid}` } : {}),
+              // Small, so several members fit on a shared test machine.
+              parameters: { shared_buffers: '16MB', max_connections: 30, wal_keep_size: '64MB' },
+            },
+            primary_start_timeout: o.primaryStartTimeout ?? 30,
+            shutdown_timeout: 10,
+            bootstrap: { dcs: o.dcs ?? {} },
           },
-          primary_start_timeout: o.primaryStartTimeout ?? 30,
-          shutdown_timeout: 10,
-          bootstrap: { dcs: o.dcs ?? {} },
-        }, o.extraFor?.(name) ?? {}),
+          o.extraFor?.(name) ?? {},
+        ),
       },
       this.dir,
     );
@@ -178,7 +190,7 @@ export class HaCluster {
     await eventually(
       `${name} streaming`,
       async () => {
-        const rows = await this.tryQuery(name, "SELECT pg_is_in_recovery() AS r, (SELECT status FROM pg_stat_wal_receiver) AS s");
+        const rows = await this.tryQuery(name, 'SELECT pg_is_in_recovery() AS r, (SELECT status FROM pg_stat_wal_receiver) AS s');
         return rows?.[0]?.r === true && rows[0].s === 'streaming' ? true : undefined;
       },
       timeoutMs,
@@ -195,7 +207,14 @@ export class HaCluster {
   }
 
   async connect(name: string): Promise<Client> {
-    const c = new Client({ host: '127.0.0.1', port: this.member(name).pgPort, user: 'postgres', password: PASSWORD, database: 'postgres', connectionTimeoutMillis: 3000 });
+    const c = new Client({
+      host: '127.0.0.1',
+      port: this.member(name).pgPort,
+      user: 'postgres',
+      password: PASSWORD,
+      database: 'postgres',
+      connectionTimeoutMillis: 3000,
+    });
     c.on('error', () => undefined);
     await c.connect();
     return c;
@@ -220,7 +239,13 @@ export class HaCluster {
 
   /** An HTTP call to a member's REST API. */
   /** `auth`: the cluster's credentials unless given; `null` sends none. */
-  async api(name: string, method: string, path: string, body?: unknown, auth: { username: string; password: string } | null | undefined = this.o.restapiAuth): Promise<{ status: number; text: string }> {
+  async api(
+    name: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    auth: { username: string; password: string } | null | undefined = this.o.restapiAuth,
+  ): Promise<{ status: number; text: string }> {
     const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
     if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
     const res = await fetch(`http://127.0.0.1:${this.member(name).apiPort}${path}`, {
@@ -253,7 +278,11 @@ export class HaCluster {
  * A cluster whose member `<scope>-0` reaches the API only through a TcpProxy the test can cut or silence (the
  * partition suites), in a namespace of its own. `stop()` stops every agent, the proxy and the namespace.
  */
-export async function clusterWithProxiedMember(admin: KubeClient, scope: string, ttl: number): Promise<{ cluster: HaCluster; proxy: TcpProxy; stop: () => Promise<void> }> {
+export async function clusterWithProxiedMember(
+  admin: KubeClient,
+  scope: string,
+  ttl: number,
+): Promise<{ cluster: HaCluster; proxy: TcpProxy; stop: () => Promise<void> }> {
   const cp = testControlPlane();
   const ns = await createTestNamespace(admin, `ha-${scope}`);
   const dir = workDir(`ha-${scope}`);
@@ -261,7 +290,15 @@ export async function clusterWithProxiedMember(admin: KubeClient, scope: string,
   const proxy = await TcpProxy.start(cp.state.server);
   const viaProxy = writeKubeconfig(dir, 'proxied', proxy.url, cp.state.caFile, cp.state.adminToken);
   agentBuild();
-  const cluster = await HaCluster.create({ admin, namespace: ns.name, scope, kubeconfig, size: 3, ttl, kubeconfigFor: (name) => (name === `${scope}-0` ? viaProxy : kubeconfig) });
+  const cluster = await HaCluster.create({
+    admin,
+    namespace: ns.name,
+    scope,
+    kubeconfig,
+    size: 3,
+    ttl,
+    kubeconfigFor: (name) => (name === `${scope}-0` ? viaProxy : kubeconfig),
+  });
   return {
     cluster,
     proxy,

@@ -30,7 +30,10 @@ afterAll(async () => {
 });
 
 async function optime(): Promise<bigint> {
-  const res = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/lag-leader` });
+  const res = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({
+    method: 'GET',
+    path: `/api/v1/namespaces/${ns.name}/configmaps/lag-leader`,
+  });
   return BigInt(res.body.metadata.annotations?.optime ?? '0');
 }
 
@@ -44,8 +47,8 @@ it('is not promoted: it stays a standby and says why', async () => {
   const r = cluster.agent(replica);
   r.signal('SIGTERM');
   expect(await r.exited).toBe(0);
-  await cluster.query(primary, 'CREATE TABLE big AS SELECT g, repeat(\'x\', 200) AS pad FROM generate_series(1, 20000) g');
-  const target = (await cluster.query<{ l: string }>(primary, 'SELECT (pg_current_wal_flush_lsn() - \'0/0\'::pg_lsn)::bigint::text AS l'))[0]!.l;
+  await cluster.query(primary, "CREATE TABLE big AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 20000) g");
+  const target = (await cluster.query<{ l: string }>(primary, "SELECT (pg_current_wal_flush_lsn() - '0/0'::pg_lsn)::bigint::text AS l"))[0]!.l;
   await eventually('optime published', async () => ((await optime()) >= BigInt(target) ? true : undefined));
   // The primary dies with its Postgres; only the lagging replica is left.
   const pgPid = await cluster.postmasterPid(primary);

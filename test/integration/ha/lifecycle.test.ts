@@ -52,11 +52,15 @@ it('bootstraps: one member initializes and leads, the others clone it and stream
   expect(replicas).toHaveLength(2);
   await writeRow(primary, 'a');
   await eventually('row on the replicas', async () => ((await Promise.all(replicas.map(rows))).every((r) => r.includes('a')) ? true : undefined));
-  const slots = (await cluster.query<{ slot_name: string; active: boolean }>(primary, 'SELECT slot_name, active FROM pg_replication_slots ORDER BY 1')).map((r) => r.slot_name);
+  const slots = (await cluster.query<{ slot_name: string; active: boolean }>(primary, 'SELECT slot_name, active FROM pg_replication_slots ORDER BY 1')).map(
+    (r) => r.slot_name,
+  );
   expect(slots).toEqual(replicas.map(slotNameForMember).sort());
   // Patroni's records: the system identifier, the Pod status fields, the role labels.
   const sysid = (await cluster.query<{ id: string }>(primary, 'SELECT system_identifier::text AS id FROM pg_control_system()'))[0]!.id;
-  const cfg = (await admin.request<{ metadata: { annotations: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/life-config` })).body;
+  const cfg = (
+    await admin.request<{ metadata: { annotations: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/life-config` })
+  ).body;
   expect(cfg.metadata.annotations.initialize).toBe(sysid);
   await eventually('labels and status', async () => {
     const labels = await Promise.all(cluster.members.map((m) => cluster.roleLabel(m.name)));
@@ -72,7 +76,13 @@ it('bootstraps: one member initializes and leads, the others clone it and stream
   });
   const patroni = await cluster.api(primary, 'GET', '/patroni');
   expect(patroni.status).toBe(200);
-  expect(JSON.parse(patroni.text)).toMatchObject({ state: 'running', role: 'primary', timeline: 1, patroni: { scope: 'life', name: primary }, database_system_identifier: sysid });
+  expect(JSON.parse(patroni.text)).toMatchObject({
+    state: 'running',
+    role: 'primary',
+    timeline: 1,
+    patroni: { scope: 'life', name: primary },
+    database_system_identifier: sysid,
+  });
   expect((await cluster.api(primary, 'GET', '/primary')).status).toBe(200);
   expect((await cluster.api(replicas[0]!, 'GET', '/primary')).status).toBe(503);
   expect((await cluster.api(replicas[0]!, 'GET', '/replica')).status).toBe(200);
@@ -116,7 +126,11 @@ it('SIGTERM of the primary: Postgres stops, the lock is released, a caught-up re
   expect(await rows(next)).toEqual(expect.arrayContaining(['a', 'b', 'c', 'd']));
   // The stopped primary no longer claims to be one, so the candidates race the moment the lock is released.
   const released = Date.parse(agent.find((l) => l.msg === 'released the lock')!.ts);
-  const heldBack = replicas.flatMap((r) => cluster.agent(r).lines.filter((l) => l.msg === 'not racing for the lock' && l.why === 'another member still runs as a primary' && Date.parse(l.ts) >= released));
+  const heldBack = replicas.flatMap((r) =>
+    cluster
+      .agent(r)
+      .lines.filter((l) => l.msg === 'not racing for the lock' && l.why === 'another member still runs as a primary' && Date.parse(l.ts) >= released),
+  );
   expect(heldBack).toEqual([]);
   cluster.start(old);
   await cluster.streaming(old, 90_000);
@@ -131,10 +145,14 @@ it('a crash of the primary Postgres under a live agent: restarted at once, the s
   const before = agent.lines.length;
   await killAndWait(pid!);
   await eventually('crash noticed', async () => (agent.lines.slice(before).some((l) => l.msg === 'postgres exited unexpectedly') ? true : undefined), 10_000);
-  await eventually('postgres restarted', async () => {
-    const now = await cluster.postmasterPid(leader);
-    return now !== undefined && now !== pid ? true : undefined;
-  }, 60_000);
+  await eventually(
+    'postgres restarted',
+    async () => {
+      const now = await cluster.postmasterPid(leader);
+      return now !== undefined && now !== pid ? true : undefined;
+    },
+    60_000,
+  );
   expect(await cluster.writablePrimary(60_000)).toBe(leader);
   await writeRow(leader, 'e');
   expect(agent.lines.slice(before).some((l) => l.msg === 'stopped acting as leader')).toBe(false);

@@ -31,7 +31,10 @@ const GONE = new Set(['postgres stopped', 'postgres exited unexpectedly']);
 async function fencedBeforeTakeover(cluster: HaCluster, old: AgentProcess): Promise<string> {
   const fenced = await old.waitFor('postgres fenced on leadership loss', (l) => FENCED.has(l.msg), 60_000);
   const next = await cluster.writablePrimary(90_000, old.name);
-  const acquired = cluster.agent(next).lines.filter((l) => l.msg === 'acquired the lock').at(-1);
+  const acquired = cluster
+    .agent(next)
+    .lines.filter((l) => l.msg === 'acquired the lock')
+    .at(-1);
   // Local clocks of one machine: the old primary was fenced, and stopped, before the new one took the lock. (The
   // watchdog logs whole seconds; the agent's "stopped" line has milliseconds.)
   expect(at(fenced.ts)).toBeLessThanOrEqual(at(acquired?.ts));

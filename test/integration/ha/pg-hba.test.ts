@@ -20,7 +20,15 @@ beforeAll(async () => {
   const kubeconfig = writeKubeconfig(workDir('ha-hba'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
   agentBuild();
   // hba-1 has lines of its own, which the dynamic ones must not replace.
-  cluster = await HaCluster.create({ admin, namespace: ns.name, scope: 'hba', kubeconfig, size: 2, ttl: 10, extraFor: (name) => (name === 'hba-1' ? { postgresql: { pg_hba: OWN } } : {}) });
+  cluster = await HaCluster.create({
+    admin,
+    namespace: ns.name,
+    scope: 'hba',
+    kubeconfig,
+    size: 2,
+    ttl: 10,
+    extraFor: (name) => (name === 'hba-1' ? { postgresql: { pg_hba: OWN } } : {}),
+  });
   // hba-0 first, so it bootstraps and leads.
   cluster.start('hba-0');
   await cluster.writablePrimary(120_000);
@@ -35,7 +43,14 @@ afterAll(async () => {
 
 /** Whether `user` may log in to `member` over TCP (its password is right: only pg_hba.conf decides). */
 async function admitted(member: string, user: string): Promise<boolean> {
-  const c = new Client({ host: '127.0.0.1', port: cluster.member(member).pgPort, user, password: PASSWORD, database: 'postgres', connectionTimeoutMillis: 3000 });
+  const c = new Client({
+    host: '127.0.0.1',
+    port: cluster.member(member).pgPort,
+    user,
+    password: PASSWORD,
+    database: 'postgres',
+    connectionTimeoutMillis: 3000,
+  });
   c.on('error', () => undefined);
   try {
     await c.connect();
@@ -48,12 +63,17 @@ async function admitted(member: string, user: string): Promise<boolean> {
   }
 }
 
-it('applies dynamic pg_hba lines with a reload, keeps the rules when PostgreSQL refuses a line, and lets a member\'s own lines win', async () => {
+it("applies dynamic pg_hba lines with a reload, keeps the rules when PostgreSQL refuses a line, and lets a member's own lines win", async () => {
   const primary = await cluster.writablePrimary(120_000);
   expect(primary).toBe('hba-0');
   await cluster.streaming('hba-1');
   await cluster.query(primary, `CREATE ROLE app LOGIN PASSWORD '${PASSWORD}'`);
-  await eventually('app replicated', async () => ((await cluster.tryQuery('hba-1', "SELECT 1 FROM pg_roles WHERE rolname = 'app'"))?.length ? true : undefined), 30_000, 200);
+  await eventually(
+    'app replicated',
+    async () => ((await cluster.tryQuery('hba-1', "SELECT 1 FROM pg_roles WHERE rolname = 'app'"))?.length ? true : undefined),
+    30_000,
+    200,
+  );
   expect(await admitted('hba-0', 'app')).toBe(true);
 
   const reject = ['host all app all reject', 'host all all all scram-sha-256'];

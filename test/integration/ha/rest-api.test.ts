@@ -45,7 +45,7 @@ afterAll(async () => {
 
 const setting = async (name: string, guc: string) => (await cluster.query<{ v: string }>(name, `SELECT current_setting('${guc}') AS v`))[0]!.v;
 
-it('GET /cluster and /config answer in Patroni\'s shapes', async () => {
+it("GET /cluster and /config answer in Patroni's shapes", async () => {
   const body = await eventually('replica lag known', async () => {
     const b = JSON.parse((await cluster.api(replica, 'GET', '/cluster')).text) as { members: Record<string, unknown>[] };
     return typeof b.members.find((m) => m.name === replica)?.lag === 'number' ? b : undefined;
@@ -53,8 +53,20 @@ it('GET /cluster and /config answer in Patroni\'s shapes', async () => {
   expect(body).toMatchObject({
     scope: 'rest',
     members: [
-      { name: 'rest-0', api_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/patroni$/), host: '127.0.0.1', port: cluster.member('rest-0').pgPort, timeline: 1 },
-      { name: 'rest-1', api_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/patroni$/), host: '127.0.0.1', port: cluster.member('rest-1').pgPort, timeline: 1 },
+      {
+        name: 'rest-0',
+        api_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/patroni$/),
+        host: '127.0.0.1',
+        port: cluster.member('rest-0').pgPort,
+        timeline: 1,
+      },
+      {
+        name: 'rest-1',
+        api_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/patroni$/),
+        host: '127.0.0.1',
+        port: cluster.member('rest-1').pgPort,
+        timeline: 1,
+      },
     ],
   });
   expect(body.members.find((m) => m.name === primary)).toMatchObject({ role: 'leader', state: 'running' });
@@ -88,7 +100,11 @@ it('PATCH /config: a reloadable parameter applies on every member; one that need
   const patched = await cluster.api(primary, 'PATCH', '/config', { postgresql: { parameters: { work_mem: '8MB', max_connections: 40 } } });
   expect(patched.status).toBe(200);
   for (const m of [primary, replica]) await eventually(`work_mem on ${m}`, async () => ((await setting(m, 'work_mem')) === '8MB' ? true : undefined), 30_000);
-  await eventually('pending restart shown', async () => (JSON.parse((await cluster.api(primary, 'GET', '/patroni')).text).pending_restart === true ? true : undefined), 30_000);
+  await eventually(
+    'pending restart shown',
+    async () => (JSON.parse((await cluster.api(primary, 'GET', '/patroni')).text).pending_restart === true ? true : undefined),
+    30_000,
+  );
   await eventually('pending restart on the pod', async () => ((await cluster.statusOf(primary)).pending_restart === true ? true : undefined), 30_000);
   const before = await cluster.postmasterPid(primary);
   const res = await cluster.api(primary, 'POST', '/restart', {});
@@ -111,7 +127,12 @@ it('POST /reinitialize: refused on the leader, re-clones a replica', async () =>
 it('dynamic ttl and loop_wait apply to the lock; an inconsistent value is refused with an error', async () => {
   const leader = await cluster.writablePrimary();
   const lockTtl = async () =>
-    (await admin.request<{ metadata: { annotations: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/rest-leader` })).body.metadata.annotations.ttl;
+    (
+      await admin.request<{ metadata: { annotations: Record<string, string> } }>({
+        method: 'GET',
+        path: `/api/v1/namespaces/${ns.name}/configmaps/rest-leader`,
+      })
+    ).body.metadata.annotations.ttl;
   expect(await lockTtl()).toBe('10');
   expect((await cluster.api(leader, 'PATCH', '/config', { ttl: 12, loop_wait: 2 })).status).toBe(200);
   await eventually('ttl 12 on the lock', async () => ((await lockTtl()) === '12' ? true : undefined), 20_000);
@@ -119,9 +140,17 @@ it('dynamic ttl and loop_wait apply to the lock; an inconsistent value is refuse
   const refused = await cluster.api(leader, 'PATCH', '/config', { ttl: 4 });
   expect(refused).toEqual({ status: 400, text: 'invalid configuration: ttl: 4 must be a whole number from 5 to 3600' });
   // Inconsistent with the members' own retry_timeout, written past the API: the agent keeps the timings in force.
-  const cm = await admin.request<{ metadata: { annotations: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/rest-config` });
-  const inconsistent = { ...JSON.parse(cm.body.metadata.annotations.config), ttl: 5, loop_wait: 2 };
-  await admin.request({ method: 'PATCH', path: `/api/v1/namespaces/${ns.name}/configmaps/rest-config`, contentType: 'application/merge-patch+json', body: { metadata: { annotations: { config: JSON.stringify(inconsistent) } } } });
+  const cm = await admin.request<{ metadata: { annotations: Record<string, string> } }>({
+    method: 'GET',
+    path: `/api/v1/namespaces/${ns.name}/configmaps/rest-config`,
+  });
+  const inconsistent = { ...JSON.parse(cm.body.metadata.annotations.config!), ttl: 5, loop_wait: 2 };
+  await admin.request({
+    method: 'PATCH',
+    path: `/api/v1/namespaces/${ns.name}/configmaps/rest-config`,
+    contentType: 'application/merge-patch+json',
+    body: { metadata: { annotations: { config: JSON.stringify(inconsistent) } } },
+  });
   await cluster.agent(leader).waitFor('refusal', (l) => l.msg === 'dynamic timings not applied', 20_000);
   expect(await lockTtl()).toBe('12');
   expect(await cluster.holder()).toBe(leader);

@@ -40,11 +40,14 @@ async function settled(): Promise<{ primary: string; replicas: string[] }> {
 }
 
 async function failoverObject(): Promise<Record<string, string>> {
-  const res = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/sw-failover` });
+  const res = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({
+    method: 'GET',
+    path: `/api/v1/namespaces/${ns.name}/configmaps/sw-failover`,
+  });
   return res.body.metadata.annotations ?? {};
 }
 
-it('switchover to a named candidate: 200 with Patroni\'s message, the candidate leads, the old primary follows', async () => {
+it("switchover to a named candidate: 200 with Patroni's message, the candidate leads, the old primary follows", async () => {
   const { primary, replicas } = await settled();
   await cluster.query(primary, 'INSERT INTO t VALUES (1)');
   const candidate = replicas[1]!;
@@ -56,7 +59,9 @@ it('switchover to a named candidate: 200 with Patroni\'s message, the candidate 
   await eventually('failover key cleared', async () => (Object.keys(await failoverObject()).length === 0 ? true : undefined));
   // The history records the promotion.
   const history = await cluster.api(candidate, 'GET', '/history');
-  expect(JSON.parse(history.text)).toEqual(expect.arrayContaining([expect.arrayContaining([1, expect.any(Number), expect.any(String), expect.any(String), candidate])]));
+  expect(JSON.parse(history.text)).toEqual(
+    expect.arrayContaining([expect.arrayContaining([1, expect.any(Number), expect.any(String), expect.any(String), candidate])]),
+  );
   expectNoOverlap(cluster.all);
 });
 
@@ -70,10 +75,16 @@ it('switchover to any member: the lock moves to one of the replicas', async () =
   expectNoOverlap(cluster.all);
 });
 
-it('refuses impossible switchovers with Patroni\'s 412 reasons', async () => {
+it("refuses impossible switchovers with Patroni's 412 reasons", async () => {
   const { primary, replicas } = await settled();
-  expect(await cluster.api(primary, 'POST', '/switchover', { leader: replicas[0], candidate: replicas[1] })).toEqual({ status: 412, text: 'leader name does not match' });
-  expect(await cluster.api(primary, 'POST', '/switchover', { leader: primary, candidate: 'nobody' })).toEqual({ status: 412, text: 'candidate does not exists' });
+  expect(await cluster.api(primary, 'POST', '/switchover', { leader: replicas[0], candidate: replicas[1] })).toEqual({
+    status: 412,
+    text: 'leader name does not match',
+  });
+  expect(await cluster.api(primary, 'POST', '/switchover', { leader: primary, candidate: 'nobody' })).toEqual({
+    status: 412,
+    text: 'candidate does not exists',
+  });
   expect(await cluster.holder()).toBe(primary);
 });
 
@@ -89,17 +100,27 @@ it('a scheduled switchover: 202, shown in GET /cluster, carried out once due', a
   expectNoOverlap(cluster.all);
 });
 
-it('a failover object written by someone else (patronictl\'s fallback) moves the lock to its candidate', async () => {
+it("a failover object written by someone else (patronictl's fallback) moves the lock to its candidate", async () => {
   const { primary, replicas } = await settled();
   const candidate = replicas[0]!;
-  await admin.request({
-    method: 'PATCH',
-    path: `/api/v1/namespaces/${ns.name}/configmaps/sw-failover`,
-    contentType: STRATEGIC_MERGE_PATCH,
-    body: { metadata: { annotations: { leader: primary, member: candidate } } },
-  }).catch(async () =>
-    admin.request({ method: 'POST', path: `/api/v1/namespaces/${ns.name}/configmaps`, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sw-failover', labels: { 'cluster-name': 'sw' }, annotations: { leader: primary, member: candidate } } } }),
-  );
+  await admin
+    .request({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${ns.name}/configmaps/sw-failover`,
+      contentType: STRATEGIC_MERGE_PATCH,
+      body: { metadata: { annotations: { leader: primary, member: candidate } } },
+    })
+    .catch(async () =>
+      admin.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${ns.name}/configmaps`,
+        body: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'sw-failover', labels: { 'cluster-name': 'sw' }, annotations: { leader: primary, member: candidate } },
+        },
+      }),
+    );
   expect(await cluster.writablePrimary(30_000, primary)).toBe(candidate);
   await eventually('failover key cleared', async () => (Object.keys(await failoverObject()).length === 0 ? true : undefined));
   expectNoOverlap(cluster.all);
@@ -111,9 +132,13 @@ it('pause: a dead primary is not replaced until resume; the lock is still renewe
   expect(patched.status).toBe(200);
   expect(JSON.parse(patched.text)).toMatchObject({ pause: true });
   // The leader keeps renewing in pause.
-  const renewBefore = (await admin.request<{ metadata: { annotations: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/sw-leader` })).body.metadata.annotations.renewTime;
+  const renewBefore = (
+    await admin.request<{ metadata: { annotations: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/sw-leader` })
+  ).body.metadata.annotations.renewTime;
   await sleep(2500);
-  const renewAfter = (await admin.request<{ metadata: { annotations: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/sw-leader` })).body.metadata.annotations.renewTime;
+  const renewAfter = (
+    await admin.request<{ metadata: { annotations: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/sw-leader` })
+  ).body.metadata.annotations.renewTime;
   expect(renewAfter).not.toBe(renewBefore);
   await eventually('replicas see the pause', async () => {
     const bodies = await Promise.all(replicas.map(async (r) => JSON.parse((await cluster.api(r, 'GET', '/patroni')).text) as { pause?: boolean }));

@@ -19,7 +19,15 @@ beforeAll(async () => {
   ns = await createTestNamespace(admin, 'ha-sync');
   const kubeconfig = writeKubeconfig(workDir('ha-sync'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
   agentBuild();
-  cluster = await HaCluster.create({ admin, namespace: ns.name, scope: 'sync', kubeconfig, size: 3, ttl: 10, dcs: { synchronous_mode: true, synchronous_node_count: 1 } });
+  cluster = await HaCluster.create({
+    admin,
+    namespace: ns.name,
+    scope: 'sync',
+    kubeconfig,
+    size: 3,
+    ttl: 10,
+    dcs: { synchronous_mode: true, synchronous_node_count: 1 },
+  });
   cluster.startAll();
 }, 300_000);
 
@@ -31,7 +39,10 @@ afterAll(async () => {
 
 async function syncObject(): Promise<{ leader?: string; sync_standby?: string }> {
   try {
-    const res = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/sync-sync` });
+    const res = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${ns.name}/configmaps/sync-sync`,
+    });
     return res.body.metadata.annotations ?? {};
   } catch {
     return {};
@@ -100,7 +111,9 @@ it('loses no acknowledged commit across repeated failovers; only synchronous sta
   const promoted: { name: string; wasSync: string }[] = [];
   for (let round = 0; round < FAILOVERS; round++) {
     const { primary, standby } = await syncEstablished();
-    await eventually('writes flowing', async () => ((await cluster.tryQuery<{ n: string }>(primary, 'SELECT count(*) AS n FROM acked'))?.[0]?.n !== '0' ? true : undefined));
+    await eventually('writes flowing', async () =>
+      (await cluster.tryQuery<{ n: string }>(primary, 'SELECT count(*) AS n FROM acked'))?.[0]?.n !== '0' ? true : undefined,
+    );
     const pgPid = await cluster.postmasterPid(primary);
     cluster.agent(primary).signal('SIGKILL');
     await cluster.agent(primary).exited;

@@ -36,7 +36,11 @@ describe('data directory guard', () => {
   test('fails to start, follow, rewind or remove a data directory of another cluster, touching nothing', async () => {
     const other = '7000000000000000001';
     const before = await fingerprint(m.config.dataDir);
-    const mismatch = { name: 'FatalError', message: expect.stringMatching(/another cluster \(system identifier mismatch\)/), details: { dataDir: m.config.dataDir, found: sysid, expected: other } };
+    const mismatch = {
+      name: 'FatalError',
+      message: expect.stringMatching(/another cluster \(system identifier mismatch\)/),
+      details: { dataDir: m.config.dataDir, found: sysid, expected: other },
+    };
 
     await expect(m.pg.start({ expectedSystemIdentifier: other })).rejects.toMatchObject(mismatch);
     await expect(m.pg.follow({ host: '127.0.0.1', port: 1 }, { expectedSystemIdentifier: other })).rejects.toMatchObject(mismatch);
@@ -54,7 +58,11 @@ describe('data directory guard', () => {
   });
 
   test('fails to initialize over an existing cluster', async () => {
-    await expect(m.pg.bootstrap()).rejects.toMatchObject({ name: 'FatalError', message: 'cannot initialize: the data directory is not empty', details: { found: 'initialized' } });
+    await expect(m.pg.bootstrap()).rejects.toMatchObject({
+      name: 'FatalError',
+      message: 'cannot initialize: the data directory is not empty',
+      details: { found: 'initialized' },
+    });
   });
 
   test('fails to touch a non-empty directory that holds no cluster', async () => {

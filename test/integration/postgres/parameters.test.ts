@@ -69,9 +69,18 @@ describe('postgres parameters', () => {
   test('fails on an unknown setting, an invalid value or a setting the agent manages, keeping the previous file', async () => {
     const file = join(m.config.dataDir, 'pgha.conf.d', '10-parameters.conf');
     const before = await readFile(file, 'utf8');
-    await expect(m.pg.applyParameters(with_({ shared_buffers: '32MB', no_such_setting: 1 }))).rejects.toMatchObject({ name: 'ConfigError', key: 'postgresql.parameters.no_such_setting' });
-    await expect(m.pg.applyParameters(with_({ shared_buffers: '32MB', work_mem: 'lots' }))).rejects.toMatchObject({ name: 'ConfigError', key: 'postgresql.parameters.work_mem' });
-    await expect(m.pg.applyParameters(with_({ shared_buffers: 'lots' }))).rejects.toMatchObject({ name: 'ConfigError', key: 'postgresql.parameters.shared_buffers' });
+    await expect(m.pg.applyParameters(with_({ shared_buffers: '32MB', no_such_setting: 1 }))).rejects.toMatchObject({
+      name: 'ConfigError',
+      key: 'postgresql.parameters.no_such_setting',
+    });
+    await expect(m.pg.applyParameters(with_({ shared_buffers: '32MB', work_mem: 'lots' }))).rejects.toMatchObject({
+      name: 'ConfigError',
+      key: 'postgresql.parameters.work_mem',
+    });
+    await expect(m.pg.applyParameters(with_({ shared_buffers: 'lots' }))).rejects.toMatchObject({
+      name: 'ConfigError',
+      key: 'postgresql.parameters.shared_buffers',
+    });
     await expect(m.pg.applyParameters({ port: 5999 })).rejects.toMatchObject({ name: 'ConfigError', key: 'postgresql.parameters.port' });
     expect(await readFile(file, 'utf8')).toBe(before);
     expect(await show(m, 'work_mem')).toBe('4MB');
@@ -80,13 +89,17 @@ describe('postgres parameters', () => {
   test('accepts custom extension settings', async () => {
     const res = await m.pg.applyParameters(with_({ shared_buffers: '32MB', 'pgha_test.flag': "it's on" }));
     expect(res).toEqual({ changed: ['pgha_test.flag'], restartRequired: [] });
-    await eventually('custom setting visible', async () => ((await query<{ v: string | null }>(m, "SELECT current_setting('pgha_test.flag', true) AS v"))[0]!.v === "it's on" ? true : undefined));
+    await eventually('custom setting visible', async () =>
+      (await query<{ v: string | null }>(m, "SELECT current_setting('pgha_test.flag', true) AS v"))[0]!.v === "it's on" ? true : undefined,
+    );
   });
 
   test('sets and clears synchronous_standby_names with a reload', async () => {
     expect(await m.pg.getSynchronousStandbyNames()).toBe('');
     expect(await m.pg.setSynchronousStandbyNames('1 ("member-b","member-c")')).toEqual({ changed: ['synchronous_standby_names'], restartRequired: [] });
-    await eventually('synchronous_standby_names set', async () => ((await m.pg.getSynchronousStandbyNames()) === '1 ("member-b","member-c")' ? true : undefined));
+    await eventually('synchronous_standby_names set', async () =>
+      (await m.pg.getSynchronousStandbyNames()) === '1 ("member-b","member-c")' ? true : undefined,
+    );
     await m.pg.setSynchronousStandbyNames('');
     await eventually('synchronous_standby_names cleared', async () => ((await m.pg.getSynchronousStandbyNames()) === '' ? true : undefined));
   });

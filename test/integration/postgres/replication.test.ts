@@ -35,7 +35,10 @@ describe('postgres replication lifecycle', () => {
 
     const [db] = await query<{ encoding: string }>(a, "SELECT pg_encoding_to_char(encoding) AS encoding FROM pg_database WHERE datname = 'postgres'");
     expect(db!.encoding).toBe('UTF8');
-    const roles = await query<{ rolname: string; rolreplication: boolean; rolsuper: boolean }>(a, "SELECT rolname, rolreplication, rolsuper FROM pg_roles WHERE rolname IN ('postgres', 'replicator') ORDER BY rolname");
+    const roles = await query<{ rolname: string; rolreplication: boolean; rolsuper: boolean }>(
+      a,
+      "SELECT rolname, rolreplication, rolsuper FROM pg_roles WHERE rolname IN ('postgres', 'replicator') ORDER BY rolname",
+    );
     expect(roles).toEqual([
       { rolname: 'postgres', rolreplication: true, rolsuper: true },
       { rolname: 'replicator', rolreplication: true, rolsuper: false },
@@ -129,9 +132,13 @@ describe('postgres replication lifecycle', () => {
     // Point member-a at itself's old address of nothing: an unreachable upstream, then back at member B.
     const res = await a.pg.follow({ host: '127.0.0.1', port: 1 }, { expectedSystemIdentifier: systemIdentifier });
     expect(res.restarted).toBe(false);
-    await eventually('member-a stops streaming', async () => ((await b.pg.snapshot()).server?.replication.some((r) => r.applicationName === 'member-a') ? undefined : true));
+    await eventually('member-a stops streaming', async () =>
+      (await b.pg.snapshot()).server?.replication.some((r) => r.applicationName === 'member-a') ? undefined : true,
+    );
     await a.pg.follow(b.upstream, { expectedSystemIdentifier: systemIdentifier });
-    await eventually('member-a streams again', async () => ((await b.pg.snapshot()).server?.replication.some((r) => r.applicationName === 'member-a' && r.state === 'streaming') ? true : undefined));
+    await eventually('member-a streams again', async () =>
+      (await b.pg.snapshot()).server?.replication.some((r) => r.applicationName === 'member-a' && r.state === 'streaming') ? true : undefined,
+    );
     expect(a.pg.pid).toBe(pidBefore);
   });
 
@@ -155,7 +162,9 @@ describe('postgres replication lifecycle', () => {
   });
 
   test('drops a slot only when no standby uses it', async () => {
-    await eventually('member B streams through its slot', async () => ((await a.pg.listSlots()).some((x) => x.name === b.pg.slotName && x.active) ? true : undefined));
+    await eventually('member B streams through its slot', async () =>
+      (await a.pg.listSlots()).some((x) => x.name === b.pg.slotName && x.active) ? true : undefined,
+    );
     await expect(a.pg.dropSlot(b.pg.slotName)).rejects.toMatchObject({ name: 'ConflictError' });
     expect(await a.pg.dropSlot('no_such_slot')).toBe(false);
     // The slot member-a used on member B is idle now that member-a is the primary.

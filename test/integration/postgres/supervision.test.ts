@@ -40,7 +40,9 @@ describe('postgres supervision', () => {
     const snap = await m.pg.snapshot();
     expect(snap).toMatchObject({ running: true, accepting: true, server: { inRecovery: false } });
     expect(m.events.filter((e) => e.type === 'started')).toHaveLength(1);
-    expect(m.logger.records).toContainEqual(expect.objectContaining({ msg: 'postgres log', fields: expect.objectContaining({ message: expect.stringMatching(/automatic recovery in progress/) }) }));
+    expect(m.logger.records).toContainEqual(
+      expect.objectContaining({ msg: 'postgres log', fields: expect.objectContaining({ message: expect.stringMatching(/automatic recovery in progress/) }) }),
+    );
   });
 
   test('a fast stop ends the clients and is an expected exit', async () => {
@@ -66,7 +68,9 @@ describe('postgres supervision', () => {
     try {
       const res = await m.pg.stop('smart', 500);
       expect(res).toEqual({ wasRunning: true, stoppedWith: 'immediate' });
-      expect(m.logger.records).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'postgres did not stop in time; escalating', fields: expect.objectContaining({ mode: 'immediate' }) }));
+      expect(m.logger.records).toContainEqual(
+        expect.objectContaining({ level: 'warn', msg: 'postgres did not stop in time; escalating', fields: expect.objectContaining({ mode: 'immediate' }) }),
+      );
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -75,7 +79,9 @@ describe('postgres supervision', () => {
   test('re-emits multi-line messages as one record', async () => {
     await m.pg.start();
     await expect(query(m, 'SELECT no_such_column\nFROM pg_class')).rejects.toThrow(/no_such_column/);
-    const statement = await eventually('statement record', async () => m.logger.records.find((r) => r.fields.severity === 'STATEMENT' && String(r.fields.message).includes('no_such_column')));
+    const statement = await eventually('statement record', async () =>
+      m.logger.records.find((r) => r.fields.severity === 'STATEMENT' && String(r.fields.message).includes('no_such_column')),
+    );
     expect(statement.fields.message).toBe('SELECT no_such_column\nFROM pg_class');
     const error = m.logger.records.find((r) => r.fields.severity === 'ERROR' && String(r.fields.message).includes('no_such_column'));
     expect(error?.level).toBe('error');

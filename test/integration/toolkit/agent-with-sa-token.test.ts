@@ -50,7 +50,11 @@ describe.each([StoreMode.CONFIG_MAPS, StoreMode.ENDPOINTS])('the agent on the ge
     const cp = testControlPlane();
     ns = await createTestNamespace(admin, 'tk-agent', { restricted: true });
     await serverSideApply(admin, ns.name, manifests(storeMode), { dryRun: false });
-    await eventually('Pod alpha-0', async () => (await admin.request({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/pods/alpha-0` })).status === 200 || undefined, 60_000);
+    await eventually(
+      'Pod alpha-0',
+      async () => (await admin.request({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/pods/alpha-0` })).status === 200 || undefined,
+      60_000,
+    );
 
     // What the kubelet would give the container: the ConfigMap file, the Secret files, the downward-API environment
     // and a token of the Pod's ServiceAccount.
@@ -76,19 +80,31 @@ describe.each([StoreMode.CONFIG_MAPS, StoreMode.ENDPOINTS])('the agent on the ge
       // Only the lock and the Kubernetes objects are under test here, not PostgreSQL.
       PGHA_TEST_LOCK_ONLY: '1',
     };
-    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, agentBuild(), 'agent', '--config', join(dir, 'pgha.yaml')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, agentBuild(), 'agent', '--config', join(dir, 'pgha.yaml')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     agent = child;
-    child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+    child.stdout.on('data', (c: Buffer) => (log += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
-    const lockPath = storeMode === StoreMode.ENDPOINTS ? `/api/v1/namespaces/${ns.name}/endpoints/alpha` : `/api/v1/namespaces/${ns.name}/configmaps/alpha-leader`;
+    const lockPath =
+      storeMode === StoreMode.ENDPOINTS ? `/api/v1/namespaces/${ns.name}/endpoints/alpha` : `/api/v1/namespaces/${ns.name}/configmaps/alpha-leader`;
     const lock = () => admin.request<Obj>({ method: 'GET', path: lockPath }).then((r) => r.body.metadata.annotations ?? {});
-    const first = await eventually(`the lock held by alpha-0 (agent log:\n${log})`, async () => ((await lock()).leader === 'alpha-0' ? lock() : undefined), 30_000);
-    await eventually('role label primary on alpha-0', async () => {
-      const pod = await admin.request<Obj>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/pods/alpha-0` });
-      return pod.body.metadata.labels?.role === 'primary' || undefined;
-    }, 30_000);
+    const first = await eventually(
+      `the lock held by alpha-0 (agent log:\n${log})`,
+      async () => ((await lock()).leader === 'alpha-0' ? lock() : undefined),
+      30_000,
+    );
+    await eventually(
+      'role label primary on alpha-0',
+      async () => {
+        const pod = await admin.request<Obj>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/pods/alpha-0` });
+        return pod.body.metadata.labels?.role === 'primary' || undefined;
+      },
+      30_000,
+    );
     await eventually('a renew', async () => ((await lock()).renewTime !== first.renewTime ? true : undefined), 30_000);
 
     child.kill('SIGTERM');

@@ -33,7 +33,12 @@ export interface ApplyResult {
  * Server-side applies every manifest into `namespace` (as `kubectl apply --server-side` does), optionally as a dry
  * run, and returns the admission warnings the API server sent for each object.
  */
-export async function serverSideApply(client: KubeClient, namespace: string, manifests: readonly Manifest[], opts: { dryRun: boolean }): Promise<ApplyResult[]> {
+export async function serverSideApply(
+  client: KubeClient,
+  namespace: string,
+  manifests: readonly Manifest[],
+  opts: { dryRun: boolean },
+): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
   for (const m of manifests) {
     const res = await client.request({
@@ -84,8 +89,14 @@ export async function grantControllerRoles(admin: KubeClient): Promise<void> {
  * selector query), sorted.
  */
 export async function podsSelectedBy(client: KubeClient, namespace: string, matchLabels: Readonly<Record<string, string>>): Promise<string[]> {
-  const labelSelector = Object.entries(matchLabels).map(([k, v]) => `${k}=${v}`).join(',');
-  const res = await client.request<{ items: { metadata: { name: string } }[] }>({ method: 'GET', path: `/api/v1/namespaces/${namespace}/pods`, query: { labelSelector } });
+  const labelSelector = Object.entries(matchLabels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const res = await client.request<{ items: { metadata: { name: string } }[] }>({
+    method: 'GET',
+    path: `/api/v1/namespaces/${namespace}/pods`,
+    query: { labelSelector },
+  });
   return res.body.items.map((p) => p.metadata.name).sort();
 }
 
@@ -108,7 +119,9 @@ export async function createLabelledPod(client: KubeClient, namespace: string, n
       metadata: { name, labels },
       spec: {
         securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
-        containers: [{ name: 'client', image: 'registry.example/client:1', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+        containers: [
+          { name: 'client', image: 'registry.example/client:1', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } },
+        ],
       },
     },
   });

@@ -30,7 +30,8 @@ function template(release: string, set: Record<string, string> = {}, extra: stri
     .filter((o): o is Manifest => o !== null);
 }
 
-const byKind = (objects: Manifest[], kind: string, name?: string) => objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name)) as any;
+const byKind = (objects: Manifest[], kind: string, name?: string) =>
+  objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name)) as any;
 
 describe('Helm chart', () => {
   let admin: KubeClient;
@@ -53,7 +54,17 @@ describe('Helm chart', () => {
 
   it('passes helm lint --strict, also with every switch flipped', () => {
     run(toolBinary('helm'), ['lint', '--strict', chart], helmEnv);
-    run(toolBinary('helm'), ['lint', '--strict', chart, '--set', 'useEndpoints=true,openshift=true,storage.persistent=false,restApi.authentication.enabled=false,networkPolicy.enabled=false'], helmEnv);
+    run(
+      toolBinary('helm'),
+      [
+        'lint',
+        '--strict',
+        chart,
+        '--set',
+        'useEndpoints=true,openshift=true,storage.persistent=false,restApi.authentication.enabled=false,networkPolicy.enabled=false',
+      ],
+      helmEnv,
+    );
   });
 
   it('renders the same objects as the construct by default, named after the release', () => {
@@ -120,7 +131,11 @@ describe('Helm chart', () => {
 
   it.each<[string, Record<string, string>, PostgresClusterProps]>([
     ['by default', {}, {}],
-    ['with REST API authentication and the NetworkPolicy off', { 'restApi.authentication.enabled': 'false', 'networkPolicy.enabled': 'false' }, { restApiAuthentication: false, networkPolicy: false }],
+    [
+      'with REST API authentication and the NetworkPolicy off',
+      { 'restApi.authentication.enabled': 'false', 'networkPolicy.enabled': 'false' },
+      { restApiAuthentication: false, networkPolicy: false },
+    ],
   ])('renders %s the member file, the Pod environment, the Secret keys and the NetworkPolicy the construct does', (_name, set, props) => {
     const objects = template('r', set);
     const model = new Chart(new App(), 'c', { disableResourceNameHashes: true });
@@ -132,7 +147,11 @@ describe('Helm chart', () => {
     expect(env(objects)).toEqual(env(construct));
     expect(byKind(objects, 'NetworkPolicy')?.spec).toEqual(byKind(construct, 'NetworkPolicy')?.spec);
     const keys = Object.keys(byKind(objects, 'Secret').stringData).sort();
-    expect(keys).toEqual(props.restApiAuthentication === false ? ['replication-password', 'superuser-password'] : ['replication-password', 'restapi-password', 'superuser-password']);
+    expect(keys).toEqual(
+      props.restApiAuthentication === false
+        ? ['replication-password', 'superuser-password']
+        : ['replication-password', 'restapi-password', 'superuser-password'],
+    );
   });
 
   it('fails through values.schema.json with a REST API user basic auth cannot carry', () => {
@@ -146,7 +165,7 @@ describe('Helm chart', () => {
     const app = new App();
     const chart = new Chart(app, 'c', { disableResourceNameHashes: true });
     new PostgresCluster(chart, 'r', { ttl: Duration.seconds(12), loopWait: Duration.seconds(2), retryTimeout: Duration.seconds(5) });
-    const model = (chart.toJson() as any[]).find((o) => o.kind === 'StatefulSet');
+    const model = chart.toJson().find((o) => o.kind === 'StatefulSet');
     const probes = (s: any) => ({ ...s.spec.template.spec.containers[0].livenessProbe, grace: s.spec.template.spec.terminationGracePeriodSeconds });
     expect(probes(sts)).toEqual(probes(model));
   });
@@ -179,10 +198,22 @@ describe('Helm chart', () => {
   });
 
   it('puts postgresql.parameters and the synchronous settings where the construct puts them, and rolls the members when they change', () => {
-    const set = { clusterName: 'billing', 'postgresql.parameters.max_connections': '250', 'postgresql.parameters.log_min_duration_statement': '2s', synchronousMode: 'true', synchronousModeStrict: 'true', synchronousNodeCount: '2' };
+    const set = {
+      clusterName: 'billing',
+      'postgresql.parameters.max_connections': '250',
+      'postgresql.parameters.log_min_duration_statement': '2s',
+      synchronousMode: 'true',
+      synchronousModeStrict: 'true',
+      synchronousNodeCount: '2',
+    };
     const objects = template('r', set);
     const model = new Chart(new App(), 'c', { disableResourceNameHashes: true });
-    new PostgresCluster(model, 'billing', { postgresql: { parameters: { max_connections: 250, log_min_duration_statement: '2s' } }, synchronousMode: true, synchronousModeStrict: true, synchronousNodeCount: 2 });
+    new PostgresCluster(model, 'billing', {
+      postgresql: { parameters: { max_connections: 250, log_min_duration_statement: '2s' } },
+      synchronousMode: true,
+      synchronousModeStrict: true,
+      synchronousNodeCount: 2,
+    });
     const construct = model.toJson().find((o: Manifest) => o.kind === 'ConfigMap' && o.metadata.name === 'billing-pgha');
     // The same configuration (Helm quotes some strings the construct leaves plain).
     expect(parse(byKind(objects, 'ConfigMap', 'billing-pgha').data['pgha.yaml'])).toEqual(parse(construct.data['pgha.yaml']));
@@ -223,7 +254,7 @@ describe('Helm chart', () => {
     expect(warningsOf(await serverSideApply(admin, ns, objects, { dryRun: true }))).toEqual({});
   });
 
-  it('keeps the generated passwords, the REST API\'s too, on upgrade: lookup reads them back from the live Secret', async () => {
+  it("keeps the generated passwords, the REST API's too, on upgrade: lookup reads them back from the live Secret", async () => {
     const ns = await restricted('tk-helm-up');
     const kubeconfig = testControlPlane().state.kubeconfig;
     const first = template('pg', { replicas: '1' }, ['--namespace', ns, '--dry-run=server', '--kubeconfig', kubeconfig]);
@@ -236,10 +267,18 @@ describe('Helm chart', () => {
     expect(Object.keys(installed).sort()).toEqual(['replication-password', 'restapi-password', 'superuser-password']);
     expect(byKind(upgrade, 'StatefulSet').spec.replicas).toBe(2);
     await serverSideApply(admin, ns, upgrade, { dryRun: false });
-    await eventually('two Pods after the upgrade', async () => {
-      const pods = await admin.request<{ items: unknown[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/pods`, query: { labelSelector: 'cluster-name=pg' } });
-      return pods.body.items.length === 2 || undefined;
-    }, 60_000);
+    await eventually(
+      'two Pods after the upgrade',
+      async () => {
+        const pods = await admin.request<{ items: unknown[] }>({
+          method: 'GET',
+          path: `/api/v1/namespaces/${ns}/pods`,
+          query: { labelSelector: 'cluster-name=pg' },
+        });
+        return pods.body.items.length === 2 || undefined;
+      },
+      60_000,
+    );
     const events = await admin.request<{ items: { reason: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` });
     expect(events.body.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
     // The NetworkPolicy the API server accepted selects exactly the StatefulSet's Pods.

@@ -7,7 +7,6 @@ import { createTestNamespace, eventually, testControlPlane, type TestNamespace }
 import { grantControllerRoles, podsSelectedBy, serverSideApply, storedNetworkPolicy, warningsOf, type Manifest } from './apply';
 import { repoPath, run, runStatus, toolBinary } from './tools';
 
-
 function processTemplate(file: string, params: Record<string, string>): Manifest[] {
   const args = ['-f', repoPath('templates', file), ...Object.entries(params).flatMap(([k, v]) => ['-p', `${k}=${v}`])];
   return (JSON.parse(run(toolBinary('template-process'), args)) as { items: Manifest[] }).items;
@@ -43,7 +42,14 @@ describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Templa
   });
 
   it('takes user values as oc new-app -p does, numbers as numbers', () => {
-    const items = processTemplate(file, { CLUSTER_NAME: 'orders', REPLICAS: '2', SUPERUSER_PASSWORD: 'given-one', RESTAPI_PASSWORD: 'given-api', PRIMARY_SERVICE_NAME: 'orders-rw', IMAGE: 'registry.example/pgha:1' });
+    const items = processTemplate(file, {
+      CLUSTER_NAME: 'orders',
+      REPLICAS: '2',
+      SUPERUSER_PASSWORD: 'given-one',
+      RESTAPI_PASSWORD: 'given-api',
+      PRIMARY_SERVICE_NAME: 'orders-rw',
+      IMAGE: 'registry.example/pgha:1',
+    });
     const sts = items.find((o) => o.kind === 'StatefulSet') as any;
     expect(sts.metadata.name).toBe('orders');
     expect(sts.spec.replicas).toBe(2);
@@ -58,7 +64,13 @@ describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Templa
   it('passes POSTGRESQL_PARAMETERS and SYNCHRONOUS_MODE into the member configuration the agent loads', () => {
     const items = processTemplate(file, { POSTGRESQL_PARAMETERS: '{"max_connections": 250, "work_mem": "8MB"}', SYNCHRONOUS_MODE: 'true' });
     const text = (items.find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> }).data['pgha.yaml']!;
-    const env = { PATRONI_NAME: 'pgha-0', PATRONI_KUBERNETES_POD_IP: '192.0.2.7', PATRONI_SUPERUSER_PASSWORD_FILE: '/s', PATRONI_REPLICATION_PASSWORD_FILE: '/r', PATRONI_RESTAPI_PASSWORD_FILE: '/a' };
+    const env = {
+      PATRONI_NAME: 'pgha-0',
+      PATRONI_KUBERNETES_POD_IP: '192.0.2.7',
+      PATRONI_SUPERUSER_PASSWORD_FILE: '/s',
+      PATRONI_REPLICATION_PASSWORD_FILE: '/r',
+      PATRONI_RESTAPI_PASSWORD_FILE: '/a',
+    };
     expect(loadAgentConfig({ yaml: text, env }, () => 'pw').postgresql.parameters).toEqual({ max_connections: 250, work_mem: '8MB' });
     expect(parse(text).bootstrap.dcs.synchronous_mode).toBe(true);
     const defaults = (processTemplate(file, {}).find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> }).data['pgha.yaml']!;
@@ -78,10 +90,18 @@ describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Templa
     const items = processTemplate(file, { CLUSTER_NAME: 'tpl', REPLICAS: '2', PRIMARY_SERVICE_NAME: 'tpl-rw', REPLICAS_SERVICE_NAME: 'tpl-ro' });
     expect(warningsOf(await serverSideApply(admin, ns.name, items, { dryRun: true }))).toEqual({});
     expect(warningsOf(await serverSideApply(admin, ns.name, items, { dryRun: false }))).toEqual({});
-    await eventually('two Pods', async () => {
-      const pods = await admin.request<{ items: unknown[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/pods`, query: { labelSelector: 'cluster-name=tpl' } });
-      return pods.body.items.length === 2 || undefined;
-    }, 60_000);
+    await eventually(
+      'two Pods',
+      async () => {
+        const pods = await admin.request<{ items: unknown[] }>({
+          method: 'GET',
+          path: `/api/v1/namespaces/${ns.name}/pods`,
+          query: { labelSelector: 'cluster-name=tpl' },
+        });
+        return pods.body.items.length === 2 || undefined;
+      },
+      60_000,
+    );
     const events = await admin.request<{ items: { reason: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/events` });
     expect(events.body.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
     // The NetworkPolicy the API server accepted selects exactly the StatefulSet's Pods.

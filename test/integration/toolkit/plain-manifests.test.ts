@@ -6,7 +6,6 @@ import { buildApp } from '../../../src/app';
 import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
 import { createLabelledPod, grantControllerRoles, podsSelectedBy, serverSideApply, storedNetworkPolicy, warningsOf, type Manifest } from './apply';
 
-
 function clusterManifests(props: PostgresClusterProps, id = 'pg'): Manifest[] {
   const chart = new Chart(Testing.app(), 'c', { disableResourceNameHashes: true });
   new PostgresCluster(chart, id, props);
@@ -62,24 +61,32 @@ describe('plain manifests on a restricted namespace', () => {
     const ns = await restrictedNamespace('tk-real');
     const manifests = clusterManifests({ replicas: 3, persistence: Persistence.EPHEMERAL });
     expect(warningsOf(await serverSideApply(admin, ns, manifests, { dryRun: false }))).toEqual({});
-    const pods = await eventually('three Pods from the StatefulSet', async () => {
-      const res = await admin.request<{ items: { metadata: { name: string; labels: Record<string, string> } }[] }>({
-        method: 'GET',
-        path: `/api/v1/namespaces/${ns}/pods`,
-        query: { labelSelector: 'app.kubernetes.io/name=pgha,cluster-name=pg' },
-      });
-      return res.body.items.length === 3 ? res.body.items : undefined;
-    }, 60_000);
+    const pods = await eventually(
+      'three Pods from the StatefulSet',
+      async () => {
+        const res = await admin.request<{ items: { metadata: { name: string; labels: Record<string, string> } }[] }>({
+          method: 'GET',
+          path: `/api/v1/namespaces/${ns}/pods`,
+          query: { labelSelector: 'app.kubernetes.io/name=pgha,cluster-name=pg' },
+        });
+        return res.body.items.length === 3 ? res.body.items : undefined;
+      },
+      60_000,
+    );
     expect(pods.map((p) => p.metadata.name).sort()).toEqual(['pg-0', 'pg-1', 'pg-2']);
     // Events are recorded asynchronously after the Pods exist: wait for the controller's three, then look for failures.
-    const events = await eventually('the StatefulSet controller\'s SuccessfulCreate events', async () => {
-      const res = await admin.request<{ items: { reason: string; message: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` });
-      return res.body.items.filter((e) => e.reason === 'SuccessfulCreate').length >= 3 ? res.body.items : undefined;
-    }, 60_000);
+    const events = await eventually(
+      "the StatefulSet controller's SuccessfulCreate events",
+      async () => {
+        const res = await admin.request<{ items: { reason: string; message: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` });
+        return res.body.items.filter((e) => e.reason === 'SuccessfulCreate').length >= 3 ? res.body.items : undefined;
+      },
+      60_000,
+    );
     expect(events.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
   });
 
-  it('the NetworkPolicy is accepted and selects exactly its cluster\'s members; its client rule selects the Pods carrying clientPodLabels', async () => {
+  it("the NetworkPolicy is accepted and selects exactly its cluster's members; its client rule selects the Pods carrying clientPodLabels", async () => {
     const ns = await restrictedNamespace('tk-np');
     const build = (id: string, replicas: number) => {
       const chart = new Chart(Testing.app(), 'c', { disableResourceNameHashes: true });
@@ -92,7 +99,11 @@ describe('plain manifests on a restricted namespace', () => {
     for (const c of [pg, other]) expect(warningsOf(await serverSideApply(admin, ns, c.manifests, { dryRun: false }))).toEqual({});
     await createLabelledPod(admin, ns, 'pg-client', pg.pg.clientPodLabels);
     await createLabelledPod(admin, ns, 'other-client', other.pg.clientPodLabels);
-    await eventually('three members', async () => ((await podsSelectedBy(admin, ns, { 'app.kubernetes.io/name': 'pgha' })).length === 3 ? true : undefined), 60_000);
+    await eventually(
+      'three members',
+      async () => ((await podsSelectedBy(admin, ns, { 'app.kubernetes.io/name': 'pgha' })).length === 3 ? true : undefined),
+      60_000,
+    );
     const policy = await storedNetworkPolicy(admin, ns, pg.pg.networkPolicyName!);
     expect(await podsSelectedBy(admin, ns, policy.spec.podSelector.matchLabels)).toEqual(['pg-0', 'pg-1']);
     expect(await podsSelectedBy(admin, ns, policy.spec.ingress[0]!.from[0]!.podSelector.matchLabels)).toEqual(['pg-0', 'pg-1']);
@@ -103,11 +114,18 @@ describe('plain manifests on a restricted namespace', () => {
   it('applied for real with persistent storage, creates the Pods and one claim per member', async () => {
     const ns = await restrictedNamespace('tk-pvc');
     await serverSideApply(admin, ns, clusterManifests({ replicas: 2 }), { dryRun: false });
-    await eventually('two Pods and two claims', async () => {
-      const pods = await admin.request<{ items: unknown[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/pods` });
-      const pvcs = await admin.request<{ items: { metadata: { name: string } }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/persistentvolumeclaims` });
-      return pods.body.items.length === 2 && pvcs.body.items.length === 2 ? true : undefined;
-    }, 60_000);
+    await eventually(
+      'two Pods and two claims',
+      async () => {
+        const pods = await admin.request<{ items: unknown[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/pods` });
+        const pvcs = await admin.request<{ items: { metadata: { name: string } }[] }>({
+          method: 'GET',
+          path: `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
+        });
+        return pods.body.items.length === 2 && pvcs.body.items.length === 2 ? true : undefined;
+      },
+      60_000,
+    );
     const events = await admin.request<{ items: { reason: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns}/events` });
     expect(events.body.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
   });

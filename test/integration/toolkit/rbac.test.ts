@@ -7,7 +7,6 @@ import { ClusterCredentials, Persistence, PostgresCluster, StoreMode } from '../
 import { apiError, createTestNamespace, eventually, mintServiceAccountToken, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
 import { grantControllerRoles, serverSideApply, type Manifest } from './apply';
 
-
 const ALL_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
 
 function manifests(name: string, storeMode: StoreMode): Manifest[] {
@@ -37,7 +36,10 @@ describe.each([StoreMode.CONFIG_MAPS, StoreMode.ENDPOINTS])('agent ServiceAccoun
     await serverSideApply(admin, ns.name, manifests('alpha', storeMode), { dryRun: false });
     await serverSideApply(admin, other.name, manifests('beta', storeMode), { dryRun: false });
     agent = cp.clientWithToken(await mintServiceAccountToken(admin, ns.name, 'alpha'));
-    await eventually('Pod alpha-0', async () => (await admin.request({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/pods/alpha-0` })).status === 200 || undefined);
+    await eventually(
+      'Pod alpha-0',
+      async () => (await admin.request({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/pods/alpha-0` })).status === 200 || undefined,
+    );
   });
   afterAll(async () => {
     agent?.close();
@@ -71,7 +73,7 @@ describe.each([StoreMode.CONFIG_MAPS, StoreMode.ENDPOINTS])('agent ServiceAccoun
     expect((await apiError(() => agent.request({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/secrets` }))).status).toBe(403);
   });
 
-  it('performs the agent\'s real calls: list and watch-ready reads, create and patch its lock object, label its Pod', async () => {
+  it("performs the agent's real calls: list and watch-ready reads, create and patch its lock object, label its Pod", async () => {
     const store = storeMode === StoreMode.ENDPOINTS ? 'endpoints' : 'configmaps';
     const lockName = storeMode === StoreMode.ENDPOINTS ? 'alpha' : 'alpha-leader';
     const selector = 'app.kubernetes.io/name=pgha,cluster-name=alpha';
@@ -80,7 +82,11 @@ describe.each([StoreMode.CONFIG_MAPS, StoreMode.ENDPOINTS])('agent ServiceAccoun
     await agent.request({
       method: 'POST',
       path: `/api/v1/namespaces/${ns.name}/${store}`,
-      body: { apiVersion: 'v1', kind: storeMode === StoreMode.ENDPOINTS ? 'Endpoints' : 'ConfigMap', metadata: { name: lockName, labels: { 'app.kubernetes.io/name': 'pgha', 'cluster-name': 'alpha' }, annotations: { leader: 'alpha-0' } } },
+      body: {
+        apiVersion: 'v1',
+        kind: storeMode === StoreMode.ENDPOINTS ? 'Endpoints' : 'ConfigMap',
+        metadata: { name: lockName, labels: { 'app.kubernetes.io/name': 'pgha', 'cluster-name': 'alpha' }, annotations: { leader: 'alpha-0' } },
+      },
     });
     await agent.request({
       method: 'PATCH',
@@ -96,7 +102,13 @@ describe.each([StoreMode.CONFIG_MAPS, StoreMode.ENDPOINTS])('agent ServiceAccoun
     });
     if (storeMode === StoreMode.ENDPOINTS) {
       // The agent POSTs its `-config` Service at start; ours already exists, so the answer is 409, not 403.
-      const err = await apiError(() => agent.request({ method: 'POST', path: `/api/v1/namespaces/${ns.name}/services`, body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'alpha-config' }, spec: { clusterIP: 'None' } } }));
+      const err = await apiError(() =>
+        agent.request({
+          method: 'POST',
+          path: `/api/v1/namespaces/${ns.name}/services`,
+          body: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'alpha-config' }, spec: { clusterIP: 'None' } },
+        }),
+      );
       expect(err.status).toBe(409);
     }
   });
@@ -108,7 +120,16 @@ describe.each([StoreMode.CONFIG_MAPS, StoreMode.ENDPOINTS])('agent ServiceAccoun
     expect((await apiError(() => agent.request({ method: 'GET', path: `/api/v1/namespaces/${other.name}/pods` }))).status).toBe(403);
     expect((await apiError(() => agent.request({ method: 'GET', path: `/api/v1/namespaces/${other.name}/${store}` }))).status).toBe(403);
     expect(
-      (await apiError(() => agent.request({ method: 'PATCH', path: `/api/v1/namespaces/${other.name}/pods/beta-0`, contentType: 'application/strategic-merge-patch+json', body: { metadata: { labels: { role: 'primary' } } } }))).status,
+      (
+        await apiError(() =>
+          agent.request({
+            method: 'PATCH',
+            path: `/api/v1/namespaces/${other.name}/pods/beta-0`,
+            contentType: 'application/strategic-merge-patch+json',
+            body: { metadata: { labels: { role: 'primary' } } },
+          }),
+        )
+      ).status,
     ).toBe(403);
     expect((await apiError(() => agent.request({ method: 'GET', path: '/api/v1/namespaces/default/endpoints/kubernetes' }))).status).toBe(403);
   });

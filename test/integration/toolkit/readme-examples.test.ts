@@ -37,8 +37,14 @@ describe('README examples', () => {
       mkdirSync(dirname(join(work, path)), { recursive: true });
       writeFileSync(join(work, path), text);
     }
-    const out = run(toolBinary('helm'), ['template', release!, work, ...rest], { HELM_CACHE_HOME: join(work, '.cache'), HELM_CONFIG_HOME: join(work, '.config'), HELM_DATA_HOME: join(work, '.data') });
-    const objects = parseAllDocuments(out).map((d) => d.toJS() as Manifest | null).filter((o): o is Manifest => o !== null);
+    const out = run(toolBinary('helm'), ['template', release!, work, ...rest], {
+      HELM_CACHE_HOME: join(work, '.cache'),
+      HELM_CONFIG_HOME: join(work, '.config'),
+      HELM_DATA_HOME: join(work, '.data'),
+    });
+    const objects = parseAllDocuments(out)
+      .map((d) => d.toJS() as Manifest | null)
+      .filter((o): o is Manifest => o !== null);
     expect(objects.find((o) => o.kind === 'StatefulSet')?.metadata.name).toBe(release);
     const ns = await createTestNamespace(admin, 'tk-readme', { restricted: true });
     namespaces.push(ns);

@@ -8,7 +8,10 @@ const REPO = join(__dirname, '..', '..', '..');
 export function toolBinary(name: 'helm' | 'template-process'): string {
   const out = execFileSync('bash', [join(REPO, 'test', 'control-plane', 'build.sh'), '--print'], { encoding: 'utf8' });
   const key = name === 'helm' ? 'HELM_BIN_DIR' : 'TEMPLATE_BIN_DIR';
-  const dir = out.split('\n').find((l) => l.startsWith(`${key}=`))?.slice(key.length + 1);
+  const dir = out
+    .split('\n')
+    .find((l) => l.startsWith(`${key}=`))
+    ?.slice(key.length + 1);
   const path = join(dir ?? '', name);
   if (!existsSync(path)) throw new Error(`${name} is missing at ${path}; run test/control-plane/build.sh`);
   return path;

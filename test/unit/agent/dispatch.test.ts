@@ -30,11 +30,17 @@ function optionFlags(text: string): string[][] {
   return text
     .split('\n')
     .filter((l) => l.startsWith('  -'))
-    .map((l) => l.trim().split(/ {2,}/)[0]!.split(', ').map((f) => f.split(' ')[0]!));
+    .map((l) =>
+      l
+        .trim()
+        .split(/ {2,}/)[0]!
+        .split(', ')
+        .map((f) => f.split(' ')[0]!),
+    );
 }
 
 describe('commandUsage', () => {
-  it('gives one command\'s usage line with the target, output and exit-code notes', () => {
+  it("gives one command's usage line with the target, output and exit-code notes", () => {
     const text = commandUsage('reinit');
     expect(text.split('\n')[0]).toBe('usage: pgha reinit MEMBER [--force]');
     expect(text).toContain('exit codes: 0 done');
@@ -46,10 +52,19 @@ describe('commandUsage', () => {
   });
 
   it.each([
-    [['list', '--help'], ['--scope NAME', '-n, --namespace NS', '--json', '-h, --help']],
-    [['reinit', '-h'], ['usage: pgha reinit MEMBER', '--force, -f, --yes, -y', '--kubeconfig FILE']],
-    [['edit-config', '--help'], ['--set, -s KEY=VALUE', '-p, --pg PARAM=VALUE', '--apply FILE|-']],
-  ])('answers %p with that command\'s help and its options', (argv, expected) => {
+    [
+      ['list', '--help'],
+      ['--scope NAME', '-n, --namespace NS', '--json', '-h, --help'],
+    ],
+    [
+      ['reinit', '-h'],
+      ['usage: pgha reinit MEMBER', '--force, -f, --yes, -y', '--kubeconfig FILE'],
+    ],
+    [
+      ['edit-config', '--help'],
+      ['--set, -s KEY=VALUE', '-p, --pg PARAM=VALUE', '--apply FILE|-'],
+    ],
+  ])("answers %p with that command's help and its options", (argv, expected) => {
     const cmd = parseCommand(argv);
     expect(cmd).toEqual({ command: 'help', topic: argv[0] });
     const text = commandUsage(argv[0]!);
@@ -66,7 +81,7 @@ describe('commandUsage', () => {
     for (const o of spec.options) expect(commandUsage(name)).toContain(o.help);
   });
 
-  it('gives the agent\'s own usage, with --validate-config', () => {
+  it("gives the agent's own usage, with --validate-config", () => {
     expect(commandUsage('agent')).toMatch(/^usage: pgha agent \[--config FILE\]\n {7}pgha agent --validate-config \[FILE\]\n/);
   });
 
@@ -78,7 +93,12 @@ describe('commandUsage', () => {
 
 describe('pgha help', () => {
   it('lists every command, the shared options and where the target comes from', () => {
-    expect(USAGE).toContain(commandSummary().split('\n').map((l) => `  ${l}`).join('\n'));
+    expect(USAGE).toContain(
+      commandSummary()
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
     for (const spec of CTL_COMMAND_SPECS) expect(commandSummary()).toContain(`pgha ${spec.name}`);
     expect(optionFlags(USAGE)).toEqual([...SHARED_OPTIONS.map((o) => [...o.flags]), ['-h', '--help']]);
     expect(USAGE).toContain('--kubeconfig (or kubernetes.kubeconfig in the file), else KUBECONFIG');

@@ -2,7 +2,15 @@ import fc from 'fast-check';
 import { type OtherCandidate, type RaceRules, raceVerdict, type SelfCandidate } from '../../../agent/src/core/failover-rules';
 
 const me = (over: Partial<SelfCandidate> = {}): SelfCandidate => ({ name: 'a', lsn: 100n, timeline: 2, failoverPriority: 1, ...over });
-const other = (name: string, over: Partial<OtherCandidate> = {}): OtherCandidate => ({ name, reachable: true, isPrimary: false, lsn: 100n, nofailover: false, failoverPriority: 1, ...over });
+const other = (name: string, over: Partial<OtherCandidate> = {}): OtherCandidate => ({
+  name,
+  reachable: true,
+  isPrimary: false,
+  lsn: 100n,
+  nofailover: false,
+  failoverPriority: 1,
+  ...over,
+});
 const rules = (over: Partial<RaceRules> = {}): RaceRules => ({ maximumLagOnFailover: 1000, ...over });
 
 describe('raceVerdict', () => {
@@ -29,9 +37,27 @@ describe('raceVerdict', () => {
     ['ahead of a member on an older timeline at a higher position', me({ timeline: 3, lsn: 100n }), [other('b', { timeline: 2, lsn: 900n })], rules(), true],
     ['a member of unknown timeline further ahead', me({ timeline: 3 }), [other('b', { lsn: 101n })], rules(), false],
     // A rolling update replaces revision r1: the primary goes to a member already on the new revision, once.
-    ['rollout: as far ahead, I am on the outdated revision, another on the new one', me({ revision: 'r1' }), [other('b', { revision: 'r2' })], rules({ outdatedRevisions: ['r1'] }), false],
-    ['rollout: as far ahead, I am on the new revision, another on the outdated one', me({ revision: 'r2' }), [other('b', { revision: 'r1', failoverPriority: 5 })], rules({ outdatedRevisions: ['r1'] }), true],
-    ['rollout: the member on the new revision is behind (position comes first)', me({ revision: 'r1', lsn: 200n }), [other('b', { revision: 'r2', lsn: 100n })], rules({ outdatedRevisions: ['r1'] }), true],
+    [
+      'rollout: as far ahead, I am on the outdated revision, another on the new one',
+      me({ revision: 'r1' }),
+      [other('b', { revision: 'r2' })],
+      rules({ outdatedRevisions: ['r1'] }),
+      false,
+    ],
+    [
+      'rollout: as far ahead, I am on the new revision, another on the outdated one',
+      me({ revision: 'r2' }),
+      [other('b', { revision: 'r1', failoverPriority: 5 })],
+      rules({ outdatedRevisions: ['r1'] }),
+      true,
+    ],
+    [
+      'rollout: the member on the new revision is behind (position comes first)',
+      me({ revision: 'r1', lsn: 200n }),
+      [other('b', { revision: 'r2', lsn: 100n })],
+      rules({ outdatedRevisions: ['r1'] }),
+      true,
+    ],
     ['no rollout: revisions alone change nothing', me({ revision: 'r1' }), [other('b', { revision: 'r2' })], rules(), true],
   ])('%s', (_n, m, o, r, ok) => {
     expect(raceVerdict(m, o, r).ok).toBe(ok);
@@ -53,10 +79,22 @@ describe('raceVerdict properties', () => {
     syncStandbys: fc.option(fc.subarray(['a', 'b', 'c']), { nil: undefined }),
     candidate: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }),
   });
-  const arbMe = fc.record({ name: fc.constant('a'), lsn: fc.option(fc.bigInt(0n, 300n), { nil: undefined }), timeline: fc.constant(1), failoverPriority: fc.integer({ min: 1, max: 3 }) });
+  const arbMe = fc.record({
+    name: fc.constant('a'),
+    lsn: fc.option(fc.bigInt(0n, 300n), { nil: undefined }),
+    timeline: fc.constant(1),
+    failoverPriority: fc.integer({ min: 1, max: 3 }),
+  });
 
   it('in synchronous mode only a synchronous standby may race (no acknowledged commit lost)', () => {
-    fc.assert(fc.property(arbMe, fc.array(arbOther), arbRules, (m, o, r) => !raceVerdict(m, o, r).ok || r.syncStandbys === undefined || r.syncStandbys.includes(m.name)));
+    fc.assert(
+      fc.property(
+        arbMe,
+        fc.array(arbOther),
+        arbRules,
+        (m, o, r) => !raceVerdict(m, o, r).ok || r.syncStandbys === undefined || r.syncStandbys.includes(m.name),
+      ),
+    );
   });
 
   it('never races while a reachable member still runs as a primary', () => {

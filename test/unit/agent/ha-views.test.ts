@@ -7,13 +7,29 @@ import { candidateFromStatus } from '../../../agent/src/ha/peer-status';
 import { switchoverRefusal } from '../../../agent/src/ha/switchover-request';
 import type { KubeObject } from '../../../agent/src/kube/object-cache';
 
-const member = (name: string, status: Record<string, unknown>): MemberRecord => ({ name, status, connUrl: `postgres://192.0.2.${name.slice(-1)}:5432/postgres`, apiUrl: `http://192.0.2.${name.slice(-1)}:8008/patroni` });
+const member = (name: string, status: Record<string, unknown>): MemberRecord => ({
+  name,
+  status,
+  connUrl: `postgres://192.0.2.${name.slice(-1)}:5432/postgres`,
+  apiUrl: `http://192.0.2.${name.slice(-1)}:8008/patroni`,
+});
 const kube = (annotations: Record<string, string>) => ({ metadata: { name: 'x', annotations } });
 
 describe('parseDynamicConfig', () => {
-  it('reads Patroni\'s keys', () => {
-    const r = parseDynamicConfig(JSON.stringify({ pause: true, maximum_lag_on_failover: 5, synchronous_mode: 'on', synchronous_node_count: 2, postgresql: { parameters: { work_mem: '8MB', max_connections: 50 } } }));
-    expect(r).toMatchObject({ ok: true, config: { pause: true, maximumLagOnFailover: 5, synchronousMode: true, synchronousNodeCount: 2, parameters: { work_mem: '8MB', max_connections: 50 } } });
+  it("reads Patroni's keys", () => {
+    const r = parseDynamicConfig(
+      JSON.stringify({
+        pause: true,
+        maximum_lag_on_failover: 5,
+        synchronous_mode: 'on',
+        synchronous_node_count: 2,
+        postgresql: { parameters: { work_mem: '8MB', max_connections: 50 } },
+      }),
+    );
+    expect(r).toMatchObject({
+      ok: true,
+      config: { pause: true, maximumLagOnFailover: 5, synchronousMode: true, synchronousNodeCount: 2, parameters: { work_mem: '8MB', max_connections: 50 } },
+    });
   });
   it.each([
     ['not JSON', '{x'],
@@ -40,7 +56,12 @@ describe('parseDynamicConfig', () => {
 
 describe('mergeConfig (PATCH /config)', () => {
   it('merges objects, deletes nulls, replaces the rest', () => {
-    expect(mergeConfig({ ttl: 30, pause: true, postgresql: { parameters: { a: 1, b: 2 } } }, { pause: null, ttl: 20, postgresql: { parameters: { a: null, c: 3 } } })).toEqual({
+    expect(
+      mergeConfig(
+        { ttl: 30, pause: true, postgresql: { parameters: { a: 1, b: 2 } } },
+        { pause: null, ttl: 20, postgresql: { parameters: { a: null, c: 3 } } },
+      ),
+    ).toEqual({
       ttl: 20,
       postgresql: { parameters: { b: 2, c: 3 } },
     });
@@ -73,10 +94,13 @@ describe('cluster views', () => {
 });
 
 describe('clusterJson (GET /cluster)', () => {
-  it('has Patroni\'s shape: roles, replication state for non-leaders, lag against optime, sorted', () => {
+  it("has Patroni's shape: roles, replication state for non-leaders, lag against optime, sorted", () => {
     const out = clusterJson({
       scope: 's',
-      members: [member('m2', { state: 'running', role: 'replica', replication_state: 'streaming', xlog_location: 90, timeline: 2 }), member('m1', { state: 'running', role: 'primary', timeline: 2 })],
+      members: [
+        member('m2', { state: 'running', role: 'replica', replication_state: 'streaming', xlog_location: 90, timeline: 2 }),
+        member('m1', { state: 'running', role: 'primary', timeline: 2 }),
+      ],
       holder: 'm1',
       optime: 100n,
       syncStandbys: [],
@@ -89,7 +113,17 @@ describe('clusterJson (GET /cluster)', () => {
       scheduled_switchover: { at: '2030-01-01T00:00:00+00:00', from: 'm1', to: 'm2' },
       members: [
         { name: 'm1', role: 'leader', state: 'running', api_url: 'http://192.0.2.1:8008/patroni', host: '192.0.2.1', port: 5432, timeline: 2 },
-        { name: 'm2', role: 'replica', state: 'streaming', api_url: 'http://192.0.2.2:8008/patroni', host: '192.0.2.2', port: 5432, timeline: 2, lsn: '0/5A', lag: 10 },
+        {
+          name: 'm2',
+          role: 'replica',
+          state: 'streaming',
+          api_url: 'http://192.0.2.2:8008/patroni',
+          host: '192.0.2.2',
+          port: 5432,
+          timeline: 2,
+          lsn: '0/5A',
+          lag: 10,
+        },
       ],
     });
   });
@@ -99,12 +133,32 @@ describe('switchoverRefusal (412 reasons)', () => {
   const members = [member('m1', {}), member('m2', {}), member('m3', {})];
   const ok = (name: string): OtherCandidate => ({ name, reachable: true, isPrimary: false, lsn: 1n, nofailover: false, failoverPriority: 1 });
   it.each<[string, Parameters<typeof switchoverRefusal>[0], string | undefined]>([
-    ['fine', { req: { action: 'switchover', leader: 'm1', candidate: 'm2' }, holder: 'm1', members, sync: undefined, statuses: [ok('m2'), ok('m3')] }, undefined],
+    [
+      'fine',
+      { req: { action: 'switchover', leader: 'm1', candidate: 'm2' }, holder: 'm1', members, sync: undefined, statuses: [ok('m2'), ok('m3')] },
+      undefined,
+    ],
     ['wrong leader', { req: { action: 'switchover', leader: 'm2' }, holder: 'm1', members, sync: undefined, statuses: [] }, 'leader name does not match'],
-    ['unknown candidate', { req: { action: 'switchover', leader: 'm1', candidate: 'mx' }, holder: 'm1', members, sync: undefined, statuses: [] }, 'candidate does not exists'],
-    ['candidate not sync', { req: { action: 'switchover', leader: 'm1', candidate: 'm3' }, holder: 'm1', members, sync: ['m2'], statuses: [ok('m3')] }, 'candidate name does not match with sync_standby'],
-    ['no members but the leader', { req: { action: 'switchover', leader: 'm1' }, holder: 'm1', members: [member('m1', {})], sync: undefined, statuses: [] }, 'switchover is not possible: cluster does not have members except leader'],
-    ['nobody healthy', { req: { action: 'failover', candidate: 'm2' }, holder: 'm1', members, sync: undefined, statuses: [{ ...ok('m2'), reachable: false }] }, 'failover is not possible: no good candidates have been found'],
+    [
+      'unknown candidate',
+      { req: { action: 'switchover', leader: 'm1', candidate: 'mx' }, holder: 'm1', members, sync: undefined, statuses: [] },
+      'candidate does not exists',
+    ],
+    [
+      'candidate not sync',
+      { req: { action: 'switchover', leader: 'm1', candidate: 'm3' }, holder: 'm1', members, sync: ['m2'], statuses: [ok('m3')] },
+      'candidate name does not match with sync_standby',
+    ],
+    [
+      'no members but the leader',
+      { req: { action: 'switchover', leader: 'm1' }, holder: 'm1', members: [member('m1', {})], sync: undefined, statuses: [] },
+      'switchover is not possible: cluster does not have members except leader',
+    ],
+    [
+      'nobody healthy',
+      { req: { action: 'failover', candidate: 'm2' }, holder: 'm1', members, sync: undefined, statuses: [{ ...ok('m2'), reachable: false }] },
+      'failover is not possible: no good candidates have been found',
+    ],
   ])('%s', (_n, input, want) => {
     expect(switchoverRefusal(input)).toBe(want);
   });
@@ -112,16 +166,30 @@ describe('switchoverRefusal (412 reasons)', () => {
 
 describe('candidateFromStatus (GET /patroni of a peer)', () => {
   it('reads a primary, a replica and a silent member', () => {
-    expect(candidateFromStatus('a', { state: 'running', role: 'primary', xlog: { location: 50 } })).toMatchObject({ reachable: true, isPrimary: true, lsn: 50n });
-    expect(candidateFromStatus('b', { state: 'running', role: 'replica', xlog: { received_location: 40, replayed_location: 30 }, tags: { failover_priority: 2 } })).toMatchObject({ isPrimary: false, lsn: 40n, failoverPriority: 2 });
+    expect(candidateFromStatus('a', { state: 'running', role: 'primary', xlog: { location: 50 } })).toMatchObject({
+      reachable: true,
+      isPrimary: true,
+      lsn: 50n,
+    });
+    expect(
+      candidateFromStatus('b', { state: 'running', role: 'replica', xlog: { received_location: 40, replayed_location: 30 }, tags: { failover_priority: 2 } }),
+    ).toMatchObject({ isPrimary: false, lsn: 40n, failoverPriority: 2 });
     expect(candidateFromStatus('c', { state: 'stopped', role: 'primary' })).toMatchObject({ reachable: false, isPrimary: false });
     expect(candidateFromStatus('d', undefined)).toMatchObject({ reachable: false });
   });
 });
 
-describe('switchoverDue (the leader\'s trigger)', () => {
-  const primary = { running: true, accepting: true, server: { inRecovery: false } } as unknown as import('../../../agent/src/postgres/local-postgres').PostgresSnapshot;
-  const standby = { running: true, accepting: true, server: { inRecovery: true } } as unknown as import('../../../agent/src/postgres/local-postgres').PostgresSnapshot;
+describe("switchoverDue (the leader's trigger)", () => {
+  const primary = {
+    running: true,
+    accepting: true,
+    server: { inRecovery: false },
+  } as unknown as import('../../../agent/src/postgres/local-postgres').PostgresSnapshot;
+  const standby = {
+    running: true,
+    accepting: true,
+    server: { inRecovery: true },
+  } as unknown as import('../../../agent/src/postgres/local-postgres').PostgresSnapshot;
   const now = new Date('2030-01-01T00:00:00Z');
   it.each<[string, Parameters<typeof switchoverDue>[0], Parameters<typeof switchoverDue>[2], boolean]>([
     ['no request', undefined, primary, false],
@@ -146,7 +214,7 @@ describe('effectiveTiming (dynamic ttl, loop_wait, retry_timeout)', () => {
     return r.config;
   };
   it.each<[string, string, { ttl: number; loopWait: number; retryTimeout: number }, boolean]>([
-    ['none set: the member\'s own', '{}', own, false],
+    ["none set: the member's own", '{}', own, false],
     ['all set and consistent', '{"ttl": 20, "loop_wait": 4, "retry_timeout": 8}', { ttl: 20, loopWait: 4, retryTimeout: 8 }, false],
     ['partly set', '{"ttl": 60}', { ttl: 60, loopWait: 10, retryTimeout: 10 }, false],
     ['inconsistent: ignored with an error', '{"ttl": 20}', own, true],
@@ -163,7 +231,11 @@ describe('effectiveTiming (dynamic ttl, loop_wait, retry_timeout)', () => {
 
 describe('validateDynamicConfig (PATCH and PUT /config, and what <scope>-config holds)', () => {
   it.each<[string, Record<string, unknown>, string[]]>([
-    ['Patroni\'s defaults', { ttl: 30, loop_wait: 10, retry_timeout: 10, maximum_lag_on_failover: 1048576, postgresql: { parameters: { max_connections: 100 } } }, []],
+    [
+      "Patroni's defaults",
+      { ttl: 30, loop_wait: 10, retry_timeout: 10, maximum_lag_on_failover: 1048576, postgresql: { parameters: { max_connections: 100 } } },
+      [],
+    ],
     ['digit strings, as Patroni accepts them', { ttl: '30', pause: 'true' }, []],
     ['unknown keys are kept', { some_future_key: { a: 1 } }, []],
     ['null deletes (after a PATCH merge nothing is left)', { ttl: null }, []],
@@ -171,9 +243,17 @@ describe('validateDynamicConfig (PATCH and PUT /config, and what <scope>-config 
     ['a negative ttl', { ttl: -5 }, ['ttl: -5 must be a whole number from 5 to 3600']],
     ['an infinite loop_wait', { loop_wait: Infinity }, ['loop_wait: Infinity must be a whole number from 1 to 3600']],
     ['a fraction', { retry_timeout: 2.5 }, ['retry_timeout: 2.5 must be a whole number from 1 to 3600']],
-    ['timings that let a lock expire under a retrying leader', { ttl: 20, loop_wait: 10, retry_timeout: 10 }, ['ttl: 20 must be at least loop_wait + 2 * retry_timeout = 30']],
+    [
+      'timings that let a lock expire under a retrying leader',
+      { ttl: 20, loop_wait: 10, retry_timeout: 10 },
+      ['ttl: 20 must be at least loop_wait + 2 * retry_timeout = 30'],
+    ],
     ['synchronous_mode', { synchronous_mode: 'yes' }, ['synchronous_mode: "yes" must be true, false or "quorum"']],
-    ['a parameter that is an object', { postgresql: { parameters: { work_mem: { a: 1 } } } }, ['postgresql.parameters.work_mem: {"a":1} must be a string, a finite number or a boolean']],
+    [
+      'a parameter that is an object',
+      { postgresql: { parameters: { work_mem: { a: 1 } } } },
+      ['postgresql.parameters.work_mem: {"a":1} must be a string, a finite number or a boolean'],
+    ],
     ['parameters that are not an object', { postgresql: { parameters: [1] } }, ['postgresql.parameters: [1] must be an object']],
   ])('%s', (_n, config, problems) => {
     expect(validateDynamicConfig(config)).toEqual(problems);

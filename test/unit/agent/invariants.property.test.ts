@@ -8,7 +8,13 @@ import { violations } from '../../../agent/src/core/invariants';
 import { leaseCappedByWrite, leaseDeadlineAfterWrite } from '../../../agent/src/core/lease';
 import type { CoreConfig, LockView, Observation } from '../../../agent/src/core/model';
 
-const status = fc.constantFrom<Observation['self']['published']>(null, 'other', { state: 'running', role: 'primary' }, { state: 'running', role: 'replica' }, { state: 'stopped', role: 'replica' });
+const status = fc.constantFrom<Observation['self']['published']>(
+  null,
+  'other',
+  { state: 'running', role: 'primary' },
+  { state: 'running', role: 'replica' },
+  { state: 'stopped', role: 'replica' },
+);
 
 const observation: fc.Arbitrary<Observation> = fc
   .record({
@@ -30,9 +36,25 @@ const observation: fc.Arbitrary<Observation> = fc
   .map((r) => ({
     now: r.now,
     storeReady: r.storeReady,
-    lock: { version: r.version, holder: r.version === null ? null : r.holder, ttlMs: r.ttlMs, transitions: r.transitions, acquireTime: null, observedAt: r.observedAt },
+    lock: {
+      version: r.version,
+      holder: r.version === null ? null : r.holder,
+      ttlMs: r.ttlMs,
+      transitions: r.transitions,
+      acquireTime: null,
+      observedAt: r.observedAt,
+    },
     members: [],
-    self: { name: 'a', healthy: r.healthy, nofailover: r.nofailover, leaseDeadline: r.leaseDeadline, lastRenewAt: r.lastRenewAt, shuttingDown: r.shuttingDown, stopped: r.stopped, published: r.published },
+    self: {
+      name: 'a',
+      healthy: r.healthy,
+      nofailover: r.nofailover,
+      leaseDeadline: r.leaseDeadline,
+      lastRenewAt: r.lastRenewAt,
+      shuttingDown: r.shuttingDown,
+      stopped: r.stopped,
+      published: r.published,
+    },
   }));
 
 describe('safety rules', () => {
@@ -55,7 +77,11 @@ describe('safety rules', () => {
       members: [],
       self: { name: 'a', healthy: true, nofailover: false, leaseDeadline: 10, lastRenewAt: 0, shuttingDown: false, stopped: false, published: null },
     };
-    const bad = { actions: [{ type: 'renew', basis: { version: '1', holder: 'a', transitions: 0, acquireTime: null } } as Action], reason: 'x', nextCheckAt: 10 };
+    const bad = {
+      actions: [{ type: 'renew', basis: { version: '1', holder: 'a', transitions: 0, acquireTime: null } } as Action],
+      reason: 'x',
+      nextCheckAt: 10,
+    };
     expect(violations(o, bad).map((v) => v.rule)).toEqual(expect.arrayContaining(['renewOnlyWhileLeading', 'neverLeadAfterDeadline']));
   });
 });
@@ -103,7 +129,14 @@ function simulate(random: () => number, nodeCount: number, config: CoreConfig, d
   const rule = opts.leaseRule ?? 'real';
   const store: Stored = { version: 1, exists: false, holder: null, ttlMs: config.ttlMs, transitions: 0, renewSeq: 0 };
   const nodes: SimNode[] = Array.from({ length: nodeCount }, (_, i) => ({
-    name: `n${i}`, view: null, observedAt: 0, leaseDeadline: null, lastRenewAt: null, busy: false, acting: null, intervals: [],
+    name: `n${i}`,
+    view: null,
+    observedAt: 0,
+    leaseDeadline: null,
+    lastRenewAt: null,
+    busy: false,
+    acting: null,
+    intervals: [],
   }));
   const queue: SimEvent[] = [];
   const push = (e: SimEvent) => queue.push(e);
@@ -170,8 +203,20 @@ function simulate(random: () => number, nodeCount: number, config: CoreConfig, d
           observedAt: n.observedAt,
         };
         const o: Observation = {
-          now, storeReady: v !== null, lock: lockView, members: [],
-          self: { name: n.name, healthy: true, nofailover: false, leaseDeadline: n.leaseDeadline, lastRenewAt: n.lastRenewAt, shuttingDown: false, stopped: false, published: null },
+          now,
+          storeReady: v !== null,
+          lock: lockView,
+          members: [],
+          self: {
+            name: n.name,
+            healthy: true,
+            nofailover: false,
+            leaseDeadline: n.leaseDeadline,
+            lastRenewAt: n.lastRenewAt,
+            shuttingDown: false,
+            stopped: false,
+            published: null,
+          },
         };
         const ttlMs = ttlAt(now);
         const nodeConfig = { ttlMs, loopWaitMs: Math.max(1000, Math.floor(ttlMs / 3)) };
@@ -195,10 +240,20 @@ function simulate(random: () => number, nodeCount: number, config: CoreConfig, d
       case 'land': {
         const a = e.action as Extract<Action, { type: 'acquire' | 'renew' }>;
         // The conditional write: version must match (or the object must not exist for a create).
-        const matches = !cut(e.node, e.startedAt) && !cut(e.node, now) && (a.basis.version === null ? !store.exists : store.exists && String(store.version) === a.basis.version);
+        const matches =
+          !cut(e.node, e.startedAt) &&
+          !cut(e.node, now) &&
+          (a.basis.version === null ? !store.exists : store.exists && String(store.version) === a.basis.version);
         if (matches) {
           const changed = store.holder !== n.name;
-          Object.assign(store, { exists: true, version: store.version + 1, holder: n.name, ttlMs: e.ttlMs, transitions: store.transitions + (changed ? 1 : 0), renewSeq: store.renewSeq + 1 });
+          Object.assign(store, {
+            exists: true,
+            version: store.version + 1,
+            holder: n.name,
+            ttlMs: e.ttlMs,
+            transitions: store.transitions + (changed ? 1 : 0),
+            renewSeq: store.renewSeq + 1,
+          });
           deliverAll();
         }
         // Answers can be slow or lost; a lost answer looks like a failed request even though the write landed.
@@ -255,7 +310,7 @@ const led = (nodes: readonly SimNode[]) => nodes.some((n) => n.intervals.some((i
 /** A ttl that changes every 5-40 s to anything from 5 to 30 s, as `pgha edit-config --set ttl=...` would. */
 function changingTtl(random: () => number, durationMs: number): (t: number) => number {
   const steps: { from: number; ttlMs: number }[] = [{ from: 0, ttlMs: 30_000 }];
-  for (let t = 0; t < durationMs; ) {
+  for (let t = 0; t < durationMs;) {
     t += 5_000 + Math.floor(random() * 35_000);
     steps.push({ from: t, ttlMs: (5 + Math.floor(random() * 26)) * 1000 });
   }

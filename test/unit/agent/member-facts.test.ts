@@ -28,17 +28,44 @@ describe('member facts', () => {
   });
 
   it('Pod status fields: positions apart from the rest; tags only when set; checkpoint_after_promote while pending', () => {
-    expect(statusFields({ snap: snap(server()), tags, checkpointPending: true, paused: false })).toEqual({ positions: { xlog_location: 100 }, other: { timeline: 2, checkpoint_after_promote: false } });
+    expect(statusFields({ snap: snap(server()), tags, checkpointPending: true, paused: false })).toEqual({
+      positions: { xlog_location: 100 },
+      other: { timeline: 2, checkpoint_after_promote: false },
+    });
     expect(
-      statusFields({ snap: snap(server({ inRecovery: true, receivedLsn: 90n, replayedLsn: 80n, replicationState: 'streaming', pendingRestart: ['max_connections'] })), tags: { ...tags, nofailover: true }, checkpointPending: false, paused: true }),
+      statusFields({
+        snap: snap(server({ inRecovery: true, receivedLsn: 90n, replayedLsn: 80n, replicationState: 'streaming', pendingRestart: ['max_connections'] })),
+        tags: { ...tags, nofailover: true },
+        checkpointPending: false,
+        paused: true,
+      }),
     ).toEqual({
       positions: { xlog_location: 90, receive_lsn: 90, replay_lsn: 80 },
-      other: { replication_state: 'streaming', timeline: 2, pending_restart: true, pending_restart_reason: { max_connections: { old_value: '', new_value: '' } }, tags: { nofailover: true }, pause: true },
+      other: {
+        replication_state: 'streaming',
+        timeline: 2,
+        pending_restart: true,
+        pending_restart_reason: { max_connections: { old_value: '', new_value: '' } },
+        tags: { nofailover: true },
+        pause: true,
+      },
     });
   });
 
-  it('GET /patroni: Patroni\'s shape for a primary', () => {
-    const body = patroniJson({ snap: snap(server()), state: 'running', role: 'primary', scope: 's', name: 'm', version: '0.1.0', dcsLastSeen: 5, tags, paused: false, clusterUnlocked: false, syncStandby: false });
+  it("GET /patroni: Patroni's shape for a primary", () => {
+    const body = patroniJson({
+      snap: snap(server()),
+      state: 'running',
+      role: 'primary',
+      scope: 's',
+      name: 'm',
+      version: '0.1.0',
+      dcsLastSeen: 5,
+      tags,
+      paused: false,
+      clusterUnlocked: false,
+      syncStandby: false,
+    });
     expect(body).toEqual({
       state: 'running',
       role: 'primary',
@@ -53,7 +80,26 @@ describe('member facts', () => {
   });
 
   it('GET /patroni: a stopped member shows no positions (the race does not take it for a primary)', () => {
-    const body = patroniJson({ snap: { running: false, accepting: false }, state: 'stopped', role: 'replica', scope: 's', name: 'm', version: '0.1.0', dcsLastSeen: 5, tags, paused: true, clusterUnlocked: true, syncStandby: false });
-    expect(body).toEqual({ state: 'stopped', role: 'replica', cluster_unlocked: true, pause: true, dcs_last_seen: 5, patroni: { version: '0.1.0', scope: 's', name: 'm' } });
+    const body = patroniJson({
+      snap: { running: false, accepting: false },
+      state: 'stopped',
+      role: 'replica',
+      scope: 's',
+      name: 'm',
+      version: '0.1.0',
+      dcsLastSeen: 5,
+      tags,
+      paused: true,
+      clusterUnlocked: true,
+      syncStandby: false,
+    });
+    expect(body).toEqual({
+      state: 'stopped',
+      role: 'replica',
+      cluster_unlocked: true,
+      pause: true,
+      dcs_last_seen: 5,
+      patroni: { version: '0.1.0', scope: 's', name: 'm' },
+    });
   });
 });

@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { type LocalPgFacts, type PlanInput, planPostgres } from '../../../agent/src/core/postgres-plan';
 
-const pg = (over: Partial<LocalPgFacts> = {}): LocalPgFacts => ({ dataDir: 'initialized', systemIdentifier: '7', running: true, accepting: true, inRecovery: true, upstream: 'b:5432', formerPrimary: false, ...over });
+const pg = (over: Partial<LocalPgFacts> = {}): LocalPgFacts => ({
+  dataDir: 'initialized',
+  systemIdentifier: '7',
+  running: true,
+  accepting: true,
+  inRecovery: true,
+  upstream: 'b:5432',
+  formerPrimary: false,
+  ...over,
+});
 const input = (over: Partial<PlanInput> = {}, pgOver: Partial<LocalPgFacts> = {}): PlanInput => ({
   name: 'a',
   pg: pg(pgOver),
@@ -20,29 +29,60 @@ const input = (over: Partial<PlanInput> = {}, pgOver: Partial<LocalPgFacts> = {}
 
 describe('planPostgres', () => {
   it.each<[string, PlanInput, string]>([
-    ['empty data, no cluster, no leader: race to initialize', input({ holder: null, initialize: undefined, leaderUpstream: undefined }, { dataDir: 'empty', running: false, accepting: false, systemIdentifier: undefined }), 'initialize'],
-    ['empty data, someone is initializing: wait', input({ holder: null, initialize: '', leaderUpstream: undefined }, { dataDir: 'missing', running: false, accepting: false, systemIdentifier: undefined }), 'none'],
+    [
+      'empty data, no cluster, no leader: race to initialize',
+      input(
+        { holder: null, initialize: undefined, leaderUpstream: undefined },
+        { dataDir: 'empty', running: false, accepting: false, systemIdentifier: undefined },
+      ),
+      'initialize',
+    ],
+    [
+      'empty data, someone is initializing: wait',
+      input({ holder: null, initialize: '', leaderUpstream: undefined }, { dataDir: 'missing', running: false, accepting: false, systemIdentifier: undefined }),
+      'none',
+    ],
     ['empty data, a leader runs: clone it', input({}, { dataDir: 'empty', running: false, accepting: false, systemIdentifier: undefined }), 'clone'],
-    ['empty data, leader not ready yet: wait', input({ leaderUpstream: undefined }, { dataDir: 'empty', running: false, accepting: false, systemIdentifier: undefined }), 'none'],
+    [
+      'empty data, leader not ready yet: wait',
+      input({ leaderUpstream: undefined }, { dataDir: 'empty', running: false, accepting: false, systemIdentifier: undefined }),
+      'none',
+    ],
     ['foreign data: refuse', input({}, { dataDir: 'foreign', running: false }), 'refuse'],
     ['another cluster: refuse', input({}, { systemIdentifier: '8', running: false }), 'refuse'],
     ['stopped, leading: start as leader', input({ leading: true, holder: 'a' }, { running: false, accepting: false }), 'start'],
     ['stopped standby, leader known: start following', input({}, { running: false, accepting: false }), 'start'],
     ['stopped former primary, new leader ready: rewind', input({}, { running: false, accepting: false, formerPrimary: true }), 'rewind'],
-    ['stopped former primary, rewind failed: keep the data, wait for reinit', input({ rewindFailed: true }, { running: false, accepting: false, formerPrimary: true }), 'none'],
+    [
+      'stopped former primary, rewind failed: keep the data, wait for reinit',
+      input({ rewindFailed: true }, { running: false, accepting: false, formerPrimary: true }),
+      'none',
+    ],
     [
       'stopped former primary, rewind failed, remove_data_directory_on_rewind_failure: remove data',
       input({ rewindFailed: true, removeDataOnRewindFailure: true }, { running: false, accepting: false, formerPrimary: true }),
       'remove-data',
     ],
-    ['stopped former primary, rewind off: keep the data, wait for reinit', input({ usePgRewind: false }, { running: false, accepting: false, formerPrimary: true }), 'none'],
+    [
+      'stopped former primary, rewind off: keep the data, wait for reinit',
+      input({ usePgRewind: false }, { running: false, accepting: false, formerPrimary: true }),
+      'none',
+    ],
     [
       'stopped former primary, rewind off, remove_data_directory_on_diverged_timelines: remove data',
       input({ usePgRewind: false, removeDataOnDivergedTimelines: true }, { running: false, accepting: false, formerPrimary: true }),
       'remove-data',
     ],
-    ['stopped former primary, new leader not ready: wait', input({ leaderUpstream: undefined }, { running: false, accepting: false, formerPrimary: true }), 'none'],
-    ['stopped former primary, no leader at all: start read-only', input({ holder: null, leaderUpstream: undefined }, { running: false, accepting: false, formerPrimary: true }), 'start'],
+    [
+      'stopped former primary, new leader not ready: wait',
+      input({ leaderUpstream: undefined }, { running: false, accepting: false, formerPrimary: true }),
+      'none',
+    ],
+    [
+      'stopped former primary, no leader at all: start read-only',
+      input({ holder: null, leaderUpstream: undefined }, { running: false, accepting: false, formerPrimary: true }),
+      'start',
+    ],
     ['starting: wait', input({}, { accepting: false }), 'none'],
     ['leading standby: promote', input({ leading: true, holder: 'a' }), 'promote'],
     ['primary without the lock: stop at once', input({}, { inRecovery: false, formerPrimary: true }), 'stop'],

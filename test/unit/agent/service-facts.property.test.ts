@@ -28,7 +28,17 @@ const observation: fc.Arbitrary<Observation> = fc
       now: r.now,
       storeReady: r.storeReady,
       lock: { holder: r.holder, observedAt: r.observedAt },
-      self: { healthy: r.healthy, leaseDeadline: r.leaseDeadline, lastRenewAt: r.lastRenewAt, shuttingDown: r.shuttingDown, stopped: r.stopped, state: r.state, primaryReady: r.primaryReady, giveUp: r.giveUp, published: null },
+      self: {
+        healthy: r.healthy,
+        leaseDeadline: r.leaseDeadline,
+        lastRenewAt: r.lastRenewAt,
+        shuttingDown: r.shuttingDown,
+        stopped: r.stopped,
+        state: r.state,
+        primaryReady: r.primaryReady,
+        giveUp: r.giveUp,
+        published: null,
+      },
     }),
   );
 
@@ -66,7 +76,11 @@ describe('safety rules with service facts', () => {
 
   it('fails a decision that publishes the primary role before promotion', () => {
     const o = obs({ now: 10, lock: { holder: 'a' }, self: { leaseDeadline: 1_000, lastRenewAt: 5, primaryReady: false } });
-    const bad = { actions: [{ type: 'publish-status' as const, status: { state: 'running' as const, role: 'primary' as const } }], reason: 'x', nextCheckAt: 10 };
+    const bad = {
+      actions: [{ type: 'publish-status' as const, status: { state: 'running' as const, role: 'primary' as const } }],
+      reason: 'x',
+      nextCheckAt: 10,
+    };
     expect(violations(o, bad).map((v) => v.rule)).toContain('primaryOnlyWhileLeading');
   });
 });

@@ -12,7 +12,7 @@ const ctx: StatusContext = {
 };
 
 describe('storeLayout', () => {
-  it('uses Patroni\'s ConfigMap names by default', () => {
+  it("uses Patroni's ConfigMap names by default", () => {
     expect(storeLayout('pg', false)).toEqual({ resource: 'configmaps', leader: 'pg-leader', config: 'pg-config', failover: 'pg-failover', sync: 'pg-sync' });
   });
   it('puts the lock on Endpoints <scope> in Endpoints mode', () => {
@@ -24,9 +24,14 @@ describe('storeLayout', () => {
 });
 
 describe('readLockRecord', () => {
-  it('reads Patroni\'s annotations', () => {
+  it("reads Patroni's annotations", () => {
     expect(readLockRecord({ leader: 'm1', ttl: '30', transitions: '4', acquireTime: 'x', renewTime: 'y' })).toEqual({
-      holder: 'm1', ttlSeconds: 30, transitions: 4, acquireTime: 'x', renewTime: 'y', problems: [],
+      holder: 'm1',
+      ttlSeconds: 30,
+      transitions: 4,
+      acquireTime: 'x',
+      renewTime: 'y',
+      problems: [],
     });
   });
   it.each([
@@ -60,7 +65,13 @@ describe('member status', () => {
     expect(roleLabelValue(status, ctx)).toBe(label);
     const patch = podStatusPatch(status, ctx) as { metadata: { labels: Record<string, unknown>; annotations: { status: string } } };
     expect(patch.metadata.labels).toEqual({ role: label, 'spilo-role': label });
-    expect(JSON.parse(patch.metadata.annotations.status)).toEqual({ conn_url: ctx.connUrl, api_url: ctx.apiUrl, state: status.state, role: status.role, version: '0.1.0' });
+    expect(JSON.parse(patch.metadata.annotations.status)).toEqual({
+      conn_url: ctx.connUrl,
+      api_url: ctx.apiUrl,
+      state: status.state,
+      role: status.role,
+      version: '0.1.0',
+    });
   });
 
   it('recognises exactly what it wrote, and nothing else', () => {

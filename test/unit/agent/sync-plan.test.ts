@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { planSync, type StandbyConnection, type SyncInput, ssnFor, ssnMembers } from '../../../agent/src/core/sync-plan';
 
-const conn = (name: string, over: Partial<StandbyConnection> = {}): StandbyConnection => ({ name, state: 'streaming', syncState: 'async', flushLsn: 100n, ...over });
+const conn = (name: string, over: Partial<StandbyConnection> = {}): StandbyConnection => ({
+  name,
+  state: 'streaming',
+  syncState: 'async',
+  flushLsn: 100n,
+  ...over,
+});
 const input = (over: Partial<SyncInput> = {}): SyncInput => ({
   me: 'a',
   enabled: true,
@@ -16,7 +22,7 @@ const input = (over: Partial<SyncInput> = {}): SyncInput => ({
 });
 
 describe('ssn text', () => {
-  it('is Patroni\'s form and reads back', () => {
+  it("is Patroni's form and reads back", () => {
     expect(ssnFor(['b', 'c-1'], false)).toBe('2 ("b","c-1")');
     expect(ssnFor([], false)).toBe('');
     expect(ssnFor([], true)).toBe('*');
@@ -30,20 +36,52 @@ describe('ssn text', () => {
 describe('planSync', () => {
   it.each<[string, SyncInput, unknown]>([
     ['off and clean: nothing', input({ enabled: false }), { kind: 'none' }],
-    ['turned off: the object empties first', input({ enabled: false, object: { leader: 'a', standbys: ['b'] }, ssn: '1 ("b")' }), { kind: 'write-object', standbys: [] }],
+    [
+      'turned off: the object empties first',
+      input({ enabled: false, object: { leader: 'a', standbys: ['b'] }, ssn: '1 ("b")' }),
+      { kind: 'write-object', standbys: [] },
+    ],
     ['turned off, object empty: then postgres', input({ enabled: false, ssn: '1 ("b")' }), { kind: 'set-ssn', value: '' }],
     ['on: postgres is told first', input(), { kind: 'set-ssn', value: '1 ("b")' }],
     ['on, postgres waits for b but does not report it sync yet: nothing', input({ ssn: '1 ("b")' }), { kind: 'none' }],
-    ['on, b sync but behind the change point: not yet', input({ ssn: '1 ("b")', connections: [conn('b', { syncState: 'sync', flushLsn: 10n })] }), { kind: 'none' }],
-    ['on, b sync and caught up: recorded', input({ ssn: '1 ("b")', connections: [conn('b', { syncState: 'sync' })] }), { kind: 'write-object', standbys: ['b'] }],
-    ['change point unknown: nobody joins', input({ ssn: '1 ("b")', ssnChangedAt: undefined, connections: [conn('b', { syncState: 'sync' })] }), { kind: 'none' }],
-    ['sync standby gone: leaves the object first', input({ object: { leader: 'a', standbys: ['b'] }, ssn: '1 ("b")', connections: [conn('c')] }), { kind: 'write-object', standbys: [] }],
+    [
+      'on, b sync but behind the change point: not yet',
+      input({ ssn: '1 ("b")', connections: [conn('b', { syncState: 'sync', flushLsn: 10n })] }),
+      { kind: 'none' },
+    ],
+    [
+      'on, b sync and caught up: recorded',
+      input({ ssn: '1 ("b")', connections: [conn('b', { syncState: 'sync' })] }),
+      { kind: 'write-object', standbys: ['b'] },
+    ],
+    [
+      'change point unknown: nobody joins',
+      input({ ssn: '1 ("b")', ssnChangedAt: undefined, connections: [conn('b', { syncState: 'sync' })] }),
+      { kind: 'none' },
+    ],
+    [
+      'sync standby gone: leaves the object first',
+      input({ object: { leader: 'a', standbys: ['b'] }, ssn: '1 ("b")', connections: [conn('c')] }),
+      { kind: 'write-object', standbys: [] },
+    ],
     ['then postgres switches to the next standby', input({ ssn: '1 ("b")', connections: [conn('c')] }), { kind: 'set-ssn', value: '1 ("c")' }],
     ['no standby, strict: the placeholder keeps commits waiting', input({ strict: true, connections: [] }), { kind: 'set-ssn', value: '*' }],
     ['no standby, not strict: asynchronous', input({ ssn: '1 ("b")', connections: [] }), { kind: 'set-ssn', value: '' }],
     ['nosync members are never chosen', input({ nosync: ['b'] }), { kind: 'set-ssn', value: '1 ("c")' }],
-    ['a listed member is kept over others', input({ object: { leader: 'a', standbys: ['c'] }, ssn: '1 ("c")', connections: [conn('b', { syncState: 'potential' }), conn('c', { syncState: 'sync' })] }), { kind: 'none' }],
-    ['a new leader starts from nobody', input({ object: { leader: 'x', standbys: ['b'] }, ssn: '1 ("b")', connections: [conn('b', { syncState: 'sync' })] }), { kind: 'write-object', standbys: [] }],
+    [
+      'a listed member is kept over others',
+      input({
+        object: { leader: 'a', standbys: ['c'] },
+        ssn: '1 ("c")',
+        connections: [conn('b', { syncState: 'potential' }), conn('c', { syncState: 'sync' })],
+      }),
+      { kind: 'none' },
+    ],
+    [
+      'a new leader starts from nobody',
+      input({ object: { leader: 'x', standbys: ['b'] }, ssn: '1 ("b")', connections: [conn('b', { syncState: 'sync' })] }),
+      { kind: 'write-object', standbys: [] },
+    ],
     ['two wanted', input({ count: 2 }), { kind: 'set-ssn', value: '2 ("b","c")' }],
   ])('%s', (_n, i, want) => {
     expect(planSync(i)).toEqual(want);

@@ -184,8 +184,36 @@ describe('ApiServer over HTTP', () => {
 describe('ApiServer over HTTPS', () => {
   it('serves TLS with the configured certificate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pgha-api-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    const server = new ApiServer({ listen: '127.0.0.1:0', backend: new RecordingBackend(), logger: silentLogger, certfile: join(dir, 'cert.pem'), keyfile: join(dir, 'key.pem') });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const server = new ApiServer({
+      listen: '127.0.0.1:0',
+      backend: new RecordingBackend(),
+      logger: silentLogger,
+      certfile: join(dir, 'cert.pem'),
+      keyfile: join(dir, 'key.pem'),
+    });
     await server.start();
     try {
       const r = await call(`https://${server.address()}`, 'GET', '/patroni', { ca: readFileSync(join(dir, 'cert.pem'), 'utf8') });

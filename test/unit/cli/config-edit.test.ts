@@ -14,9 +14,21 @@ describe('config edits', () => {
   });
 
   it('merges --set, -p and --apply in order, later winning, nulls kept for deletion', () => {
-    const patch = buildPatch([['ttl', '20'], ['postgresql.parameters.work_mem', 'null']], [['max_connections', '200']], 'ttl: 25\nsynchronous_mode: true\n');
+    const patch = buildPatch(
+      [
+        ['ttl', '20'],
+        ['postgresql.parameters.work_mem', 'null'],
+      ],
+      [['max_connections', '200']],
+      'ttl: 25\nsynchronous_mode: true\n',
+    );
     expect(patch).toEqual({ ttl: 25, synchronous_mode: true, postgresql: { parameters: { work_mem: null, max_connections: 200 } } });
-    expect(mergePatch(config, patch)).toEqual({ ttl: 25, loop_wait: 10, synchronous_mode: true, postgresql: { parameters: { max_connections: 200 }, use_pg_rewind: true } });
+    expect(mergePatch(config, patch)).toEqual({
+      ttl: 25,
+      loop_wait: 10,
+      synchronous_mode: true,
+      postgresql: { parameters: { max_connections: 200 }, use_pg_rewind: true },
+    });
   });
 
   it('fails on an --apply document that is not a mapping', () => {

@@ -9,7 +9,17 @@ describe('parseCtlArgs', () => {
   });
 
   it('gives every field its default when no option is given', () => {
-    expect(parseCtlArgs('list', [])).toEqual({ command: 'ctl', name: 'list', target: {}, json: false, members: [], sets: [], pgParams: [], pending: false, force: false });
+    expect(parseCtlArgs('list', [])).toEqual({
+      command: 'ctl',
+      name: 'list',
+      target: {},
+      json: false,
+      members: [],
+      sets: [],
+      pgParams: [],
+      pending: false,
+      force: false,
+    });
   });
 
   it('parses a switchover with leader, candidate, schedule and timeout', () => {
@@ -35,9 +45,27 @@ describe('parseCtlArgs', () => {
   });
 
   it('collects edit-config changes in order', () => {
-    const cmd = parseCtlArgs('edit-config', ['--set', 'ttl=20', '-p', 'max_connections=200', '-s', 'postgresql.use_slots=false', '--pg=work_mem=8MB', '--set=loop_wait=5', '--apply', '-']);
-    expect(cmd.sets).toEqual([['ttl', '20'], ['postgresql.use_slots', 'false'], ['loop_wait', '5']]);
-    expect(cmd.pgParams).toEqual([['max_connections', '200'], ['work_mem', '8MB']]);
+    const cmd = parseCtlArgs('edit-config', [
+      '--set',
+      'ttl=20',
+      '-p',
+      'max_connections=200',
+      '-s',
+      'postgresql.use_slots=false',
+      '--pg=work_mem=8MB',
+      '--set=loop_wait=5',
+      '--apply',
+      '-',
+    ]);
+    expect(cmd.sets).toEqual([
+      ['ttl', '20'],
+      ['postgresql.use_slots', 'false'],
+      ['loop_wait', '5'],
+    ]);
+    expect(cmd.pgParams).toEqual([
+      ['max_connections', '200'],
+      ['work_mem', '8MB'],
+    ]);
     expect(cmd.applyFile).toBe('-');
   });
 

@@ -13,13 +13,34 @@ describe('resolveTargetSettings', () => {
 
   it('prefers flags over the file over the environment', () => {
     const s = resolveTargetSettings({ scope: 'flag', kubeconfig: '/flag' }, file, { PATRONI_SCOPE: 'env', KUBECONFIG: '/env' });
-    expect(s).toMatchObject({ scope: 'flag', namespace: 'ns-agent', useEndpoints: true, kubeconfig: '/flag', selectorLabels: { app: 'db', 'cluster-name': 'flag' }, auth: { username: 'api', password: 'secret' } });
+    expect(s).toMatchObject({
+      scope: 'flag',
+      namespace: 'ns-agent',
+      useEndpoints: true,
+      kubeconfig: '/flag',
+      selectorLabels: { app: 'db', 'cluster-name': 'flag' },
+      auth: { username: 'api', password: 'secret' },
+    });
   });
 
   it('reads patronictl files (kubernetes.namespace, ctl.authentication) and the environment', () => {
-    const s = resolveTargetSettings({}, { scope: 'p', kubernetes: { namespace: 'k-ns', context: 'ctx' }, ctl: { authentication: { username: 'u', password: 'p' }, insecure: true } }, {});
+    const s = resolveTargetSettings(
+      {},
+      { scope: 'p', kubernetes: { namespace: 'k-ns', context: 'ctx' }, ctl: { authentication: { username: 'u', password: 'p' }, insecure: true } },
+      {},
+    );
     expect(s).toMatchObject({ scope: 'p', namespace: 'k-ns', context: 'ctx', auth: { username: 'u', password: 'p' }, insecure: true, useEndpoints: false });
-    const e = resolveTargetSettings({}, {}, { PATRONI_SCOPE: 'e', PATRONI_KUBERNETES_NAMESPACE: 'e-ns', PATRONI_RESTAPI_USERNAME: 'a', PATRONI_RESTAPI_PASSWORD: 'b', PATRONI_KUBERNETES_USE_ENDPOINTS: 'true' });
+    const e = resolveTargetSettings(
+      {},
+      {},
+      {
+        PATRONI_SCOPE: 'e',
+        PATRONI_KUBERNETES_NAMESPACE: 'e-ns',
+        PATRONI_RESTAPI_USERNAME: 'a',
+        PATRONI_RESTAPI_PASSWORD: 'b',
+        PATRONI_KUBERNETES_USE_ENDPOINTS: 'true',
+      },
+    );
     expect(e).toMatchObject({ scope: 'e', namespace: 'e-ns', auth: { username: 'a', password: 'b' }, useEndpoints: true });
   });
 
@@ -42,14 +63,26 @@ describe('resolveTargetSettings', () => {
 
     it('takes each key from the file before the environment, and a password before a password file', () => {
       const env = { PATRONI_RESTAPI_USERNAME: 'env-user', PATRONI_RESTAPI_PASSWORD: 'env-pw', PATRONI_RESTAPI_PASSWORD_FILE: '/other' };
-      expect(auth({ restapi: { authentication: { username: 'file-user', password_file: '/etc/pgha-credentials/restapi-password' } } }, env)).toEqual({ username: 'file-user', password: 'from-secret' });
-      expect(auth({ restapi: { authentication: { username: 'file-user', password: 'inline', password_file: '/other' } } }, env)).toEqual({ username: 'file-user', password: 'inline' });
+      expect(auth({ restapi: { authentication: { username: 'file-user', password_file: '/etc/pgha-credentials/restapi-password' } } }, env)).toEqual({
+        username: 'file-user',
+        password: 'from-secret',
+      });
+      expect(auth({ restapi: { authentication: { username: 'file-user', password: 'inline', password_file: '/other' } } }, env)).toEqual({
+        username: 'file-user',
+        password: 'inline',
+      });
       expect(auth({}, env)).toEqual({ username: 'env-user', password: 'env-pw' });
-      expect(auth({}, { PATRONI_RESTAPI_USERNAME: 'env-user', PATRONI_RESTAPI_PASSWORD_FILE: '/other' })).toEqual({ username: 'env-user', password: 'other-pw' });
+      expect(auth({}, { PATRONI_RESTAPI_USERNAME: 'env-user', PATRONI_RESTAPI_PASSWORD_FILE: '/other' })).toEqual({
+        username: 'env-user',
+        password: 'other-pw',
+      });
     });
 
-    it('prefers ctl.authentication (patronictl\'s section) whole over restapi.authentication', () => {
-      const file = { ctl: { authentication: { username: 'ctl', password: 'ctl-pw' } }, restapi: { authentication: { username: 'api', password_file: '/other' } } };
+    it("prefers ctl.authentication (patronictl's section) whole over restapi.authentication", () => {
+      const file = {
+        ctl: { authentication: { username: 'ctl', password: 'ctl-pw' } },
+        restapi: { authentication: { username: 'api', password_file: '/other' } },
+      };
       expect(auth(file)).toEqual({ username: 'ctl', password: 'ctl-pw' });
     });
 
@@ -59,8 +92,12 @@ describe('resolveTargetSettings', () => {
     });
 
     it('fails with a password file that cannot be read, naming it (a usage error: nothing is sent)', () => {
-      expect(() => auth({ restapi: { authentication: { username: 'u', password_file: '/gone' } } })).toThrow('restapi.authentication.password_file /gone: cannot read the file (ENOENT)');
-      expect(() => auth({}, { PATRONI_RESTAPI_USERNAME: 'u', PATRONI_RESTAPI_PASSWORD_FILE: '/gone' })).toThrow('PATRONI_RESTAPI_PASSWORD_FILE /gone: cannot read the file (ENOENT)');
+      expect(() => auth({ restapi: { authentication: { username: 'u', password_file: '/gone' } } })).toThrow(
+        'restapi.authentication.password_file /gone: cannot read the file (ENOENT)',
+      );
+      expect(() => auth({}, { PATRONI_RESTAPI_USERNAME: 'u', PATRONI_RESTAPI_PASSWORD_FILE: '/gone' })).toThrow(
+        'PATRONI_RESTAPI_PASSWORD_FILE /gone: cannot read the file (ENOENT)',
+      );
     });
   });
 
@@ -76,7 +113,10 @@ describe('resolveTargetSettings', () => {
 });
 
 describe('kubeconfigFiles: the files kubectl would read', () => {
-  const existing = (...paths: string[]) => (p: string) => paths.includes(p);
+  const existing =
+    (...paths: string[]) =>
+    (p: string) =>
+      paths.includes(p);
 
   it('an explicit file wins and must exist', () => {
     expect(kubeconfigFiles('/a', { KUBECONFIG: '/b' }, existing('/a', '/b'))).toEqual({ files: ['/a'], source: '--kubeconfig' });
@@ -85,11 +125,16 @@ describe('kubeconfigFiles: the files kubectl would read', () => {
 
   it('KUBECONFIG lists files to merge; missing entries are skipped, none at all is an error', () => {
     expect(kubeconfigFiles(undefined, { KUBECONFIG: '/a::/missing:/b' }, existing('/a', '/b'))).toEqual({ files: ['/a', '/b'], source: 'KUBECONFIG' });
-    expect(() => kubeconfigFiles(undefined, { KUBECONFIG: '/x:/y' }, existing())).toThrow('KUBECONFIG="/x:/y"; must list at least one existing kubeconfig file');
+    expect(() => kubeconfigFiles(undefined, { KUBECONFIG: '/x:/y' }, existing())).toThrow(
+      'KUBECONFIG="/x:/y"; must list at least one existing kubeconfig file',
+    );
   });
 
   it('then ~/.kube/config, then none (the in-cluster service account)', () => {
-    expect(kubeconfigFiles(undefined, { HOME: '/home/u' }, existing('/home/u/.kube/config'))).toEqual({ files: ['/home/u/.kube/config'], source: '~/.kube/config' });
+    expect(kubeconfigFiles(undefined, { HOME: '/home/u' }, existing('/home/u/.kube/config'))).toEqual({
+      files: ['/home/u/.kube/config'],
+      source: '~/.kube/config',
+    });
     expect(kubeconfigFiles(undefined, { HOME: '/home/u' }, existing())).toBeUndefined();
     expect(kubeconfigFiles(undefined, {}, existing())).toBeUndefined();
   });

@@ -7,7 +7,13 @@ describe('format', () => {
   const view = clusterView({
     scope: 'demo',
     pods: [
-      pod('demo-0', { conn_url: 'postgres://127.0.0.10:5432/postgres', api_url: 'http://127.0.0.10:8008/patroni', state: 'running', role: 'primary', timeline: 3 }),
+      pod('demo-0', {
+        conn_url: 'postgres://127.0.0.10:5432/postgres',
+        api_url: 'http://127.0.0.10:8008/patroni',
+        state: 'running',
+        role: 'primary',
+        timeline: 3,
+      }),
       pod('demo-1', { conn_url: 'postgres://127.0.0.11:5433/postgres', state: 'running', role: 'replica', timeline: 3, xlog_location: 1000 }),
     ],
     leader: { metadata: { name: 'demo-leader', annotations: { leader: 'demo-0', optime: String(1000 + 3 * 1048576) } } },
@@ -43,7 +49,9 @@ describe('format', () => {
 
   it('prints history as a table and as Patroni lists', () => {
     const entries = [{ timeline: 1, lsn: 25165824, reason: 'no recovery target specified', timestamp: 't', newLeader: 'demo-1' }];
-    expect(formatHistory(entries)).toBe('TL  LSN       Reason                        Timestamp  New Leader\n1   25165824  no recovery target specified  t          demo-1');
+    expect(formatHistory(entries)).toBe(
+      'TL  LSN       Reason                        Timestamp  New Leader\n1   25165824  no recovery target specified  t          demo-1',
+    );
     expect(historyJson(entries)).toEqual([[1, 25165824, 'no recovery target specified', 't', 'demo-1']]);
   });
 

@@ -15,7 +15,13 @@ describe('loadAgentConfig', () => {
   it('applies Patroni-compatible defaults and derives connect addresses from the pod IP', () => {
     const c = loadAgentConfig({ env });
     expect(c).toMatchObject({ scope: 'demo', name: 'demo-0', namespace: 'default', ttl: 30, loopWait: 10, retryTimeout: 10 });
-    expect(c.kubernetes).toMatchObject({ useEndpoints: false, roleLabel: 'role', leaderLabelValue: 'primary', followerLabelValue: 'replica', scopeLabel: 'cluster-name' });
+    expect(c.kubernetes).toMatchObject({
+      useEndpoints: false,
+      roleLabel: 'role',
+      leaderLabelValue: 'primary',
+      followerLabelValue: 'replica',
+      scopeLabel: 'cluster-name',
+    });
     expect(c.restapi.connectAddress).toBe('192.0.2.3:8008');
     expect(c.postgresql.connectAddress).toBe('192.0.2.3:5432');
     expect(c.postgresql.superuser).toEqual({ username: 'postgres', password: 's3cret' });
@@ -36,7 +42,9 @@ describe('loadAgentConfig', () => {
   });
 
   it('fails on an unknown key, listing the allowed ones', () => {
-    expect(() => loadAgentConfig({ yaml: 'kubernetes:\n  use_endpoint: true\n', env })).toThrow(/kubernetes.use_endpoint=true; unknown key; did you mean kubernetes.use_endpoints\?; allowed under kubernetes: .*use_endpoints/);
+    expect(() => loadAgentConfig({ yaml: 'kubernetes:\n  use_endpoint: true\n', env })).toThrow(
+      /kubernetes.use_endpoint=true; unknown key; did you mean kubernetes.use_endpoints\?; allowed under kubernetes: .*use_endpoints/,
+    );
     expect(() => loadAgentConfig({ yaml: 'loopwait: 3\n', env })).toThrow(/loopwait=3; unknown key; did you mean loop_wait\?/);
   });
 
@@ -90,19 +98,25 @@ describe('loadAgentConfig', () => {
       ['standby_cluster: {host: 192.0.2.1}\n', {}, 'standby_cluster'],
       ['bootstrap: {method: from_backup, from_backup: {command: /restore}}\n', {}, 'bootstrap.method'],
     ] as const) {
-      expect(() => loadFlatConfig({ yaml, env: { ...env, ...extra } })).toThrow(new RegExp(`^invalid configuration: ${key.replace(/\./g, '\\.')}=.*; is not supported: `));
+      expect(() => loadFlatConfig({ yaml, env: { ...env, ...extra } })).toThrow(
+        new RegExp(`^invalid configuration: ${key.replace(/\./g, '\\.')}=.*; is not supported: `),
+      );
     }
   });
 
   it('translates wal_keep_segments into wal_keep_size, as Patroni does for PostgreSQL 13 and later', () => {
     expect(normalizeParameters({ wal_keep_segments: 8, work_mem: '4MB' })).toEqual({ wal_keep_size: '128MB', work_mem: '4MB' });
     expect(normalizeParameters({ wal_keep_segments: 8, wal_keep_size: '1GB' })).toEqual({ wal_keep_size: '1GB' });
-    expect(() => normalizeParameters({ wal_keep_segments: 'many' })).toThrow('postgresql.parameters.wal_keep_segments="many"; must be a whole number of segments');
+    expect(() => normalizeParameters({ wal_keep_segments: 'many' })).toThrow(
+      'postgresql.parameters.wal_keep_segments="many"; must be a whole number of segments',
+    );
   });
 
   it('fails on a wrong type, naming key and value', () => {
     expect(() => loadAgentConfig({ yaml: 'ttl: "thirty"\n', env })).toThrow('invalid configuration: ttl="thirty"; must be a whole number');
-    expect(() => loadAgentConfig({ env: { ...env, PATRONI_KUBERNETES_USE_ENDPOINTS: 'maybe' } })).toThrow(/PATRONI_KUBERNETES_USE_ENDPOINTS="maybe"; must be true or false/);
+    expect(() => loadAgentConfig({ env: { ...env, PATRONI_KUBERNETES_USE_ENDPOINTS: 'maybe' } })).toThrow(
+      /PATRONI_KUBERNETES_USE_ENDPOINTS="maybe"; must be true or false/,
+    );
   });
 
   it('fails on a scope that cannot name Kubernetes objects', () => {

@@ -19,18 +19,25 @@ describe('restapi.authentication.password_file', () => {
   it('reads the password from the file (one trailing newline dropped), from the file key or PATRONI_RESTAPI_PASSWORD_FILE', () => {
     const yaml = 'restapi:\n  authentication:\n    username: pgha\n    password_file: /run/api-pw\n';
     expect(loadAgentConfig({ yaml, env }, read).restapi.authentication).toEqual({ username: 'pgha', password: 'from-file' });
-    const viaEnv = loadAgentConfig({ yaml: 'restapi:\n  authentication:\n    username: pgha\n', env: { ...env, PATRONI_RESTAPI_PASSWORD_FILE: '/run/api-pw' } }, read);
+    const viaEnv = loadAgentConfig(
+      { yaml: 'restapi:\n  authentication:\n    username: pgha\n', env: { ...env, PATRONI_RESTAPI_PASSWORD_FILE: '/run/api-pw' } },
+      read,
+    );
     expect(viaEnv.restapi.authentication).toEqual({ username: 'pgha', password: 'from-file' });
   });
 
   it('fails with both password and password_file', () => {
     const yaml = 'restapi:\n  authentication:\n    username: pgha\n    password: inline\n    password_file: /run/api-pw\n';
-    expect(() => loadAgentConfig({ yaml, env }, read)).toThrow('invalid configuration: restapi.authentication.password_file="/run/api-pw"; conflicts with restapi.authentication.password; set only one');
+    expect(() => loadAgentConfig({ yaml, env }, read)).toThrow(
+      'invalid configuration: restapi.authentication.password_file="/run/api-pw"; conflicts with restapi.authentication.password; set only one',
+    );
   });
 
   it('fails with a file that cannot be read, naming it', () => {
     const yaml = 'restapi:\n  authentication:\n    username: pgha\n    password_file: /run/missing\n';
-    expect(() => loadAgentConfig({ yaml, env }, read)).toThrow('invalid configuration: restapi.authentication.password_file="/run/missing"; must be a readable file (ENOENT)');
+    expect(() => loadAgentConfig({ yaml, env }, read)).toThrow(
+      'invalid configuration: restapi.authentication.password_file="/run/missing"; must be a readable file (ENOENT)',
+    );
   });
 
   it('fails with an empty file rather than accept an empty password', () => {

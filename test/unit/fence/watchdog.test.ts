@@ -44,9 +44,9 @@ async function startWatchdog(path: string, dataDir: string): Promise<ChildProces
   const child = spawn('bash', [script, path, dataDir, String(process.pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   stderrOf.set(child, '');
-  child.stderr!.setEncoding('utf8').on('data', (t: string) => stderrOf.set(child, stderrOf.get(child) + t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => stderrOf.set(child, (stderrOf.get(child) ?? '') + t));
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').once('data', () => resolve());
+    child.stdout.setEncoding('utf8').once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`watchdog exited with ${code}`)));
   });
   return child;

@@ -40,6 +40,8 @@ describe('logLevelFromEnv', () => {
   });
 
   it('fails naming an unknown level', () => {
-    expect(() => logLevelFromEnv({ PGHA_LOG_LEVEL: 'loud' })).toThrow('invalid log level "loud" (PGHA_LOG_LEVEL or PATRONI_LOG_LEVEL); allowed: debug, info, warn (warning), error (critical)');
+    expect(() => logLevelFromEnv({ PGHA_LOG_LEVEL: 'loud' })).toThrow(
+      'invalid log level "loud" (PGHA_LOG_LEVEL or PATRONI_LOG_LEVEL); allowed: debug, info, warn (warning), error (critical)',
+    );
   });
 });

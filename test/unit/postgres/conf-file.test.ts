@@ -25,9 +25,15 @@ describe('configuration file syntax', () => {
 
   test('reads back what it writes, for any printable value', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.stringMatching(/^[a-z_][a-z0-9_]{0,20}$/), fc.string({ unit: 'grapheme' }).filter((s) => !/[\r\n\0]/.test(s))), (settings) => {
-        expect(parseConfFile(renderConfFile('t', settings))).toEqual(settings);
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.stringMatching(/^[a-z_][a-z0-9_]{0,20}$/),
+          fc.string({ unit: 'grapheme' }).filter((s) => !/[\r\n\0]/.test(s)),
+        ),
+        (settings) => {
+          expect(parseConfFile(renderConfFile('t', settings))).toEqual(settings);
+        },
+      ),
     );
   });
 });
@@ -45,17 +51,30 @@ describe('pg_hba.conf', () => {
     ]);
   });
 
-  test('postgresql.pg_hba replaces the catch-all for clients; the agent\'s own rows stay first', () => {
-    const text = renderHba({ superuser: 'postgres', replicationUser: 'replicator', clientLines: ['hostssl all app 198.51.100.0/24 scram-sha-256', 'host all all all reject'] });
+  test("postgresql.pg_hba replaces the catch-all for clients; the agent's own rows stay first", () => {
+    const text = renderHba({
+      superuser: 'postgres',
+      replicationUser: 'replicator',
+      clientLines: ['hostssl all app 198.51.100.0/24 scram-sha-256', 'host all all all reject'],
+    });
     const rows = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-    expect(rows.slice(0, 4)).toEqual(renderHba({ superuser: 'postgres', replicationUser: 'replicator' }).split('\n').filter((l) => l !== '' && !l.startsWith('#')).slice(0, 4));
+    expect(rows.slice(0, 4)).toEqual(
+      renderHba({ superuser: 'postgres', replicationUser: 'replicator' })
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'))
+        .slice(0, 4),
+    );
     expect(rows.slice(4)).toEqual(['hostssl all app 198.51.100.0/24 scram-sha-256', 'host all all all reject']);
   });
 
   test.each([
     ['not a list', 'host all all all md5', 'postgresql.pg_hba="host all all all md5"; must be a list of pg_hba.conf lines'],
     ['an empty line', ['  '], 'postgresql.pg_hba[0]="  "; must be one non-empty pg_hba.conf line'],
-    ['two lines in one', ['host all all all md5', 'local all all trust\nhost all all all trust'], 'postgresql.pg_hba[1]="local all all trust\\nhost all all all trust"; must be one non-empty pg_hba.conf line'],
+    [
+      'two lines in one',
+      ['host all all all md5', 'local all all trust\nhost all all all trust'],
+      'postgresql.pg_hba[1]="local all all trust\\nhost all all all trust"; must be one non-empty pg_hba.conf line',
+    ],
     ['not a string', [7], 'postgresql.pg_hba[0]=7; must be one non-empty pg_hba.conf line'],
   ])('refuses pg_hba that is %s, naming the entry', (_what, value, message) => {
     expect(() => hbaLines('postgresql.pg_hba', value)).toThrow(message);

@@ -10,14 +10,14 @@ describe('owned files', () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pgha-owned-'));
-    await writeFile(join(dir, 'postgresql.conf'), "max_connections = 100\n# no newline at the end follows\nshared_buffers = 128MB");
+    await writeFile(join(dir, 'postgresql.conf'), 'max_connections = 100\n# no newline at the end follows\nshared_buffers = 128MB');
   });
 
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('includes the owned directory once, after initdb\'s settings', async () => {
+  test("includes the owned directory once, after initdb's settings", async () => {
     await writeSettingsFile(dir, 'parameters', { work_mem: '4MB' }, undefined);
     await writeSettingsFile(dir, 'sync', { synchronous_standby_names: '"a"' }, undefined);
     const conf = await readFile(join(dir, 'postgresql.conf'), 'utf8');

@@ -10,7 +10,10 @@ interface Rec {
 
 function collector(): { logger: Logger; records: Rec[] } {
   const records: Rec[] = [];
-  const at = (level: string) => (msg: string, fields: Readonly<Record<string, unknown>> = {}) => void records.push({ level, msg, fields: { ...fields } });
+  const at =
+    (level: string) =>
+    (msg: string, fields: Readonly<Record<string, unknown>> = {}) =>
+      void records.push({ level, msg, fields: { ...fields } });
   return { logger: { info: at('info'), warn: at('warn'), error: at('error') }, records };
 }
 
@@ -50,7 +53,17 @@ describe('postgres log re-emission', () => {
     pipe.write('2026-11-21 10:00:00.000 UTC [7] LOG:  checkpoint starting: time\n');
     pipe.end();
     expect(lines.map((l) => JSON.parse(l))).toEqual([
-      { ts: '1970-01-01T00:00:00.000Z', level: 'info', component: 'postgres', msg: 'postgres log', severity: 'LOG', message: 'checkpoint starting: time', pid: 7, time: '2026-11-21 10:00:00.000 UTC', stream: 'stderr' },
+      {
+        ts: '1970-01-01T00:00:00.000Z',
+        level: 'info',
+        component: 'postgres',
+        msg: 'postgres log',
+        severity: 'LOG',
+        message: 'checkpoint starting: time',
+        pid: 7,
+        time: '2026-11-21 10:00:00.000 UTC',
+        stream: 'stderr',
+      },
     ]);
   });
 

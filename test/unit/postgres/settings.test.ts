@@ -80,7 +80,14 @@ describe('run-as wrapping', () => {
 
   test('switches user and asks for a parent-death signal through setpriv', () => {
     expect(wrapCommand({ runAs: { uid: 999, gid: 995 }, killWithAgent: true }, '/bin/postgres', [])).toEqual([
-      'setpriv', '--reuid=999', '--regid=995', '--clear-groups', '--pdeathsig', 'KILL', '--', '/bin/postgres',
+      'setpriv',
+      '--reuid=999',
+      '--regid=995',
+      '--clear-groups',
+      '--pdeathsig',
+      'KILL',
+      '--',
+      '/bin/postgres',
     ]);
   });
 });

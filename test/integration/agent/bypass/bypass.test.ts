@@ -10,9 +10,14 @@ import { agentBuild, compileEntry, NODE_PATH } from '../harness';
 jest.setTimeout(300_000);
 const ROOT = join(__dirname, '..', '..', '..', '..');
 
-it('keeps the leader\'s lock when its API server dies, and switches itself off without the ClusterRole', () => {
+it("keeps the leader's lock when its API server dies, and switches itself off without the ClusterRole", () => {
   agentBuild();
-  const out = compileEntry('test/integration/agent/bypass/tsconfig.scenario.json', ['agent/src', 'test/integration/agent', 'test/control-plane', 'test/fixtures']);
+  const out = compileEntry('test/integration/agent/bypass/tsconfig.scenario.json', [
+    'agent/src',
+    'test/integration/agent',
+    'test/control-plane',
+    'test/fixtures',
+  ]);
   const scenario = join(out, 'test', 'integration', 'agent', 'bypass', 'scenario.js');
   const r = spawnSync('unshare', ['-n', '--', 'bash', join(__dirname, 'run-in-netns.sh'), 'setpriv', '--pdeathsig', 'KILL', '--', process.execPath, scenario], {
     env: { ...process.env, NODE_PATH, PGHA_REPO_ROOT: ROOT, PGHA_BINARIES: JSON.stringify(ensureBinaries({ build: false })) },

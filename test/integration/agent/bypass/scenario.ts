@@ -39,24 +39,65 @@ async function main(): Promise<void> {
   try {
     const dir = workDir('bypass');
     const clients = cp.state.servers.map((s) => cp.clientWithToken(cp.state.adminToken, s));
-    facts.endpointIps = await eventually('both API servers in default/endpoints/kubernetes', async () => {
-      const ips = await kubernetesEndpointIps(clients[0]!);
-      return ips.length === 2 ? ips : undefined;
-    }, 60_000, 500);
+    facts.endpointIps = await eventually(
+      'both API servers in default/endpoints/kubernetes',
+      async () => {
+        const ips = await kubernetesEndpointIps(clients[0]!);
+        return ips.length === 2 ? ips : undefined;
+      },
+      60_000,
+      500,
+    );
 
     const ns = 'bypass';
     const admin = clients[0]!;
     await admin.request({ method: 'POST', path: '/api/v1/namespaces', body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
-    await admin.request({ method: 'POST', path: `/api/v1/namespaces/${ns}/serviceaccounts`, body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } } });
+    await admin.request({
+      method: 'POST',
+      path: `/api/v1/namespaces/${ns}/serviceaccounts`,
+      body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } },
+    });
     const rbac = '/apis/rbac.authorization.k8s.io/v1';
     const serviceAccount = async (name: string, clusterRole: boolean): Promise<string> => {
-      await admin.request({ method: 'POST', path: `/api/v1/namespaces/${ns}/serviceaccounts`, body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } } });
-      await admin.request({ method: 'POST', path: `${rbac}/namespaces/${ns}/roles`, body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name }, rules: agentRoleRules({ useEndpoints: false }) } });
+      await admin.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${ns}/serviceaccounts`,
+        body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } },
+      });
+      await admin.request({
+        method: 'POST',
+        path: `${rbac}/namespaces/${ns}/roles`,
+        body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name }, rules: agentRoleRules({ useEndpoints: false }) },
+      });
       const subjects = [{ kind: 'ServiceAccount', name, namespace: ns }];
-      await admin.request({ method: 'POST', path: `${rbac}/namespaces/${ns}/rolebindings`, body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects } });
+      await admin.request({
+        method: 'POST',
+        path: `${rbac}/namespaces/${ns}/rolebindings`,
+        body: {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+          subjects,
+        },
+      });
       if (clusterRole) {
-        await admin.request({ method: 'POST', path: `${rbac}/clusterroles`, body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `${ns}-${name}` }, rules: [BYPASS_CLUSTER_RULE] } });
-        await admin.request({ method: 'POST', path: `${rbac}/clusterrolebindings`, body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: `${ns}-${name}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${ns}-${name}` }, subjects } });
+        await admin.request({
+          method: 'POST',
+          path: `${rbac}/clusterroles`,
+          body: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: `${ns}-${name}` }, rules: [BYPASS_CLUSTER_RULE] },
+        });
+        await admin.request({
+          method: 'POST',
+          path: `${rbac}/clusterrolebindings`,
+          body: {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'ClusterRoleBinding',
+            metadata: { name: `${ns}-${name}` },
+            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${ns}-${name}` },
+            subjects,
+          },
+        });
       }
       return mintServiceAccountToken(admin, ns, name);
     };
@@ -96,16 +137,23 @@ async function main(): Promise<void> {
       facts.leaderSteppedDown = leader.lines.some((l) => l.msg === 'stopped acting as leader');
       facts.leaderSwitched = leader.lines.filter((l) => l.msg === 'api server failed; switching').map((l) => l.to);
       facts.serverAfter = serverInUse(leader.lines);
-      facts.endpointIpsAfter = await eventually('the dead API server to leave the list', async () => {
-        const ips = await kubernetesEndpointIps(survivor);
-        return ips.length === 1 ? ips : undefined;
-      }, 60_000, 500).catch(() => null);
+      facts.endpointIpsAfter = await eventually(
+        'the dead API server to leave the list',
+        async () => {
+          const ips = await kubernetesEndpointIps(survivor);
+          return ips.length === 1 ? ips : undefined;
+        },
+        60_000,
+        500,
+      ).catch(() => null);
 
       // A member whose service account may not read default/endpoints/kubernetes turns the bypass off, once.
       // Its configured server is the surviving one: without the bypass that is all it has.
       const loner = start('bp-3', writeKubeconfig(dir, 'pgha-no-cluster-role', cp.state.servers[1 - index]!, cp.state.caFile, lonerToken));
       agents.push(loner);
-      await loner.waitFor('a follower loop run', (l) => l.msg === 'ha loop' && l.holder === holder && l.reason === 'following the lock holder', 30_000).catch(() => undefined);
+      await loner
+        .waitFor('a follower loop run', (l) => l.msg === 'ha loop' && l.holder === holder && l.reason === 'following the lock holder', 30_000)
+        .catch(() => undefined);
       await sleep(3_000);
       facts.lonerDisabledLines = loner.lines.filter((l) => l.msg === 'api server bypass disabled: not allowed to read default/endpoints/kubernetes').length;
       facts.lonerFollows = loner.lines.some((l) => l.msg === 'ha loop' && l.holder === holder);
