@@ -28,6 +28,14 @@ function openssl(args: string[], cwd: string): void {
   }
 }
 
+/** An EC key `<name>.key` and a certificate `<name>.crt` for `subject`, signed by the CA with the extensions file. */
+function issue(dir: string, name: string, subject: string, extfile: string): void {
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', `${name}.key`], dir);
+  openssl(['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`], dir);
+  const ca = ['-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30'];
+  openssl(['x509', '-req', '-in', `${name}.csr`, ...ca, '-extfile', extfile, '-out', `${name}.crt`], dir);
+}
+
 /**
  * Makes a CA, a serving certificate for every given IP (plus the in-cluster names and address of the `kubernetes`
  * Service), the apiserver's kubelet client certificate and a service-account key pair, using the openssl CLI. EC keys keep this well under a second.
@@ -47,51 +55,9 @@ export function makePki(dir: string, ips: readonly string[]): ControlPlanePki {
     'DNS:kubernetes.default.svc.cluster.local',
   ];
   writeFileSync(p('serving.ext'), `subjectAltName=${sans.join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n`);
-  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'serving.key'], dir);
-  openssl(['req', '-new', '-key', 'serving.key', '-subj', '/CN=kube-apiserver', '-out', 'serving.csr'], dir);
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      'serving.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '30',
-      '-extfile',
-      'serving.ext',
-      '-out',
-      'serving.crt',
-    ],
-    dir,
-  );
+  issue(dir, 'serving', '/CN=kube-apiserver', 'serving.ext');
   writeFileSync(p('client.ext'), 'extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature,keyEncipherment\n');
-  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'kubelet-client.key'], dir);
-  openssl(['req', '-new', '-key', 'kubelet-client.key', '-subj', '/O=system:masters/CN=kube-apiserver-kubelet-client', '-out', 'kubelet-client.csr'], dir);
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      'kubelet-client.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '30',
-      '-extfile',
-      'client.ext',
-      '-out',
-      'kubelet-client.crt',
-    ],
-    dir,
-  );
+  issue(dir, 'kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', 'client.ext');
   openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
   openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
   return {

@@ -4,8 +4,8 @@
 import { eventually } from '../fixtures/cluster';
 import { Writer } from '../fixtures/writer';
 import { deployHelm, helm, helmChart, helmDeployment } from './support/deploy';
-import { E2eSession, SMALL, report } from './support/e2e-cluster';
-import { FAST, fastCluster } from './support/faults';
+import { E2eSession, report } from './support/e2e-cluster';
+import { FAST_HELM_VALUES, fastCluster } from './support/faults';
 
 const session = new E2eSession();
 afterEach(() => session.cleanup());
@@ -75,11 +75,7 @@ it('scales 3 -> 5 -> 3: new members clone and stream; scaled-away volumes are ke
 it("helm upgrade keeps the passwords (the REST API's too); uninstall keeps the volumes and Secret; a reinstall comes back with the data", async () => {
   const ns = await session.namespace('e2e-helm-life');
   const values = {
-    ttl: String(FAST.ttl),
-    loopWait: String(FAST.loopWait),
-    retryTimeout: String(FAST.retryTimeout),
-    'resources.requests.cpu': SMALL.cpuRequest,
-    'resources.requests.memory': SMALL.memoryRequest,
+    ...FAST_HELM_VALUES,
   };
   const first = session.track(await deployHelm(session.cluster, ns, 'life', values));
   expect(first.d.restApiAuth).toEqual({ username: 'pgha', password: expect.stringMatching(/^[a-zA-Z0-9]{24}$/) });

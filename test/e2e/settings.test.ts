@@ -4,8 +4,8 @@
 import { eventually } from '../fixtures/cluster';
 import type { ClusterUnderTest } from './support/cluster-under-test';
 import { deployHelm, helm, helmChart } from './support/deploy';
-import { E2eSession, SMALL } from './support/e2e-cluster';
-import { FAST } from './support/faults';
+import { E2eSession } from './support/e2e-cluster';
+import { FAST_HELM_VALUES } from './support/faults';
 
 const session = new E2eSession();
 afterEach(() => session.cleanup());
@@ -29,11 +29,7 @@ async function everyMember(c: ClusterUnderTest, name: string): Promise<Record<st
 it('postgresql.parameters and synchronousMode from helm values are in force on every member; a changed parameter rolls them', async () => {
   const ns = await session.namespace('e2e-settings');
   const values = {
-    ttl: String(FAST.ttl),
-    loopWait: String(FAST.loopWait),
-    retryTimeout: String(FAST.retryTimeout),
-    'resources.requests.cpu': SMALL.cpuRequest,
-    'resources.requests.memory': SMALL.memoryRequest,
+    ...FAST_HELM_VALUES,
     'postgresql.parameters.max_connections': '150',
     'postgresql.parameters.work_mem': '16MB',
     synchronousMode: 'true',

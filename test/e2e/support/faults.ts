@@ -5,10 +5,19 @@ import { lostAcks, primaryOverlapMs, Writer } from '../../fixtures/writer';
 import type { ClusterUnderTest, PodInfo } from './cluster-under-test';
 import { deployPlain, type Deployment } from './deploy';
 import type { RealCluster } from '../../node/real-cluster';
-import type { E2eSession } from './e2e-cluster';
+import { type E2eSession, SMALL } from './e2e-cluster';
 
 /** The timings the fault tests run with (the issue reports' own): ttl 10, loop_wait 2, retry_timeout 4. */
 export const FAST = { ttl: 10, loopWait: 2, retryTimeout: 4 } as const;
+
+/** Helm values for a FAST cluster of SMALL members. */
+export const FAST_HELM_VALUES: Readonly<Record<string, string>> = {
+  ttl: String(FAST.ttl),
+  loopWait: String(FAST.loopWait),
+  retryTimeout: String(FAST.retryTimeout),
+  'resources.requests.cpu': SMALL.cpuRequest,
+  'resources.requests.memory': SMALL.memoryRequest,
+};
 
 /** Cluster `db` from the plain manifests with the fast timings and small requests, into `namespace`. */
 export function deployFast(cluster: RealCluster, namespace: string, replicas = 3): Promise<Deployment> {
