@@ -71,6 +71,7 @@ export function agentConfigFile(spec: ClusterSpec): AgentConfigFile {
       listen: `0.0.0.0:${POSTGRES_PORT}`,
       data_dir: DATA_DIR,
       ...(Object.keys(spec.postgresParameters).length ? { parameters: { ...spec.postgresParameters } } : {}),
+      ...(spec.pgHba ? { pg_hba: [...spec.pgHba] } : {}),
     },
     // The cluster-wide (dynamic) configuration the first member writes to `<name>-config`, as in Patroni's own
     // Kubernetes example: `patronictl show-config` shows the timings, and `edit-config` changes them for every member.

@@ -60,6 +60,13 @@ export interface PostgresSettings {
    * @default - none: PostgreSQL's defaults and the agent's own settings
    */
   readonly parameters?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * pg_hba.conf lines for clients (`postgresql.pg_hba` of the member configuration, as Patroni's): they replace the
+   * agent's catch-all `host all all all scram-sha-256`; the agent's own rows (its superuser, the replication role)
+   * stay first. At least one line; a change rolls the StatefulSet.
+   * @default - every role from anywhere with scram-sha-256
+   */
+  readonly pgHba?: readonly string[];
 }
 
 export interface PostgresClusterProps {

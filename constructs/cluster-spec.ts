@@ -2,6 +2,7 @@ import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { FIELDS } from '../agent/src/config/schema';
 import { ConfigError } from '../agent/src/errors';
+import { hbaLines } from '../agent/src/postgres/hba';
 import { normalizeParameters } from '../agent/src/postgres/settings';
 import { AntiAffinity, Persistence, Platform, StorageAccessMode, StoreMode, type DedicatedNodes, type PostgresClusterProps } from './cluster-props';
 import { ClusterCredentials } from './credentials';
@@ -54,6 +55,8 @@ export interface ClusterSpec {
   readonly labels: Readonly<Record<string, string>>;
   /** Lower-cased names, checked by the agent's own rules. */
   readonly postgresParameters: Readonly<Record<string, string | number | boolean>>;
+  /** Client lines of pg_hba.conf; undefined: the agent's catch-all. */
+  readonly pgHba?: readonly string[];
   /** Absent when synchronous mode is off. */
   readonly synchronous?: { readonly strict: boolean; readonly nodeCount: number };
 }
@@ -222,6 +225,7 @@ export function resolveClusterSpec(id: string, props: PostgresClusterProps): Clu
 
   return {
     postgresParameters: postgresParameters(props.postgresql?.parameters ?? {}),
+    pgHba: props.postgresql?.pgHba && agentRule(() => hbaLines('postgresql.pgHba', props.postgresql?.pgHba)),
     synchronous: synchronousSettings(props, replicas),
     name,
     namespace: props.namespace,
@@ -260,14 +264,19 @@ export function resolveClusterSpec(id: string, props: PostgresClusterProps): Clu
   };
 }
 
-/** The agent's own check of `postgresql.parameters`; a refusal names the prop and the parameter. */
-function postgresParameters(params: Readonly<Record<string, string | number | boolean>>): Record<string, string | number | boolean> {
+/** Runs one of the agent's own checks; its refusal becomes a PropError naming the same key. */
+function agentRule<T>(check: () => T): T {
   try {
-    return normalizeParameters(params);
+    return check();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     throw new PropError(err.key, err.value, err.allowed);
   }
+}
+
+/** The agent's own check of `postgresql.parameters`; a refusal names the prop and the parameter. */
+function postgresParameters(params: Readonly<Record<string, string | number | boolean>>): Record<string, string | number | boolean> {
+  return agentRule(() => normalizeParameters(params));
 }
 
 /** What basic auth and HTTP allow in a user name, kept to characters no YAML or Helm quoting can mangle. */

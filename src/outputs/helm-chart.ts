@@ -46,6 +46,7 @@ const STORAGE_CLASS_MARKER = 'p0storageclass0p';
 // A parameter name standing for the whole `postgresql.parameters` map, and the synchronous node count (a number no
 // other marker uses, at most replicas - 1).
 const PG_PARAMETERS_MARKER = 'p0pgparameters0p';
+const PG_HBA_MARKER = 'p0pghba0p';
 const SYNC_NODE_COUNT_MARKER = 7769;
 
 /**
@@ -113,7 +114,7 @@ function markedProps(): PostgresClusterProps {
     retryTimeout: Duration.seconds(m('retryTimeout')),
     credentials: ClusterCredentials.fromPasswords({ superuser: m('superuserPassword'), replication: m('replicationPassword'), restApi: m('restApiPassword') }),
     restApiUsername: m('restApiUsername'),
-    postgresql: { parameters: { [PG_PARAMETERS_MARKER]: PG_PARAMETERS_MARKER } },
+    postgresql: { parameters: { [PG_PARAMETERS_MARKER]: PG_PARAMETERS_MARKER }, pgHba: [PG_HBA_MARKER] },
     synchronousMode: true,
     synchronousNodeCount: SYNC_NODE_COUNT_MARKER,
   };
@@ -124,6 +125,9 @@ function helmizeSettings(text: string): string {
   return text
     .replace(new RegExp(`^( *)parameters:\n\\1  ${PG_PARAMETERS_MARKER}: ${PG_PARAMETERS_MARKER}$`, 'm'), (_all, indent: string) =>
       [`{{- with .Values.postgresql.parameters }}`, `${indent}parameters:`, `{{- toYaml . | nindent ${indent.length + 2} }}`, '{{- end }}'].join('\n'),
+    )
+    .replace(new RegExp(`^( *)pg_hba:\n\\1  - ${PG_HBA_MARKER}$`, 'm'), (_all, indent: string) =>
+      [`{{- with .Values.postgresql.pgHba }}`, `${indent}pg_hba:`, `{{- toYaml . | nindent ${indent.length + 2} }}`, '{{- end }}'].join('\n'),
     )
     .replace(
       new RegExp(`^( *)synchronous_mode: true\n\\1synchronous_mode_strict: false\n\\1synchronous_node_count: ${SYNC_NODE_COUNT_MARKER}$`, 'm'),
@@ -354,6 +358,8 @@ export function helmChartFiles(): Record<string, string> {
     ...objectTemplates(),
   };
   for (const [path, text] of Object.entries(files)) assertNoMarkers(text, PARAMS, `helm chart ${path}`);
-  if (Object.values(files).some((t) => t.includes(STORAGE_CLASS_MARKER))) throw new Error('helm chart: storage class marker left in the output');
+  for (const marker of [STORAGE_CLASS_MARKER, PG_PARAMETERS_MARKER, PG_HBA_MARKER]) {
+    if (Object.values(files).some((t) => t.includes(marker))) throw new Error(`helm chart: marker ${marker} left in the output`);
+  }
   return files;
 }

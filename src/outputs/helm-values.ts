@@ -96,6 +96,11 @@ export function valuesSchema(): Record<string, unknown> {
             additionalProperties: { type: ['string', 'number', 'boolean'] },
             propertyNames: { pattern: SETTING_NAME.source, not: { pattern: anyCase([...PROTECTED_PARAMETERS]) } },
           },
+          pgHba: {
+            type: 'array',
+            description: 'pg_hba.conf lines for clients; they replace the default rule (every role, scram-sha-256). Empty: the default.',
+            items: { type: 'string', pattern: '^[^\\r\\n]*\\S[^\\r\\n]*$' },
+          },
         },
       },
       synchronousMode: {
@@ -191,6 +196,9 @@ postgresql:
   # PostgreSQL parameters for every member, e.g. max_connections: 200. A change restarts the members one at a time.
   # The dynamic configuration (pgha edit-config -p) overrides them cluster-wide.
   parameters: {}
+  # pg_hba.conf lines for clients, e.g. ["hostssl all all 0.0.0.0/0 scram-sha-256"]; they replace the default rule
+  # (every role from anywhere, scram-sha-256). The agent's own rows (superuser, replication) stay first. Empty: default.
+  pgHba: []
 # Synchronous replication (set when the cluster is created; change it later with pgha edit-config).
 synchronousMode: false
 synchronousModeStrict: false

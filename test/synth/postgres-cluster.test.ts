@@ -227,6 +227,20 @@ describe('PostgresCluster options', () => {
     });
   });
 
+  it('writes pgHba into the member configuration as postgresql.pg_hba, which the agent loads', () => {
+    const lines = ['hostssl all app 198.51.100.0/24 scram-sha-256', 'host all all all reject'];
+    const text = find(synthCluster({ postgresql: { pgHba: lines } }), 'ConfigMap', 'demo-pgha').data['pgha.yaml'];
+    const env = {
+      PATRONI_NAME: 'demo-0',
+      PATRONI_KUBERNETES_POD_IP: '192.0.2.7',
+      PATRONI_SUPERUSER_PASSWORD_FILE: '/s',
+      PATRONI_REPLICATION_PASSWORD_FILE: '/r',
+      PATRONI_RESTAPI_PASSWORD_FILE: '/a',
+    };
+    expect(loadAgentConfig({ yaml: text, env }, () => 'pw').postgresql.pgHba).toEqual(lines);
+    expect(find(synthCluster(), 'ConfigMap', 'demo-pgha').data['pgha.yaml']).not.toContain('pg_hba');
+  });
+
   it('rolls the members when their configuration file changes, and only then', () => {
     const digest = (objects: ReturnType<typeof synthCluster>) =>
       find(objects, 'StatefulSet', 'demo').spec.template.metadata.annotations['pgha.io/config-sha256'];

@@ -24,6 +24,8 @@ export interface HbaProps {
  */
 export function hbaLines(key: string, value: unknown): readonly string[] {
   if (!Array.isArray(value)) throw new ConfigError(key, value, 'must be a list of pg_hba.conf lines');
+  // An empty list would let no client in; leaving the key out keeps the agent's catch-all.
+  if (value.length === 0) throw new ConfigError(key, value, 'must list at least one pg_hba.conf line (leave it out for the default)');
   for (const [i, line] of value.entries()) {
     if (typeof line !== 'string' || line.trim() === '' || /[\r\n]/.test(line))
       throw new ConfigError(`${key}[${i}]`, line, 'must be one non-empty pg_hba.conf line');

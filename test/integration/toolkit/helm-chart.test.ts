@@ -202,6 +202,8 @@ describe('Helm chart', () => {
       clusterName: 'billing',
       'postgresql.parameters.max_connections': '250',
       'postgresql.parameters.log_min_duration_statement': '2s',
+      'postgresql.pgHba[0]': 'hostssl all app 198.51.100.0/24 scram-sha-256',
+      'postgresql.pgHba[1]': 'host all all all reject',
       synchronousMode: 'true',
       synchronousModeStrict: 'true',
       synchronousNodeCount: '2',
@@ -209,7 +211,10 @@ describe('Helm chart', () => {
     const objects = template('r', set);
     const model = new Chart(new App(), 'c', { disableResourceNameHashes: true });
     new PostgresCluster(model, 'billing', {
-      postgresql: { parameters: { max_connections: 250, log_min_duration_statement: '2s' } },
+      postgresql: {
+        parameters: { max_connections: 250, log_min_duration_statement: '2s' },
+        pgHba: ['hostssl all app 198.51.100.0/24 scram-sha-256', 'host all all all reject'],
+      },
       synchronousMode: true,
       synchronousModeStrict: true,
       synchronousNodeCount: 2,
@@ -221,7 +226,8 @@ describe('Helm chart', () => {
     expect(digest(objects)).toMatch(/^[0-9a-f]{64}$/);
     expect(digest(template('r', set))).toBe(digest(objects));
     expect(digest(template('r', { ...set, 'postgresql.parameters.max_connections': '300' }))).not.toBe(digest(objects));
-    // Off by default: no synchronous keys at all, as the construct.
+    // Off by default: no synchronous keys and no pg_hba at all, as the construct.
+    expect(byKind(template('r'), 'ConfigMap').data['pgha.yaml']).not.toContain('pg_hba');
     expect(byKind(template('r'), 'ConfigMap').data['pgha.yaml']).not.toContain('synchronous');
   });
 

@@ -104,6 +104,16 @@ describe('PostgresCluster validation at construction time', () => {
       /^invalid postgresql\.parameters\.bad-name: got 1; is not a valid setting name$/,
     ],
     [
+      'fails with an empty pgHba, which would let no client in',
+      { postgresql: { pgHba: [] } },
+      /^invalid postgresql\.pgHba: got \[\]; must list at least one pg_hba\.conf line/,
+    ],
+    [
+      'fails with a pgHba entry of two lines',
+      { postgresql: { pgHba: ['host all all all md5\nlocal all all trust'] } },
+      /^invalid postgresql\.pgHba\[0\]: got "host all all all md5\\nlocal all all trust"; must be one non-empty pg_hba\.conf line$/,
+    ],
+    [
       'fails with synchronousModeStrict but no synchronousMode',
       { synchronousModeStrict: true },
       /^invalid synchronousModeStrict: got true; requires synchronousMode: true$/,
