@@ -10,6 +10,7 @@ import { eventually } from '../test/fixtures/cluster';
 import { Writer } from '../test/fixtures/writer';
 import { ClusterUnderTest } from '../test/e2e/support/cluster-under-test';
 import { containerProcesses, deployFast, killContainers } from '../test/e2e/support/faults';
+import { removeDeployFiles } from '../test/e2e/support/deploy';
 import { RealCluster } from '../test/node/real-cluster';
 import { describeOutage, outageReport, writesResumed } from './lib/outage-window';
 import { formatSummary, summarize } from './lib/stats';
@@ -165,6 +166,7 @@ async function main(): Promise<void> {
     await writer?.stop();
     admin.close();
     await cluster.stop();
+    removeDeployFiles();
   }
 }
 

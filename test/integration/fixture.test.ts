@@ -1,12 +1,12 @@
 // The control-plane fixture itself: clear failures, and never a process left behind.
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlPlane, ControlPlaneStartError } from '../control-plane/control-plane';
 import { isRunning } from '../control-plane/processes';
 import { eventually } from '../fixtures/cluster';
+import { workDir } from './agent/harness';
 
 function listen(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
@@ -32,7 +32,7 @@ function processesUsing(dir: string): number[] {
 describe('ControlPlane.start', () => {
   it('fails naming the port when the apiserver port is taken, starting nothing', async () => {
     const { server, port } = await listen();
-    const dir = mkdtempSync(join(tmpdir(), 'pgha-cp-busy-'));
+    const dir = workDir('cp-busy');
     try {
       await expect(ControlPlane.start({ port, dir })).rejects.toThrow(
         new ControlPlaneStartError(`kube-apiserver cannot start: port ${port} on 127.0.0.1 is already in use`),
@@ -45,7 +45,7 @@ describe('ControlPlane.start', () => {
 
   it('fails naming the log file when the apiserver never becomes ready, and stops what it started', async () => {
     let error: unknown;
-    const dir = mkdtempSync(join(tmpdir(), 'pgha-cp-slow-'));
+    const dir = workDir('cp-slow');
     try {
       await ControlPlane.start({ readyTimeoutMs: 1, controllerManager: false, dir });
     } catch (err) {

@@ -2,14 +2,13 @@
 // token of the synthesized ServiceAccount, against the synthesized Role: it takes the lock, labels its Pod, renews,
 // and releases on SIGTERM, with no request refused.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chart, Duration, Testing } from 'cdk8s';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { ClusterCredentials, Persistence, PostgresCluster, StoreMode } from '../../../constructs';
 import { createTestNamespace, eventually, mintServiceAccountToken, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import { agentBuild, writeKubeconfig } from '../agent/harness';
+import { agentBuild, workDir, writeKubeconfig } from '../agent/harness';
 import { grantControllerRoles, serverSideApply, type Manifest } from './apply';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -58,7 +57,7 @@ describe.each([StoreMode.CONFIG_MAPS, StoreMode.ENDPOINTS])('the agent on the ge
 
     // What the kubelet would give the container: the ConfigMap file, the Secret files, the downward-API environment
     // and a token of the Pod's ServiceAccount.
-    const dir = mkdtempSync(join(tmpdir(), 'pgha-tk-agent-'));
+    const dir = workDir('tk-agent');
     const cm = await admin.request<Obj>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/alpha-pgha` });
     writeFileSync(join(dir, 'pgha.yaml'), cm.body.data!['pgha.yaml']!);
     writeFileSync(join(dir, 'superuser-password'), 'su');

@@ -1,7 +1,6 @@
 // The README's Helm and OpenShift commands, run as written (helm install -> helm template; oc new-app -f -> the
 // library-go processor), and their objects applied with a server-side dry run in a restricted namespace.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
@@ -9,6 +8,7 @@ import { helmChartFiles } from '../../../src/outputs/helm-chart';
 import { createTestNamespace, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
 import { serverSideApply, warningsOf, type Manifest } from './apply';
 import { repoPath, run, toolBinary } from './tools';
+import { workDir } from '../agent/harness';
 
 const readme = readFileSync(repoPath('README.md'), 'utf8');
 
@@ -32,7 +32,7 @@ describe('README examples', () => {
   it('helm install … renders objects that apply cleanly', async () => {
     const [, , release, chartPath, ...rest] = commandLine('helm install ');
     expect(chartPath).toBe('dist/helm/pgha');
-    const work = mkdtempSync(join(tmpdir(), 'pgha-readme-helm-'));
+    const work = workDir('readme-helm');
     for (const [path, text] of Object.entries(helmChartFiles())) {
       mkdirSync(dirname(join(work, path)), { recursive: true });
       writeFileSync(join(work, path), text);
