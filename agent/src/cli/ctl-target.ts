@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { readPasswordFile } from '../config/agent-config';
 import { inClusterConnection, type KubeConnection } from '../kube/kube-connection';
 import { kubeconfigFiles, kubectlConnection } from '../kube/kubectl-config';
 import { UsageError } from './usage-error';
@@ -52,7 +53,7 @@ function passwordOf(inline: unknown, passwordFile: unknown, where: string, read:
   const file = str(passwordFile);
   if (str(inline) !== undefined || file === undefined) return str(inline);
   try {
-    return str(read(file).replace(/\r?\n$/, ''));
+    return str(readPasswordFile(file, read));
   } catch (err) {
     throw new UsageError(`${where} ${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }

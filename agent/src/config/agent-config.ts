@@ -85,6 +85,11 @@ function hostPart(ip: string): string {
 }
 
 /** Password from `password` or `password_file`, never both; the file is read here, once. */
+/** A password file's secret: its text with one trailing newline dropped (what `echo pw > file` and Secrets leave). */
+export function readPasswordFile(path: string, readFile: (p: string) => string): string {
+  return readFile(path).replace(/\r?\n$/, '');
+}
+
 function password(flat: FlatConfig, prefix: string, readFile: (p: string) => string): string | undefined {
   const inline = flat.get(`${prefix}.password`) as string | undefined;
   const file = flat.get(`${prefix}.password_file`) as string | undefined;
@@ -93,7 +98,7 @@ function password(flat: FlatConfig, prefix: string, readFile: (p: string) => str
   }
   if (file === undefined) return inline;
   try {
-    return readFile(file).replace(/\r?\n$/, '');
+    return readPasswordFile(file, readFile);
   } catch (err) {
     throw new ConfigError(`${prefix}.password_file`, file, `must be a readable file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }

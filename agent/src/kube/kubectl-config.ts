@@ -3,8 +3,8 @@
  * @kubernetes/client-node (exec credential plugins, OIDC, tokens, client certificates, `proxy-url`,
  * `tls-server-name`, `http://` servers such as `kubectl proxy`, server URLs with a path prefix).
  *
- * client-node is loaded here only, and only when a kubeconfig is used: it adds about 70 MB and 0.7 s to a process,
- * which the agent (in-cluster, `kube-connection.ts`) does not pay. The agent image does not carry it.
+ * client-node is loaded here only, and only when a kubeconfig is used, so the agent (in-cluster, `kube-connection.ts`)
+ * never pays its start-up time and memory. The agent image does not carry it.
  */
 import { existsSync } from 'node:fs';
 import type { Agent } from 'node:http';
