@@ -150,7 +150,7 @@ describe.each([
       20,
     );
     expect(await leader.exited).toBe(0);
-    expect(leader.find((l) => l.msg === 'released the lock')).toBeDefined();
+    await leader.waitFor('the lock released', (l) => l.msg === 'released the lock', 5_000);
     await eventually("the old leader's role label removed", async () =>
       (await getPod(admin, ns.name, holder)).metadata.labels?.role === undefined ? true : undefined,
     );

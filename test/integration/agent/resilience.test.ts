@@ -65,11 +65,6 @@ async function proxiedKubeconfig(name: string): Promise<{ proxy: TcpProxy; kubec
   return { proxy, kubeconfig: writeKubeconfig(dir, name, proxy.url, cp.state.caFile, cp.state.adminToken) };
 }
 
-const logTime = (a: AgentProcess, msg: string) => {
-  const l = a.find((x) => x.msg === msg);
-  return l ? Date.parse(l.ts) - (a.spec.wallClockOffsetMs ?? 0) : undefined;
-};
-
 describe.each([
   ['refuses connections', 'cut'],
   ['drops packets', 'freeze'],
@@ -98,7 +93,9 @@ describe.each([
     const stoppedAt = Date.parse(stepDown.ts);
     expect(stoppedAt - cutAt).toBeLessThan(TTL * 1000);
     const successor = others.find((a) => a.name === next)!;
-    expect(logTime(successor, 'acquired the lock')!).toBeGreaterThan(stoppedAt);
+    // The API shows the new holder before the successor's log line reaches us: wait for the line itself.
+    const acquired = await successor.waitFor('the successor to log its acquisition', (l) => l.msg === 'acquired the lock', 5_000);
+    expect(Date.parse(acquired.ts)).toBeGreaterThan(stoppedAt);
     expect(leader.running).toBe(true);
     // Back online, the old leader follows and shows the replica role.
     await proxy.restore();
