@@ -2,13 +2,11 @@
 // API's credentials from the generated Secret (`restapi-password`): pause and resume through the leader's REST API
 // (refused without credentials: exit 3), restart and reinit of a replica, failover to a named candidate, and the
 // history entry it leaves. Inside a member's Pod, `pgha` finds the credentials by itself.
-import { Duration, Size } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-33';
 import { eventually } from '../fixtures/cluster';
 import type { ClusterUnderTest } from './support/cluster-under-test';
 import { deployPlain } from './support/deploy';
 import { E2eSession } from './support/e2e-cluster';
-import { FAST } from './support/faults';
+import { FAST_PROPS } from './support/faults';
 import { pghaInCluster } from './support/in-cluster-tools';
 
 jest.setTimeout(300_000);
@@ -19,15 +17,7 @@ let AUTH: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   const ns = await session.namespace('e2e-act');
-  const d = await deployPlain(session.cluster, ns, {
-    name: 'act',
-    replicas: 2,
-    ttl: Duration.seconds(FAST.ttl),
-    loopWait: Duration.seconds(FAST.loopWait),
-    retryTimeout: Duration.seconds(FAST.retryTimeout),
-    cpuRequest: Cpu.millis(100),
-    memoryRequest: Size.mebibytes(256),
-  });
+  const d = await deployPlain(session.cluster, ns, { ...FAST_PROPS, name: 'act', replicas: 2 });
   c = session.track(d);
   AUTH = { PATRONI_RESTAPI_USERNAME: d.restApiAuth!.username, PATRONI_RESTAPI_PASSWORD: d.restApiAuth!.password };
   await c.healthy();

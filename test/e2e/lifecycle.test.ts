@@ -6,6 +6,7 @@ import { Writer } from '../fixtures/writer';
 import { deployHelm, helm, helmChart, helmDeployment } from './support/deploy';
 import { E2eSession, report } from './support/e2e-cluster';
 import { FAST_HELM_VALUES, fastCluster } from './support/faults';
+import { sleep } from '../../agent/src/clock';
 
 const session = new E2eSession();
 afterEach(() => session.cleanup());
@@ -24,7 +25,7 @@ it('a rolling update (a changed environment variable) updates every member and m
     while (rolling) {
       const h = await c.holder().catch(() => undefined);
       if (h && holders.at(-1) !== h) holders.push(h);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   })();
   const t0 = performance.now();

@@ -3,13 +3,12 @@
 // (table shape, Leader/Replica roles, timelines, lag, Patroni's messages), and its actions (switchover, failover,
 // pause, resume) must take effect, with the REST API's credentials from the generated Secret in patronictl's
 // `restapi.authentication`. Patroni 3.0.2 knows only the leader role value `master`, so this cluster uses it.
-import { Duration, Size } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-33';
 import { eventually } from '../fixtures/cluster';
 import type { ClusterUnderTest } from './support/cluster-under-test';
 import { deployPlain } from './support/deploy';
 import { E2eSession } from './support/e2e-cluster';
 import { FAST } from './support/faults';
+import { FAST_PROPS } from './support/faults';
 import { patronictlInCluster } from './support/in-cluster-tools';
 
 jest.setTimeout(300_000);
@@ -18,15 +17,7 @@ let c: ClusterUnderTest;
 
 beforeAll(async () => {
   const ns = await session.namespace('e2e-ptl');
-  const d = await deployPlain(session.cluster, ns, {
-    name: 'ptl',
-    leaderLabelValue: 'master',
-    ttl: Duration.seconds(FAST.ttl),
-    loopWait: Duration.seconds(FAST.loopWait),
-    retryTimeout: Duration.seconds(FAST.retryTimeout),
-    cpuRequest: Cpu.millis(100),
-    memoryRequest: Size.mebibytes(256),
-  });
+  const d = await deployPlain(session.cluster, ns, { ...FAST_PROPS, name: 'ptl', leaderLabelValue: 'master' });
   c = session.track(d);
   await c.healthy();
 }, 300_000);

@@ -5,6 +5,7 @@
 import { eventually } from '../fixtures/cluster';
 import { containerProcesses, FAST, fastCluster, killContainers, newPrimary, setDynamicConfig, WriterGroup } from './support/faults';
 import { E2eSession, report } from './support/e2e-cluster';
+import { sleep } from '../../agent/src/clock';
 
 const session = new E2eSession();
 afterEach(() => session.cleanup());
@@ -76,12 +77,12 @@ it('a frozen agent (SIGSTOP of the agent alone) never leaves its PostgreSQL taki
     next = await newPrimary(c, g, old, t0, 60_000);
     // Keep it frozen as long as the issue's reproduction did (20 s), so a late write of the old primary would show.
     const frozenFor = 20_000 - (performance.now() - t0);
-    if (frozenFor > 0) await new Promise((r) => setTimeout(r, frozenFor));
+    if (frozenFor > 0) await sleep(frozenFor);
   } finally {
     process.kill(agent!, 'SIGCONT');
   }
   // Whatever the resumed agent does, the writers have had their chance against the old primary by now.
-  await new Promise((r) => setTimeout(r, 5_000));
+  await sleep(5_000);
   await g.stop();
   const lastOldAck = Math.max(...g.writers.flatMap((w) => w.acksBy(oldPod.ip!)).map((a) => a.at));
   const v = await g.verdict(next.ip);

@@ -5,6 +5,7 @@ import { FatalError, TransientError } from '../errors';
 import type { Logger } from './logger';
 import { PostgresLogPipe } from './postgres-log';
 import { childEnvironment, type SpawnWrapping, wrapCommand } from './run-as';
+import { sleep } from '../clock';
 
 /** Postgres' shutdown modes: smart waits for clients, fast disconnects them, immediate aborts (crash recovery next start). */
 export type StopMode = 'smart' | 'fast' | 'immediate';
@@ -164,7 +165,7 @@ export class Postmaster {
       if (Date.now() > deadline) {
         throw new TransientError('postgres is still starting', { pid, status: status ?? 'no lock file', waitedMs: timeoutMs });
       }
-      await new Promise((r) => setTimeout(r, READY_POLL_MS));
+      await sleep(READY_POLL_MS);
     }
   }
 

@@ -5,6 +5,7 @@ import { lostAcks, primaryOverlapMs, Writer } from '../../fixtures/writer';
 import type { ClusterUnderTest, PodInfo } from './cluster-under-test';
 import { deployPlain, type Deployment } from './deploy';
 import type { RealCluster } from '../../node/real-cluster';
+import type { PostgresClusterProps } from '../../../constructs';
 import { type E2eSession, SMALL } from './e2e-cluster';
 
 /** The timings the fault tests run with (the issue reports' own): ttl 10, loop_wait 2, retry_timeout 4. */
@@ -19,17 +20,18 @@ export const FAST_HELM_VALUES: Readonly<Record<string, string>> = {
   'resources.requests.memory': SMALL.memoryRequest,
 };
 
+/** Construct props for the FAST timings and small requests. */
+export const FAST_PROPS: Readonly<PostgresClusterProps> = {
+  ttl: Duration.seconds(FAST.ttl),
+  loopWait: Duration.seconds(FAST.loopWait),
+  retryTimeout: Duration.seconds(FAST.retryTimeout),
+  cpuRequest: Cpu.millis(100),
+  memoryRequest: Size.mebibytes(256),
+};
+
 /** Cluster `db` from the plain manifests with the fast timings and small requests, into `namespace`. */
 export function deployFast(cluster: RealCluster, namespace: string, replicas = 3): Promise<Deployment> {
-  return deployPlain(cluster, namespace, {
-    name: 'db',
-    replicas,
-    ttl: Duration.seconds(FAST.ttl),
-    loopWait: Duration.seconds(FAST.loopWait),
-    retryTimeout: Duration.seconds(FAST.retryTimeout),
-    cpuRequest: Cpu.millis(100),
-    memoryRequest: Size.mebibytes(256),
-  });
+  return deployPlain(cluster, namespace, { ...FAST_PROPS, name: 'db', replicas });
 }
 
 /** A three-member cluster from the plain manifests with the fast timings and small requests. */

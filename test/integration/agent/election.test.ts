@@ -1,69 +1,32 @@
 // Leader election between real agent processes on the real API server, in both store modes: the race for an
 // empty lock, failover after SIGKILL and SIGTERM, role labels, and (Endpoints mode) subsets that move with the lock.
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import {
-  AgentProcess,
-  agentBuild,
-  createMemberPods,
-  expectNoOverlap,
-  getPod,
-  holderOf,
-  type LockObject,
-  readLock,
-  stopAll,
-  workDir,
-  writeKubeconfig,
-} from './harness';
+import { eventually } from '../../fixtures/cluster';
+import { type AgentProcess, expectNoOverlap, type LockObject, stopAll } from './harness';
+import { agentSuite } from '../suite';
 import { sleep } from '../../../agent/src/clock';
 
 jest.setTimeout(180_000);
 const TTL = 8;
-const cp = testControlPlane();
-let admin: KubeClient;
-let ns: TestNamespace;
-let dir: string;
-let kubeconfig: string;
-const started: AgentProcess[] = [];
-let scopes = 0;
-
-beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'elect');
-  dir = workDir('elect');
-  kubeconfig = writeKubeconfig(dir, 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  agentBuild();
-}, 180_000);
-
-afterAll(async () => {
-  await stopAll(started);
-  await ns.delete();
-  admin.close();
-});
+const suite = agentSuite('elect', { ttl: TTL });
 
 const ipOf = (name: string) => `192.0.2.${10 + Number(name.slice(name.lastIndexOf('-') + 1))}`;
 
 async function cluster(useEndpoints: boolean, count: number, kubernetes: Record<string, unknown> = {}): Promise<{ scope: string; agents: AgentProcess[] }> {
-  const scope = `c${++scopes}${useEndpoints ? 'ep' : 'cm'}`;
-  const names = Array.from({ length: count }, (_, i) => `${scope}-${i}`);
-  await createMemberPods(admin, ns.name, scope, names);
+  const { scope, names } = await suite.newScope(count, useEndpoints ? 'ep' : 'cm');
   if (useEndpoints) {
     // The selector-less primary Service the user creates; the leader owns its Endpoints.
-    await admin.request({
+    await suite.admin.request({
       method: 'POST',
-      path: `/api/v1/namespaces/${ns.name}/services`,
+      path: `/api/v1/namespaces/${suite.namespace}/services`,
       body: { apiVersion: 'v1', kind: 'Service', metadata: { name: scope }, spec: { ports: [{ name: 'postgresql', port: 5432 }] } },
     });
   }
-  const agents = names.map((name) =>
-    AgentProcess.start({ name, scope, namespace: ns.name, kubeconfig, ttl: TTL, useEndpoints, podIp: ipOf(name), kubernetes }, dir),
-  );
-  started.push(...agents);
+  const agents = names.map((name) => suite.start({ name, scope, useEndpoints, podIp: ipOf(name), kubernetes }));
   return { scope, agents };
 }
 
 async function settledHolder(scope: string, useEndpoints: boolean): Promise<string> {
-  return eventually('a lock holder', () => holderOf(admin, ns.name, scope, useEndpoints), 20_000, 50);
+  return eventually('a lock holder', () => suite.holderOf(scope, useEndpoints), 20_000, 50);
 }
 
 describe.each([
@@ -75,17 +38,17 @@ describe.each([
       const { scope, agents } = await cluster(useEndpoints, 3);
       const holder = await settledHolder(scope, useEndpoints);
       await sleep(2_000);
-      expect(await holderOf(admin, ns.name, scope, useEndpoints)).toBe(holder);
+      expect(await suite.holderOf(scope, useEndpoints)).toBe(holder);
       const winners = agents.filter((a) => a.find((l) => l.msg === 'acquired the lock')).map((a) => a.name);
       expect(winners).toEqual([holder]);
       // Losers saw the race as an expected outcome, not an error.
       for (const a of agents) expect(a.lines.filter((l) => l.level === 'error')).toEqual([]);
       await eventually('role labels', async () => {
-        const roles = await Promise.all(agents.map(async (a) => (await getPod(admin, ns.name, a.name)).metadata.labels?.role));
+        const roles = await Promise.all(agents.map(async (a) => (await suite.getPod(a.name)).metadata.labels?.role));
         const want = agents.map((a) => (a.name === holder ? 'primary' : 'replica'));
         return JSON.stringify(roles) === JSON.stringify(want) ? true : undefined;
       });
-      const lock = (await readLock(admin, ns.name, scope, useEndpoints))!;
+      const lock = (await suite.readLock(scope, useEndpoints))!;
       expect(lock.metadata.annotations).toMatchObject({ leader: holder, ttl: String(TTL), transitions: '1' });
       expect(lock.metadata.annotations?.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/);
       expect(lock.metadata.labels).toEqual({ 'cluster-name': scope });
@@ -98,21 +61,13 @@ describe.each([
     const { scope, agents } = await cluster(useEndpoints, 3);
     const holder = await settledHolder(scope, useEndpoints);
     await sleep(1_500);
-    const before = (await readLock(admin, ns.name, scope, useEndpoints))!;
+    const before = (await suite.readLock(scope, useEndpoints))!;
     const leader = agents.find((a) => a.name === holder)!;
     leader.signal('SIGKILL');
     await leader.exited;
-    const next = await eventually(
-      'a new lock holder',
-      async () => {
-        const h = await holderOf(admin, ns.name, scope, useEndpoints);
-        return h && h !== holder ? h : undefined;
-      },
-      TTL * 1000 + 4_000,
-      50,
-    );
+    const next = await suite.newHolder(scope, holder, { timeoutMs: TTL * 1000 + 4_000, useEndpoints });
     expect(agents.map((a) => a.name)).toContain(next);
-    const after = (await readLock(admin, ns.name, scope, useEndpoints))!;
+    const after = (await suite.readLock(scope, useEndpoints))!;
     expect(Number(after.metadata.annotations?.transitions)).toBe(Number(before.metadata.annotations?.transitions) + 1);
     expectNoOverlap(agents);
     await stopAll(agents);
@@ -128,9 +83,9 @@ describe.each([
     const abort = new AbortController();
     const resource = useEndpoints ? 'endpoints' : 'configmaps';
     const name = useEndpoints ? scope : `${scope}-leader`;
-    const watching = admin
+    const watching = suite.admin
       .watch<LockObject>(
-        `/api/v1/namespaces/${ns.name}/${resource}`,
+        `/api/v1/namespaces/${suite.namespace}/${resource}`,
         { fieldSelector: `metadata.name=${name}` },
         (e) => {
           if (e.type === 'ADDED' || e.type === 'MODIFIED') versions.push(e.object);
@@ -140,23 +95,11 @@ describe.each([
       .catch(() => undefined);
     await sleep(300);
     leader.signal('SIGTERM');
-    const next = await eventually(
-      'a new lock holder',
-      async () => {
-        const h = await holderOf(admin, ns.name, scope, useEndpoints);
-        return h && h !== holder ? h : undefined;
-      },
-      2_000,
-      20,
-    );
+    const next = await suite.newHolder(scope, holder, { timeoutMs: 2_000, everyMs: 20, useEndpoints });
     expect(await leader.exited).toBe(0);
     await leader.waitFor('the lock released', (l) => l.msg === 'released the lock', 5_000);
-    await eventually("the old leader's role label removed", async () =>
-      (await getPod(admin, ns.name, holder)).metadata.labels?.role === undefined ? true : undefined,
-    );
-    await eventually('the new leader labelled primary', async () =>
-      (await getPod(admin, ns.name, next)).metadata.labels?.role === 'primary' ? true : undefined,
-    );
+    await eventually("the old leader's role label removed", async () => ((await suite.getPod(holder)).metadata.labels?.role === undefined ? true : undefined));
+    await eventually('the new leader labelled primary', async () => ((await suite.getPod(next)).metadata.labels?.role === 'primary' ? true : undefined));
     await sleep(500);
     abort.abort();
     await watching;
@@ -189,7 +132,7 @@ describe('role labels', () => {
       tmp_role_label: 'spilo-role',
     });
     const holder = await settledHolder(scope, false);
-    const labelsOf = async (name: string) => (await getPod(admin, ns.name, name)).metadata.labels ?? {};
+    const labelsOf = async (name: string) => (await suite.getPod(name)).metadata.labels ?? {};
     await eventually('labels on every member', async () => {
       for (const a of agents) {
         const want = a.name === holder ? 'master' : 'standby';
@@ -199,7 +142,7 @@ describe('role labels', () => {
       return true;
     });
     const follower = agents.find((a) => a.name !== holder)!;
-    const status = JSON.parse((await getPod(admin, ns.name, follower.name)).metadata.annotations!.status!);
+    const status = JSON.parse((await suite.getPod(follower.name)).metadata.annotations!.status!);
     expect(status).toEqual({
       conn_url: `postgres://${ipOf(follower.name)}:5432/postgres`,
       api_url: `http://${ipOf(follower.name)}:8008/patroni`,
@@ -219,9 +162,9 @@ describe('role labels', () => {
     const { scope, agents } = await cluster(false, 3);
     await settledHolder(scope, false);
     await sleep(2_500);
-    const rvs = await Promise.all(agents.map(async (a) => (await getPod(admin, ns.name, a.name)).metadata));
+    const rvs = await Promise.all(agents.map(async (a) => (await suite.getPod(a.name)).metadata));
     await sleep(3 * 1_000);
-    const again = await Promise.all(agents.map(async (a) => (await getPod(admin, ns.name, a.name)).metadata));
+    const again = await Promise.all(agents.map(async (a) => (await suite.getPod(a.name)).metadata));
     expect(again.map((m) => m.resourceVersion)).toEqual(rvs.map((m) => m.resourceVersion));
     await stopAll(agents);
   });

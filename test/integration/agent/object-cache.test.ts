@@ -5,22 +5,12 @@ import { KubeClient, type KubeRequest, type KubeResponse, type Query, type Watch
 import { KubeApiError } from '../../../agent/src/kube/kube-error';
 import { type KubeObject, ObjectCache } from '../../../agent/src/kube/object-cache';
 import { silentLogger } from '../../../agent/src/log/logger';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { eventually } from '../../fixtures/cluster';
+import { integrationSuite } from '../suite';
 import { TcpProxy } from './harness';
 
 jest.setTimeout(120_000);
-const cp = testControlPlane();
-let admin: KubeClient;
-let ns: TestNamespace;
-
-beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'cache');
-});
-afterAll(async () => {
-  await ns.delete();
-  admin.close();
-});
+const suite = integrationSuite('cache');
 
 class CountingClient extends KubeClient {
   lists = 0;
@@ -59,20 +49,20 @@ const cm = (name: string, value: string) => ({
 });
 
 it('resumes a broken watch from the last resourceVersion and lists again only after 410', async () => {
-  const token = cp.state.adminToken;
-  const client = new CountingClient({ server: cp.state.server, caPem: cp.caPem, token: () => token });
+  const token = suite.cp.state.adminToken;
+  const client = new CountingClient({ server: suite.cp.state.server, caPem: suite.cp.caPem, token: () => token });
   const cache = new ObjectCache<KubeObject>({
     client,
     pool: new ApiServerPool({ client, logger: silentLogger, enabled: false, refreshEveryMs: 1000, requestTimeoutMs: 1000 }),
     logger: silentLogger,
-    path: `/api/v1/namespaces/${ns.name}/configmaps`,
+    path: `/api/v1/namespaces/${suite.namespace}/configmaps`,
     labelSelector: 'app=cache-test',
     listTimeoutMs: 5000,
     onChange: () => undefined,
   });
-  const base = `/api/v1/namespaces/${ns.name}/configmaps`;
+  const base = `/api/v1/namespaces/${suite.namespace}/configmaps`;
   try {
-    await admin.request({ method: 'POST', path: base, body: cm('one', '1') });
+    await suite.admin.request({ method: 'POST', path: base, body: cm('one', '1') });
     cache.start();
     await eventually('the first list', async () => (cache.get('one') ? true : undefined));
     await eventually('a watch', async () => (client.watches.length === 1 ? true : undefined));
@@ -80,7 +70,7 @@ it('resumes a broken watch from the last resourceVersion and lists again only af
 
     // A broken stream: the cache watches again from where it was, and misses nothing written meanwhile.
     client.breakCurrentWatch!();
-    await admin.request({ method: 'POST', path: base, body: cm('two', '2') });
+    await suite.admin.request({ method: 'POST', path: base, body: cm('two', '2') });
     await eventually('the change made while the stream was down', async () => (cache.get('two') ? true : undefined));
     expect(client.lists).toBe(1);
     expect(client.watches.length).toBeGreaterThanOrEqual(2);
@@ -89,7 +79,7 @@ it('resumes a broken watch from the last resourceVersion and lists again only af
     // 410 Gone: the version is too old, so it lists again, and deletions made meanwhile are seen.
     client.goneOnNextWatch = true;
     client.breakCurrentWatch!();
-    await admin.request({ method: 'DELETE', path: `${base}/one` });
+    await suite.admin.request({ method: 'DELETE', path: `${base}/one` });
     await eventually('the list after 410', async () => (client.lists === 2 ? true : undefined));
     await eventually('the deletion', async () => (cache.get('one') === undefined ? true : undefined));
     expect(cache.get('two')?.metadata.annotations?.v).toBe('2');
@@ -100,33 +90,33 @@ it('resumes a broken watch from the last resourceVersion and lists again only af
 });
 
 it('notices a watch whose packets are silently dropped within its bound, and resumes on a fresh connection', async () => {
-  const proxy = await TcpProxy.start(cp.state.server);
-  const token = cp.state.adminToken;
+  const proxy = await TcpProxy.start(suite.cp.state.server);
+  const token = suite.cp.state.adminToken;
   // tlsServerName: the proxy is 127.0.0.1 too, but say so explicitly as in-cluster configuration does.
-  const client = new CountingClient({ server: proxy.url, caPem: cp.caPem, token: () => token, tlsServerName: 'localhost' });
+  const client = new CountingClient({ server: proxy.url, caPem: suite.cp.caPem, token: () => token, tlsServerName: 'localhost' });
   // The bound an agent with ttl 5 gets: the server ends each watch after 4 s, and 1 s of silence on top gives it up.
   const cache = new ObjectCache<KubeObject>({
     client,
     pool: new ApiServerPool({ client, logger: silentLogger, enabled: false, refreshEveryMs: 1000, requestTimeoutMs: 1000 }),
     logger: silentLogger,
-    path: `/api/v1/namespaces/${ns.name}/configmaps`,
+    path: `/api/v1/namespaces/${suite.namespace}/configmaps`,
     labelSelector: 'app=cache-drop',
     listTimeoutMs: 5000,
     watchTimeoutSeconds: 4,
     watchGraceMs: 1000,
     onChange: () => undefined,
   });
-  const base = `/api/v1/namespaces/${ns.name}/configmaps`;
+  const base = `/api/v1/namespaces/${suite.namespace}/configmaps`;
   const obj = (v: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'drop', labels: { app: 'cache-drop' }, annotations: { v } } });
   try {
-    await admin.request({ method: 'POST', path: base, body: obj('1') });
+    await suite.admin.request({ method: 'POST', path: base, body: obj('1') });
     cache.start();
     await eventually('the first list', async () => (cache.get('drop') ? true : undefined));
     await eventually('a watch', async () => (client.watches.length >= 1 ? true : undefined));
     const watchesBefore = client.watches.length;
     proxy.silenceOpen();
     const changedAt = Date.now();
-    await admin.request({
+    await suite.admin.request({
       method: 'PATCH',
       path: `${base}/drop`,
       contentType: 'application/merge-patch+json',

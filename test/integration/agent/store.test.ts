@@ -5,28 +5,19 @@ import { ApiServerPool } from '../../../agent/src/kube/api-server-pool';
 import { KubeClient, type KubeRequest, type KubeResponse } from '../../../agent/src/kube/kube-client';
 import { silentLogger } from '../../../agent/src/log/logger';
 import { KubeStore } from '../../../agent/src/store/kube-store';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import { createMemberPods, holderOf, readLock } from './harness';
+import { eventually } from '../../fixtures/cluster';
+import { integrationSuite } from '../suite';
 
 jest.setTimeout(180_000);
-const cp = testControlPlane();
-let admin: KubeClient;
-let ns: TestNamespace;
+const suite = integrationSuite('store');
 let scopes = 0;
 const open: { store: KubeStore; client: KubeClient }[] = [];
 
-beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'store');
-});
-
-afterAll(async () => {
+suite.onTeardown(async () => {
   for (const o of open) {
     await o.store.stop();
     o.client.close();
   }
-  await ns.delete();
-  admin.close();
 });
 
 /** A client whose next write reaches the server but whose answer is lost, as when a connection breaks mid-reply. */
@@ -48,8 +39,8 @@ class LossyClient extends KubeClient {
 }
 
 async function makeStore(scope: string, name: string, useEndpoints = false): Promise<{ store: KubeStore; client: LossyClient }> {
-  const token = cp.state.adminToken;
-  const client = new LossyClient({ server: cp.state.server, caPem: cp.caPem, token: () => token });
+  const token = suite.cp.state.adminToken;
+  const client = new LossyClient({ server: suite.cp.state.server, caPem: suite.cp.caPem, token: () => token });
   let ready!: () => void;
   const synced = new Promise<void>((r) => (ready = r));
   const store = new KubeStore({
@@ -57,7 +48,7 @@ async function makeStore(scope: string, name: string, useEndpoints = false): Pro
     pool: new ApiServerPool({ client, logger: silentLogger, enabled: false, refreshEveryMs: 1000, requestTimeoutMs: 1000 }),
     clock: systemClock(),
     logger: silentLogger,
-    namespace: ns.name,
+    namespace: suite.namespace,
     scope,
     name,
     ttlSeconds: 30,
@@ -93,7 +84,7 @@ describe('KubeStore', () => {
       const results = await Promise.all(stores.map(({ store }) => store.acquire({ ...store.lock(), holder: store.lock().holder }, 5_000, 30)));
       const winners = results.map((r, i) => (r.outcome === 'written' ? ['a', 'b', 'c', 'd'][i] : null)).filter(Boolean);
       expect(winners).toHaveLength(1);
-      expect(await holderOf(admin, ns.name, scope, false)).toBe(winners[0]);
+      expect(await suite.holderOf(scope)).toBe(winners[0]);
       // Every loser learned who won.
       for (const r of results) if (r.outcome === 'conflict') expect(r.holder).toBe(winners[0]);
       for (const { store, client } of stores) {
@@ -116,13 +107,13 @@ describe('KubeStore', () => {
     const basis = store.lock();
     expect((await store.renew(basis, 5_000, 30)).outcome).toBe('written');
     expect(client.writes - before).toBe(2);
-    expect((await readLock(admin, ns.name, scope, false))?.metadata.annotations?.leader).toBe('a');
+    expect((await suite.readLock(scope))?.metadata.annotations?.leader).toBe('a');
     // A stale renew of a lock someone else now holds is a conflict, not a success.
     const { store: other } = await makeStore(scope, 'b');
     const stale = other.lock();
-    await admin.request({
+    await suite.admin.request({
       method: 'PATCH',
-      path: `/api/v1/namespaces/${ns.name}/configmaps/${scope}-leader`,
+      path: `/api/v1/namespaces/${suite.namespace}/configmaps/${scope}-leader`,
       contentType: 'application/merge-patch+json',
       body: { metadata: { annotations: { leader: 'c' } } },
     });
@@ -136,9 +127,9 @@ describe('KubeStore', () => {
     expect(won.filter(Boolean)).toHaveLength(1);
     const winner = stores[won.indexOf(true)]!.store;
     await eventually('the config object in the cache', async () => (await winner.setInitialized('7312345678901234567')) || undefined);
-    const cm = await admin.request<{ metadata: { annotations: Record<string, string>; labels: Record<string, string> } }>({
+    const cm = await suite.admin.request<{ metadata: { annotations: Record<string, string>; labels: Record<string, string> } }>({
       method: 'GET',
-      path: `/api/v1/namespaces/${ns.name}/configmaps/${scope}-config`,
+      path: `/api/v1/namespaces/${suite.namespace}/configmaps/${scope}-config`,
     });
     expect(cm.body.metadata.annotations.initialize).toBe('7312345678901234567');
     expect(cm.body.metadata.labels).toEqual({ 'cluster-name': scope });
@@ -146,16 +137,16 @@ describe('KubeStore', () => {
 
   it('in Endpoints mode, creates the headless <scope>-config Service and writes lock and subsets together', async () => {
     const scope = `ep${++scopes}`;
-    await createMemberPods(admin, ns.name, scope, ['a']);
+    await suite.createMemberPods(scope, ['a']);
     const { store } = await makeStore(scope, 'a', true);
-    const svc = await admin.request<{ spec: { clusterIP: string; selector?: unknown } }>({
+    const svc = await suite.admin.request<{ spec: { clusterIP: string; selector?: unknown } }>({
       method: 'GET',
-      path: `/api/v1/namespaces/${ns.name}/services/${scope}-config`,
+      path: `/api/v1/namespaces/${suite.namespace}/services/${scope}-config`,
     });
     expect(svc.body.spec.clusterIP).toBe('None');
     expect(svc.body.spec.selector).toBeUndefined();
     expect((await store.acquire(store.lock(), 5_000, 30)).outcome).toBe('written');
-    const ep = (await readLock(admin, ns.name, scope, true))!;
+    const ep = (await suite.readLock(scope, true))!;
     expect(ep.metadata.annotations?.leader).toBe('a');
     expect(ep.subsets).toEqual([
       {
@@ -165,7 +156,7 @@ describe('KubeStore', () => {
     ]);
     await eventually('the cache to see our lock', async () => (store.lock().holder === 'a' ? true : undefined));
     expect((await store.release(store.lock(), 5_000)).outcome).toBe('written');
-    const released = (await readLock(admin, ns.name, scope, true))!;
+    const released = (await suite.readLock(scope, true))!;
     expect(released.metadata.annotations?.leader).toBeUndefined();
     expect(released.subsets ?? []).toEqual([]);
   });

@@ -1,39 +1,22 @@
 // The `pgha` cluster commands against the real control plane: reads of a cluster that lock-only agents run, edits
 // of the configuration object, and the paths a script must be able to tell apart by exit code (refused, not
 // reachable, usage). Member REST APIs are unreachable here (TEST-NET addresses), which exercises the fallbacks.
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { KubeApiError } from '../../../agent/src/kube/kube-error';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import { AgentProcess, agentBuild, createMemberPods, getPod, holderOf, stopAll, workDir, writeKubeconfig } from '../agent/harness';
+import { eventually } from '../../fixtures/cluster';
+import { stopAll, writeKubeconfig } from '../agent/harness';
+import { agentSuite } from '../suite';
 import { runPgha } from './run-pgha';
 
 jest.setTimeout(120_000);
-const cp = testControlPlane();
-let admin: KubeClient;
-let ns: TestNamespace;
-let dir: string;
-let kubeconfig: string;
-const started: AgentProcess[] = [];
+const suite = agentSuite('cli');
 
-beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'cli');
-  dir = workDir('cli');
-  kubeconfig = writeKubeconfig(dir, 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  agentBuild();
-}, 180_000);
-
-afterAll(async () => {
-  await stopAll(started);
-  await ns.delete();
-  admin.close();
-});
-
-const cm = (name: string) => `/api/v1/namespaces/${ns.name}/configmaps/${name}`;
+const cm = (name: string) => `/api/v1/namespaces/${suite.namespace}/configmaps/${name}`;
 
 async function annotations(name: string): Promise<Record<string, string> | undefined> {
   try {
-    return (await admin.request<{ metadata: { annotations?: Record<string, string> } }>({ method: 'GET', path: cm(name) })).body.metadata.annotations ?? {};
+    return (
+      (await suite.admin.request<{ metadata: { annotations?: Record<string, string> } }>({ method: 'GET', path: cm(name) })).body.metadata.annotations ?? {}
+    );
   } catch (err) {
     if (err instanceof KubeApiError && err.status === 404) return undefined;
     throw err;
@@ -41,9 +24,9 @@ async function annotations(name: string): Promise<Record<string, string> | undef
 }
 
 async function createConfigMap(name: string, scope: string, annotations: Record<string, string>): Promise<void> {
-  await admin.request({
+  await suite.admin.request({
     method: 'POST',
-    path: `/api/v1/namespaces/${ns.name}/configmaps`,
+    path: `/api/v1/namespaces/${suite.namespace}/configmaps`,
     body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { 'cluster-name': scope }, annotations } },
   });
 }
@@ -51,7 +34,7 @@ async function createConfigMap(name: string, scope: string, annotations: Record<
 /** A cluster as it looks in Kubernetes with its agents gone: Pods with status, a lock naming the leader, a config. */
 async function staticCluster(scope: string, config: Record<string, unknown>): Promise<string[]> {
   const names = [0, 1, 2].map((i) => `${scope}-${i}`);
-  await createMemberPods(admin, ns.name, scope, names);
+  await suite.createMemberPods(scope, names);
   for (const [i, name] of names.entries()) {
     const status = {
       conn_url: `postgres://192.0.2.${20 + i}:5432/postgres`,
@@ -61,9 +44,9 @@ async function staticCluster(scope: string, config: Record<string, unknown>): Pr
       timeline: 2,
       xlog_location: 50331648 - i * 1048576,
     };
-    await admin.request({
+    await suite.admin.request({
       method: 'PATCH',
-      path: `/api/v1/namespaces/${ns.name}/pods/${name}`,
+      path: `/api/v1/namespaces/${suite.namespace}/pods/${name}`,
       contentType: 'application/strategic-merge-patch+json',
       body: { metadata: { annotations: { status: JSON.stringify(status) } } },
     });
@@ -77,7 +60,7 @@ async function staticCluster(scope: string, config: Record<string, unknown>): Pr
   return names;
 }
 
-const env = () => ({ KUBECONFIG: kubeconfig });
+const env = () => ({ KUBECONFIG: suite.kubeconfig });
 
 describe.each([
   ['ConfigMap', false],
@@ -86,20 +69,19 @@ describe.each([
   it('shows every member and the lock holder as Leader, as a table and as JSON', async () => {
     const scope = `cli${mode === 'Endpoints' ? 'ep' : 'cm'}`;
     const names = [0, 1].map((i) => `${scope}-${i}`);
-    await createMemberPods(admin, ns.name, scope, names);
-    const agents = names.map((name, i) => AgentProcess.start({ name, scope, namespace: ns.name, kubeconfig, useEndpoints, podIp: `192.0.2.${70 + i}` }, dir));
-    started.push(...agents);
+    await suite.createMemberPods(scope, names);
+    const agents = names.map((name, i) => suite.start({ name, scope, useEndpoints, podIp: `192.0.2.${70 + i}` }));
     // Generous waits: the machine is shared, and agents of the other mode may still be stopping.
-    const holder = await eventually('a holder', () => holderOf(admin, ns.name, scope, useEndpoints), 90_000);
+    const holder = await eventually('a holder', () => suite.holderOf(scope, useEndpoints), 90_000);
     await eventually(
       'every member published',
       async () => {
-        for (const n of names) if (!(await getPod(admin, ns.name, n)).metadata.annotations?.status) return undefined;
+        for (const n of names) if (!(await suite.getPod(n)).metadata.annotations?.status) return undefined;
         return true;
       },
       90_000,
     );
-    const args = ['--scope', scope, '-n', ns.name, ...(useEndpoints ? ['--use-endpoints'] : [])];
+    const args = ['--scope', scope, '-n', suite.namespace, ...(useEndpoints ? ['--use-endpoints'] : [])];
     const json = await runPgha(['list', ...args, '--json'], env());
     expect(json.stderr).toBe('');
     expect(json.code).toBe(0);
@@ -118,7 +100,7 @@ describe.each([
 describe('a cluster whose member APIs cannot be reached', () => {
   const scope = 'static';
   let names: string[];
-  const args = () => ['--scope', scope, '-n', ns.name];
+  const args = () => ['--scope', scope, '-n', suite.namespace];
 
   beforeAll(async () => {
     names = await staticCluster(scope, { ttl: 30, loop_wait: 10, postgresql: { parameters: { max_connections: 100 } } });
@@ -206,7 +188,7 @@ describe('a cluster whose member APIs cannot be reached', () => {
   });
 
   it('exits 3 when the cluster has no leader to switch over from', async () => {
-    await admin.request({
+    await suite.admin.request({
       method: 'PATCH',
       path: cm(`${scope}-leader`),
       contentType: 'application/merge-patch+json',
@@ -219,14 +201,14 @@ describe('a cluster whose member APIs cannot be reached', () => {
 });
 
 it('exits 4 when the Kubernetes API cannot be reached', async () => {
-  const bad = writeKubeconfig(dir, 'closed', 'https://127.0.0.1:1', cp.state.caFile, 'x');
+  const bad = writeKubeconfig(suite.dir, 'closed', 'https://127.0.0.1:1', suite.cp.state.caFile, 'x');
   const r = await runPgha(['list', '--scope', 'x', '-n', 'default'], { KUBECONFIG: bad });
   expect(r.code).toBe(4);
   expect(r.stderr).toMatch(/cannot reach the Kubernetes API at https:\/\/127.0.0.1:1/);
 });
 
 it('exits 2 and names the ways to give a scope when none is given', async () => {
-  const r = await runPgha(['list'], { KUBECONFIG: kubeconfig });
+  const r = await runPgha(['list'], { KUBECONFIG: suite.kubeconfig });
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(/no cluster named/);
 });

@@ -8,31 +8,23 @@ import { type AddressInfo, connect } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { stringify as toYaml } from 'yaml';
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { ensureBinaries } from '../../control-plane/binaries';
-import { createTestNamespace, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import { agentBuild, workDir } from '../agent/harness';
+import { agentSuite } from '../suite';
 import { runPgha } from './run-pgha';
 
 jest.setTimeout(120_000);
-const cp = testControlPlane();
+const suite = agentSuite('cli-kc');
+const cp = suite.cp;
 const SCOPE = 'kc';
-let admin: KubeClient;
-let ns: TestNamespace;
-let dir: string;
 const children: ChildProcess[] = [];
 const servers: Server[] = [];
 const sockets: Duplex[] = [];
 
 beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'cli-kc');
-  dir = workDir('cli-kc');
-  agentBuild();
   const config = { ttl: 17, loop_wait: 3 };
-  await admin.request({
+  await suite.admin.request({
     method: 'POST',
-    path: `/api/v1/namespaces/${ns.name}/configmaps`,
+    path: `/api/v1/namespaces/${suite.namespace}/configmaps`,
     body: {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -41,12 +33,10 @@ beforeAll(async () => {
   });
 }, 180_000);
 
-afterAll(async () => {
+suite.onTeardown(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   for (const s of sockets) s.destroy();
   for (const s of servers) await new Promise<void>((r) => s.close(() => r()));
-  await ns.delete();
-  admin.close();
 });
 
 type Kubeconfig = {
@@ -57,7 +47,7 @@ type Kubeconfig = {
 };
 
 function writeConfig(name: string, kc: Kubeconfig): string {
-  const path = join(dir, name);
+  const path = join(suite.dir, name);
   writeFileSync(path, toYaml({ apiVersion: 'v1', kind: 'Config', ...kc }), { mode: 0o600 });
   return path;
 }
@@ -70,7 +60,7 @@ const tokenUser = { name: 'admin', user: { token: cp.state.adminToken } };
 const context = (namespace?: string) => ({ name: 'test', context: { cluster: 'test', user: 'admin', ...(namespace ? { namespace } : {}) } });
 
 /** `pgha show-config` of the test cluster; `-n` only when given. */
-async function showConfig(env: NodeJS.ProcessEnv, namespace: string | undefined = ns.name) {
+async function showConfig(env: NodeJS.ProcessEnv, namespace: string | undefined = suite.namespace) {
   return runPgha(['show-config', '--scope', SCOPE, ...(namespace ? ['-n', namespace] : []), '--json'], env);
 }
 
@@ -81,8 +71,8 @@ function expectConfig(r: { code: number | null; stdout: string; stderr: string }
 }
 
 it('runs an exec credential plugin for the token', async () => {
-  const marker = join(dir, 'plugin-ran');
-  const plugin = join(dir, 'credential-plugin.sh');
+  const marker = join(suite.dir, 'plugin-ran');
+  const plugin = join(suite.dir, 'credential-plugin.sh');
   const credential = { apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: cp.state.adminToken } };
   writeFileSync(plugin, `#!/bin/sh\ntouch '${marker}'\necho '${JSON.stringify(credential)}'\n`);
   chmodSync(plugin, 0o700);
@@ -97,17 +87,19 @@ it('runs an exec credential plugin for the token', async () => {
 });
 
 it('merges the files KUBECONFIG lists and uses the namespace of the current context', async () => {
-  const contexts = writeConfig('contexts.kubeconfig', { contexts: [context(ns.name)], 'current-context': 'test' });
+  const contexts = writeConfig('contexts.kubeconfig', { contexts: [context(suite.namespace)], 'current-context': 'test' });
   const credentials = writeConfig('credentials.kubeconfig', { clusters: [cluster()], users: [tokenUser], 'current-context': 'elsewhere' });
-  expectConfig(await showConfig({ KUBECONFIG: `${contexts}:${join(dir, 'absent')}:${credentials}` }, undefined));
+  expectConfig(await showConfig({ KUBECONFIG: `${contexts}:${join(suite.dir, 'absent')}:${credentials}` }, undefined));
 });
 
 it('reads ~/.kube/config when nothing else names a kubeconfig', async () => {
-  const home = join(dir, 'home');
+  const home = join(suite.dir, 'home');
   mkdirSync(join(home, '.kube'), { recursive: true });
   writeFileSync(
     join(home, '.kube', 'config'),
-    readFileSync(writeConfig('home.kubeconfig', { clusters: [cluster()], users: [tokenUser], contexts: [context(ns.name)], 'current-context': 'test' })),
+    readFileSync(
+      writeConfig('home.kubeconfig', { clusters: [cluster()], users: [tokenUser], contexts: [context(suite.namespace)], 'current-context': 'test' }),
+    ),
   );
   expectConfig(await showConfig({ HOME: home }, undefined));
 });
@@ -186,7 +178,7 @@ it('talks plain HTTP to kubectl proxy, keeping the path prefix of the server URL
 });
 
 it('refuses a KUBECONFIG naming no existing file instead of falling back to another cluster', async () => {
-  const r = await showConfig({ KUBECONFIG: join(dir, 'nope'), HOME: join(dir, 'home') });
+  const r = await showConfig({ KUBECONFIG: join(suite.dir, 'nope'), HOME: join(suite.dir, 'home') });
   expect(r.code).toBe(2);
   expect(r.stderr).toContain('must list at least one existing kubeconfig file');
 });

@@ -4,39 +4,24 @@ import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { STRATEGIC_MERGE_PATCH } from '../../../agent/src/kube/kube-client';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { eventually } from '../../fixtures/cluster';
 import { PG_BIN_DIR, testRunAs } from '../../fixtures/postgres';
-import { agentBuild, workDir, writeKubeconfig } from '../agent/harness';
-import { HaCluster } from './ha-harness';
+import type { HaCluster } from './ha-harness';
+import { haSuite } from '../suite';
 import { sleep } from '../../../agent/src/clock';
 
 jest.setTimeout(300_000);
-const cp = testControlPlane();
-let admin: KubeClient;
-let ns: TestNamespace;
 let cluster: HaCluster;
-
-beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'ha-bad');
-  const kubeconfig = writeKubeconfig(workDir('ha-bad'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  agentBuild();
-  cluster = await HaCluster.create({ admin, namespace: ns.name, scope: 'bad', kubeconfig, size: 2, ttl: 10, dcs: { maximum_lag_on_failover: 1048576 } });
-  cluster.startAll();
-}, 300_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-  await ns?.delete();
-  admin?.close();
+const suite = haSuite('ha-bad', { scope: 'bad', size: 2, ttl: 10, dcs: { maximum_lag_on_failover: 1048576 } }, async (c) => {
+  cluster = c;
+  c.startAll();
 });
 
 function setConfigAnnotation(value: string) {
-  return admin.request({
+  return suite.admin.request({
     method: 'PATCH',
-    path: `/api/v1/namespaces/${ns.name}/configmaps/bad-config`,
+    path: `/api/v1/namespaces/${suite.namespace}/configmaps/bad-config`,
     contentType: STRATEGIC_MERGE_PATCH,
     body: { metadata: { annotations: { config: value } } },
   });
@@ -115,22 +100,11 @@ it('PATCH and PUT /config refuse values the agent cannot apply, naming the key, 
 });
 
 it('a bootstrap that keeps failing is retried on the regular schedule and gives the initialize race back each time', async () => {
-  const bootNs = await createTestNamespace(admin, 'ha-boot');
-  const dir = workDir('ha-boot');
-  const kubeconfig = writeKubeconfig(dir, 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
   // A data directory PostgreSQL's user cannot create: initdb fails every time.
-  const locked = join(dir, 'locked');
+  const locked = join(suite.dir, 'locked');
   execFileSync('mkdir', ['-p', locked]);
   execFileSync('chmod', ['0555', locked]);
-  const boot = await HaCluster.create({
-    admin,
-    namespace: bootNs.name,
-    scope: 'boot',
-    kubeconfig,
-    size: 1,
-    ttl: 10,
-    extraFor: () => ({ postgresql: { data_dir: join(locked, 'data') } }),
-  });
+  const boot = await suite.createCluster({ scope: 'boot', size: 1, ttl: 10, extraFor: () => ({ postgresql: { data_dir: join(locked, 'data') } }) });
   try {
     const agent = boot.start('boot-0');
     await eventually(
@@ -147,14 +121,13 @@ it('a bootstrap that keeps failing is retried on the regular schedule and gives 
     for (let i = 1; i < attempts.length; i++) expect(attempts[i]! - attempts[i - 1]!).toBeGreaterThanOrEqual(900);
     expect(agent.lines.filter((l) => l.msg === 'postgres step failed').length).toBeGreaterThanOrEqual(attempts.length - 1);
     // The race is given back each time: nothing is left claiming a bootstrap that no one runs.
-    const cfg = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({
+    const cfg = await suite.admin.request<{ metadata: { annotations?: Record<string, string> } }>({
       method: 'GET',
-      path: `/api/v1/namespaces/${bootNs.name}/configmaps/boot-config`,
+      path: `/api/v1/namespaces/${suite.namespace}/configmaps/boot-config`,
     });
     expect(cfg.body.metadata.annotations?.initialize).toBeUndefined();
   } finally {
     await boot.stop();
-    await bootNs.delete();
   }
 });
 

@@ -6,35 +6,17 @@
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { eventually } from '../../fixtures/cluster';
 import { PG_BIN_DIR } from '../../fixtures/postgres';
-import { agentBuild, expectNoOverlap, workDir, writeKubeconfig } from '../agent/harness';
-import { HaCluster } from './ha-harness';
+import { expectNoOverlap, workDir } from '../agent/harness';
+import type { HaCluster } from './ha-harness';
+import { haSuite, type SuiteClusterOptions } from '../suite';
 
 jest.setTimeout(400_000);
-const cp = testControlPlane();
-let admin: KubeClient;
-const namespaces: TestNamespace[] = [];
-const clusters: HaCluster[] = [];
+const suite = haSuite('ha-crash');
 
-beforeAll(() => {
-  admin = cp.adminClient();
-  agentBuild();
-});
-afterAll(async () => {
-  for (const c of clusters) await c.stop();
-  for (const ns of namespaces) await ns.delete();
-  admin?.close();
-});
-
-async function cluster(scope: string, opts: Partial<Parameters<typeof HaCluster.create>[0]> = {}): Promise<HaCluster> {
-  const ns = await createTestNamespace(admin, `ha-${scope}`);
-  namespaces.push(ns);
-  const kubeconfig = writeKubeconfig(workDir(`ha-${scope}`), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  const c = await HaCluster.create({ admin, namespace: ns.name, scope, kubeconfig, size: 3, ttl: 10, ...opts });
-  clusters.push(c);
-  return c;
+function cluster(scope: string, opts: Partial<SuiteClusterOptions> = {}): Promise<HaCluster> {
+  return suite.createCluster({ scope, size: 3, ttl: 10, ...opts });
 }
 
 async function threeStreaming(c: HaCluster): Promise<string> {

@@ -1,16 +1,15 @@
 // Runs HA clusters of real agent processes, each managing its own real PostgreSQL (as the pgha-test user) on its
 // own loopback ports, against the test control plane. Everything started is stopped by PID.
-import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdir, rm } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { livePostmasterPid } from '../../../agent/src/postgres/data-dir';
 import { freePort } from '../../control-plane/free-port';
 import { killAndWait, PG_BIN_DIR, testRunAs } from '../../fixtures/postgres';
-import { AgentProcess, agentBuild, createMemberPods, getPod, holderOf, TcpProxy, workDir, writeKubeconfig } from '../agent/harness';
-import { createTestNamespace, eventually, testControlPlane } from '../../fixtures/cluster';
+import { AgentProcess, createMemberPods, getPod, holderOf, workDir } from '../agent/harness';
+import { eventually } from '../../fixtures/cluster';
 import { sleep } from '../../../agent/src/clock';
 
 export const PASSWORD = 'test';
@@ -74,7 +73,7 @@ export class HaCluster {
 
   static async create(o: HaClusterOptions): Promise<HaCluster> {
     const runAs = testRunAs();
-    const root = await mkdtemp(join(tmpdir(), `pgha-ha-${o.scope}-`));
+    const root = workDir(`ha-${o.scope}`);
     if (runAs) await chown(root, runAs.uid, runAs.gid);
     const c = new HaCluster(o, root, root);
     for (let i = 0; i < o.size; i++) {
@@ -172,6 +171,13 @@ export class HaCluster {
 
   /** Waits until some member holds the lock and its Postgres accepts writes; returns its name. */
   async writablePrimary(timeoutMs = 60_000, not?: string): Promise<string> {
+    return this.withLogs(
+      this.members.map((m) => m.name),
+      this.waitWritablePrimary(timeoutMs, not),
+    );
+  }
+
+  private waitWritablePrimary(timeoutMs: number, not: string | undefined): Promise<string> {
     return eventually(
       'a writable primary',
       async () => {
@@ -187,15 +193,28 @@ export class HaCluster {
 
   /** Waits until `name` streams from the primary (its Pod shows it running as a streaming replica). */
   async streaming(name: string, timeoutMs = 60_000): Promise<void> {
-    await eventually(
-      `${name} streaming`,
-      async () => {
-        const rows = await this.tryQuery(name, 'SELECT pg_is_in_recovery() AS r, (SELECT status FROM pg_stat_wal_receiver) AS s');
-        return rows?.[0]?.r === true && rows[0].s === 'streaming' ? true : undefined;
-      },
-      timeoutMs,
-      200,
+    await this.withLogs(
+      [name],
+      eventually(
+        `${name} streaming`,
+        async () => {
+          const rows = await this.tryQuery(name, 'SELECT pg_is_in_recovery() AS r, (SELECT status FROM pg_stat_wal_receiver) AS s');
+          return rows?.[0]?.r === true && rows[0].s === 'streaming' ? true : undefined;
+        },
+        timeoutMs,
+        200,
+      ),
     );
+  }
+
+  /** `wait`, and when it fails, the error with the last log lines of the members it was about (logs are removed with the run). */
+  private async withLogs<T>(names: readonly string[], wait: Promise<T>): Promise<T> {
+    try {
+      return await wait;
+    } catch (err) {
+      const tails = names.map((n) => `--- ${n}'s last log lines:\n${this.agents.get(n)?.tail(40) ?? '(never started)'}`);
+      throw new Error(`${(err as Error).message}\n${tails.join('\n')}`, { cause: err });
+    }
   }
 
   async roleLabel(name: string): Promise<string | undefined> {
@@ -272,42 +291,6 @@ export class HaCluster {
     // Set to look at the agents' logs after a failed run.
     if (!process.env.PGHA_KEEP_HA_LOGS) await rm(this.root, { recursive: true, force: true });
   }
-}
-
-/**
- * A cluster whose member `<scope>-0` reaches the API only through a TcpProxy the test can cut or silence (the
- * partition suites), in a namespace of its own. `stop()` stops every agent, the proxy and the namespace.
- */
-export async function clusterWithProxiedMember(
-  admin: KubeClient,
-  scope: string,
-  ttl: number,
-): Promise<{ cluster: HaCluster; proxy: TcpProxy; stop: () => Promise<void> }> {
-  const cp = testControlPlane();
-  const ns = await createTestNamespace(admin, `ha-${scope}`);
-  const dir = workDir(`ha-${scope}`);
-  const kubeconfig = writeKubeconfig(dir, 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  const proxy = await TcpProxy.start(cp.state.server);
-  const viaProxy = writeKubeconfig(dir, 'proxied', proxy.url, cp.state.caFile, cp.state.adminToken);
-  agentBuild();
-  const cluster = await HaCluster.create({
-    admin,
-    namespace: ns.name,
-    scope,
-    kubeconfig,
-    size: 3,
-    ttl,
-    kubeconfigFor: (name) => (name === `${scope}-0` ? viaProxy : kubeconfig),
-  });
-  return {
-    cluster,
-    proxy,
-    stop: async () => {
-      await cluster.stop();
-      await proxy.close();
-      await ns.delete();
-    },
-  };
 }
 
 /** Starts `<scope>-0` first (it bootstraps and leads), then the others, and waits until both stream. */

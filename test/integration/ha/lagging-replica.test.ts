@@ -1,38 +1,23 @@
 // A replica that lagged behind the last leader position by more than maximum_lag_on_failover is never promoted,
 // even when it is the only member left.
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { eventually } from '../../fixtures/cluster';
 import { killAndWait } from '../../fixtures/postgres';
-import { agentBuild, workDir, writeKubeconfig } from '../agent/harness';
-import { HaCluster } from './ha-harness';
+import type { HaCluster } from './ha-harness';
+import { haSuite } from '../suite';
 import { sleep } from '../../../agent/src/clock';
 
 jest.setTimeout(300_000);
-const cp = testControlPlane();
-let admin: KubeClient;
-let ns: TestNamespace;
-let cluster: HaCluster;
 const MAX_LAG = 65536;
-
-beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'ha-lag');
-  const kubeconfig = writeKubeconfig(workDir('ha-lag'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  agentBuild();
-  cluster = await HaCluster.create({ admin, namespace: ns.name, scope: 'lag', kubeconfig, size: 2, ttl: 10, dcs: { maximum_lag_on_failover: MAX_LAG } });
-  cluster.startAll();
-}, 300_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-  await ns?.delete();
-  admin?.close();
+let cluster: HaCluster;
+const suite = haSuite('ha-lag', { scope: 'lag', size: 2, ttl: 10, dcs: { maximum_lag_on_failover: MAX_LAG } }, async (c) => {
+  cluster = c;
+  c.startAll();
 });
 
 async function optime(): Promise<bigint> {
-  const res = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({
+  const res = await suite.admin.request<{ metadata: { annotations?: Record<string, string> } }>({
     method: 'GET',
-    path: `/api/v1/namespaces/${ns.name}/configmaps/lag-leader`,
+    path: `/api/v1/namespaces/${suite.namespace}/configmaps/lag-leader`,
   });
   return BigInt(res.body.metadata.annotations?.optime ?? '0');
 }

@@ -1,32 +1,17 @@
 // A 3-member cluster of real agents and real PostgreSQL: bootstrap, replicas with slots, and failover after
 // SIGKILL of the primary's agent and Postgres, SIGTERM of the primary, and a crash of the primary's Postgres.
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { slotNameForMember } from '../../../agent/src/postgres/slot-name';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { eventually } from '../../fixtures/cluster';
 import { killAndWait } from '../../fixtures/postgres';
-import { agentBuild, expectNoOverlap, workDir, writeKubeconfig } from '../agent/harness';
-import { HaCluster } from './ha-harness';
+import { expectNoOverlap } from '../agent/harness';
+import type { HaCluster } from './ha-harness';
+import { haSuite } from '../suite';
 
 jest.setTimeout(300_000);
-const cp = testControlPlane();
-let admin: KubeClient;
-let ns: TestNamespace;
-let kubeconfig: string;
 let cluster: HaCluster;
-
-beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'ha-life');
-  kubeconfig = writeKubeconfig(workDir('ha-life'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  agentBuild();
-  cluster = await HaCluster.create({ admin, namespace: ns.name, scope: 'life', kubeconfig, size: 3, ttl: 10, primaryStartTimeout: 30 });
-  cluster.startAll();
-}, 300_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-  await ns?.delete();
-  admin?.close();
+const suite = haSuite('ha-life', { scope: 'life', size: 3, ttl: 10, primaryStartTimeout: 30 }, async (c) => {
+  cluster = c;
+  c.startAll();
 });
 
 async function writeRow(primary: string, value: string): Promise<void> {
@@ -59,7 +44,10 @@ it('bootstraps: one member initializes and leads, the others clone it and stream
   // Patroni's records: the system identifier, the Pod status fields, the role labels.
   const sysid = (await cluster.query<{ id: string }>(primary, 'SELECT system_identifier::text AS id FROM pg_control_system()'))[0]!.id;
   const cfg = (
-    await admin.request<{ metadata: { annotations: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/life-config` })
+    await suite.admin.request<{ metadata: { annotations: Record<string, string> } }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${suite.namespace}/configmaps/life-config`,
+    })
   ).body;
   expect(cfg.metadata.annotations.initialize).toBe(sysid);
   await eventually('labels and status', async () => {

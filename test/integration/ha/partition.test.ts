@@ -2,23 +2,13 @@
 // member takes over, and the old primary rejoins as a replica once it can reach the API again. Also when ttl is
 // lowered in the dynamic configuration at the moment of the cut: every member times the lock by the ttl written in
 // it, and the leader its lease by the ttl it wrote, whichever its last write carried.
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { STRATEGIC_MERGE_PATCH } from '../../../agent/src/kube/kube-client';
-import { testControlPlane } from '../../fixtures/cluster';
 import { type AgentProcess, expectNoOverlap } from '../agent/harness';
-import { clusterWithProxiedMember, type HaCluster, startLeaderFirst } from './ha-harness';
+import { type HaCluster, startLeaderFirst } from './ha-harness';
+import { haSuite } from '../suite';
 
 jest.setTimeout(300_000);
-let admin: KubeClient;
-const stops: (() => Promise<void>)[] = [];
-
-beforeAll(() => {
-  admin = testControlPlane().adminClient();
-});
-afterAll(async () => {
-  for (const stop of stops) await stop();
-  admin?.close();
-});
+const suite = haSuite('ha-part');
 
 const at = (ts: string | undefined) => (ts ? Date.parse(ts) : Number.NaN);
 
@@ -45,8 +35,7 @@ async function fencedBeforeTakeover(cluster: HaCluster, old: AgentProcess): Prom
 }
 
 it('the cut-off primary stops Postgres before another member acquires the lock; it rejoins afterwards', async () => {
-  const { cluster, proxy, stop } = await clusterWithProxiedMember(admin, 'part', 10);
-  stops.push(stop);
+  const { cluster, proxy } = await suite.createProxiedCluster({ scope: 'part', size: 3, ttl: 10 });
   const old = await startLeaderFirst(cluster);
   await cluster.query('part-0', 'CREATE TABLE t (v int)');
   await cluster.query('part-0', 'INSERT INTO t VALUES (1)');
@@ -64,13 +53,17 @@ it('the cut-off primary stops Postgres before another member acquires the lock; 
 });
 
 it('ttl lowered from 30 to 10 and the leader cut off at once: the old primary stops before another member takes the lock', async () => {
-  const { cluster, proxy, stop } = await clusterWithProxiedMember(admin, 'ttl', 30);
-  stops.push(stop);
+  const { cluster, proxy } = await suite.createProxiedCluster({ scope: 'ttl', size: 3, ttl: 30 });
   const old = await startLeaderFirst(cluster);
   const path = `/api/v1/namespaces/${cluster.o.namespace}/configmaps/ttl-config`;
-  const cfg = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({ method: 'GET', path });
+  const cfg = await suite.admin.request<{ metadata: { annotations?: Record<string, string> } }>({ method: 'GET', path });
   const config = { ...JSON.parse(cfg.body.metadata.annotations?.config ?? '{}'), ttl: 10 };
-  await admin.request({ method: 'PATCH', path, contentType: STRATEGIC_MERGE_PATCH, body: { metadata: { annotations: { config: JSON.stringify(config) } } } });
+  await suite.admin.request({
+    method: 'PATCH',
+    path,
+    contentType: STRATEGIC_MERGE_PATCH,
+    body: { metadata: { annotations: { config: JSON.stringify(config) } } },
+  });
   proxy.freeze();
   await fencedBeforeTakeover(cluster, old);
   expectNoOverlap(cluster.all);

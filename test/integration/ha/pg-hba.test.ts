@@ -2,44 +2,30 @@
 // members with a reload; a line PostgreSQL refuses leaves the rules in force as they were; a member's own
 // postgresql.pg_hba wins over the dynamic one.
 import { Client } from 'pg';
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import { agentBuild, workDir, writeKubeconfig } from '../agent/harness';
-import { HaCluster, PASSWORD } from './ha-harness';
+import { eventually } from '../../fixtures/cluster';
+import { type HaCluster, PASSWORD } from './ha-harness';
+import { haSuite } from '../suite';
 
 jest.setTimeout(300_000);
-const cp = testControlPlane();
-let admin: KubeClient;
-let ns: TestNamespace;
-let cluster: HaCluster;
 const OWN = ['host all all all scram-sha-256'];
-
-beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'ha-hba');
-  const kubeconfig = writeKubeconfig(workDir('ha-hba'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  agentBuild();
-  // hba-1 has lines of its own, which the dynamic ones must not replace.
-  cluster = await HaCluster.create({
-    admin,
-    namespace: ns.name,
+let cluster: HaCluster;
+haSuite(
+  'ha-hba',
+  {
     scope: 'hba',
-    kubeconfig,
     size: 2,
     ttl: 10,
+    // hba-1 has lines of its own, which the dynamic ones must not replace.
     extraFor: (name) => (name === 'hba-1' ? { postgresql: { pg_hba: OWN } } : {}),
-  });
-  // hba-0 first, so it bootstraps and leads.
-  cluster.start('hba-0');
-  await cluster.writablePrimary(120_000);
-  cluster.start('hba-1');
-}, 300_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-  await ns?.delete();
-  admin?.close();
-});
+  },
+  async (c) => {
+    cluster = c;
+    // hba-0 first, so it bootstraps and leads.
+    c.start('hba-0');
+    await c.writablePrimary(120_000);
+    c.start('hba-1');
+  },
+);
 
 /** Whether `user` may log in to `member` over TCP (its password is right: only pg_hba.conf decides). */
 async function admitted(member: string, user: string): Promise<boolean> {

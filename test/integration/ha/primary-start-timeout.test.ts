@@ -2,32 +2,20 @@
 // after primary_start_timeout, with the agent still running; a replica takes over, and the old primary rejoins
 // once its data directory is readable again.
 import { chmod } from 'node:fs/promises';
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
-import { createTestNamespace, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
 import { killAndWait } from '../../fixtures/postgres';
-import { agentBuild, expectNoOverlap, workDir, writeKubeconfig } from '../agent/harness';
-import { HaCluster } from './ha-harness';
+import { expectNoOverlap } from '../agent/harness';
+import type { HaCluster } from './ha-harness';
+import { haSuite } from '../suite';
 
 jest.setTimeout(300_000);
-const cp = testControlPlane();
-let admin: KubeClient;
-let ns: TestNamespace;
 let cluster: HaCluster;
-
-beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'ha-pst');
-  const kubeconfig = writeKubeconfig(workDir('ha-pst'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  agentBuild();
-  cluster = await HaCluster.create({ admin, namespace: ns.name, scope: 'pst', kubeconfig, size: 2, ttl: 10, primaryStartTimeout: 3 });
-  cluster.startAll();
-}, 300_000);
-
-afterAll(async () => {
-  for (const m of cluster?.members ?? []) await chmod(m.dataDir, 0o700).catch(() => undefined);
-  await cluster?.stop();
-  await ns?.delete();
-  admin?.close();
+const suite = haSuite('ha-pst', { scope: 'pst', size: 2, ttl: 10, primaryStartTimeout: 3 }, async (c) => {
+  cluster = c;
+  // Data directories a test made unreadable are given back before the cluster stops.
+  suite.onTeardown(async () => {
+    for (const m of c.members) await chmod(m.dataDir, 0o700).catch(() => undefined);
+  });
+  c.startAll();
 });
 
 it('releases the lock when its Postgres cannot come back; a replica takes over', async () => {

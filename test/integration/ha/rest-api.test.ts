@@ -1,47 +1,33 @@
 // The REST API of real agents: topology and history in Patroni's shapes, dynamic Postgres parameters (reload and
 // pending restart), restart, reinitialize, and authentication of unsafe methods.
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import { agentBuild, workDir, writeKubeconfig } from '../agent/harness';
-import { HaCluster } from './ha-harness';
+import { eventually } from '../../fixtures/cluster';
+import type { HaCluster } from './ha-harness';
+import { haSuite } from '../suite';
 
 jest.setTimeout(300_000);
-const cp = testControlPlane();
-let admin: KubeClient;
-let ns: TestNamespace;
-let cluster: HaCluster;
 let primary: string;
 let replica: string;
 const auth = { username: 'admin', password: 'secret pw' };
-
-beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'ha-rest');
-  const kubeconfig = writeKubeconfig(workDir('ha-rest'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  agentBuild();
-  // rest-1 reads its password from restapi.authentication.password_file, as a member deployed by the toolkit does.
-  cluster = await HaCluster.create({
-    admin,
-    namespace: ns.name,
+let cluster: HaCluster;
+const suite = haSuite(
+  'ha-rest',
+  {
     scope: 'rest',
-    kubeconfig,
     size: 2,
     ttl: 10,
     restapiAuth: auth,
+    // rest-1 reads its password from restapi.authentication.password_file, as a member deployed by the toolkit does.
     restapiPasswordFile: (name) => name === 'rest-1',
     dcs: { postgresql: { parameters: { work_mem: '4MB' } } },
-  });
-  cluster.startAll();
-  primary = await cluster.writablePrimary(120_000);
-  replica = cluster.members.map((m) => m.name).find((n) => n !== primary)!;
-  await cluster.streaming(replica);
-}, 300_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-  await ns?.delete();
-  admin?.close();
-});
+  },
+  async (c) => {
+    cluster = c;
+    c.startAll();
+    primary = await c.writablePrimary(120_000);
+    replica = c.members.map((m) => m.name).find((n) => n !== primary)!;
+    await c.streaming(replica);
+  },
+);
 
 const setting = async (name: string, guc: string) => (await cluster.query<{ v: string }>(name, `SELECT current_setting('${guc}') AS v`))[0]!.v;
 
@@ -118,7 +104,7 @@ it('POST /reinitialize: refused on the leader, re-clones a replica', async () =>
   expect(await cluster.api(primary, 'POST', '/reinitialize', {})).toEqual({ status: 503, text: 'I am the leader, can not reinitialize' });
   await cluster.query(primary, 'CREATE TABLE IF NOT EXISTS r (v int)');
   const res = await cluster.api(replica, 'POST', '/reinitialize', {});
-  expect(res).toEqual({ status: 200, text: 'reinitialize started' });
+  expect(res).toEqual({ status: 200, text: 'reinitialize suite.started' });
   await cluster.agent(replica).waitFor('re-clone', (l) => l.msg === 'postgres step' && l.step === 'clone', 60_000);
   await cluster.streaming(replica, 120_000);
   expect(await cluster.query(replica, "SELECT to_regclass('r')::text AS t")).toEqual([{ t: 'r' }]);
@@ -128,9 +114,9 @@ it('dynamic ttl and loop_wait apply to the lock; an inconsistent value is refuse
   const leader = await cluster.writablePrimary();
   const lockTtl = async () =>
     (
-      await admin.request<{ metadata: { annotations: Record<string, string> } }>({
+      await suite.admin.request<{ metadata: { annotations: Record<string, string> } }>({
         method: 'GET',
-        path: `/api/v1/namespaces/${ns.name}/configmaps/rest-leader`,
+        path: `/api/v1/namespaces/${suite.namespace}/configmaps/rest-leader`,
       })
     ).body.metadata.annotations.ttl;
   expect(await lockTtl()).toBe('10');
@@ -140,14 +126,14 @@ it('dynamic ttl and loop_wait apply to the lock; an inconsistent value is refuse
   const refused = await cluster.api(leader, 'PATCH', '/config', { ttl: 4 });
   expect(refused).toEqual({ status: 400, text: 'invalid configuration: ttl: 4 must be a whole number from 5 to 3600' });
   // Inconsistent with the members' own retry_timeout, written past the API: the agent keeps the timings in force.
-  const cm = await admin.request<{ metadata: { annotations: Record<string, string> } }>({
+  const cm = await suite.admin.request<{ metadata: { annotations: Record<string, string> } }>({
     method: 'GET',
-    path: `/api/v1/namespaces/${ns.name}/configmaps/rest-config`,
+    path: `/api/v1/namespaces/${suite.namespace}/configmaps/rest-config`,
   });
   const inconsistent = { ...JSON.parse(cm.body.metadata.annotations.config!), ttl: 5, loop_wait: 2 };
-  await admin.request({
+  await suite.admin.request({
     method: 'PATCH',
-    path: `/api/v1/namespaces/${ns.name}/configmaps/rest-config`,
+    path: `/api/v1/namespaces/${suite.namespace}/configmaps/rest-config`,
     contentType: 'application/merge-patch+json',
     body: { metadata: { annotations: { config: JSON.stringify(inconsistent) } } },
   });

@@ -1,35 +1,21 @@
 // Planned switchovers through the REST API (to a named candidate and to any), through the `<scope>-failover`
 // object written by someone else (what patronictl does when the REST call fails), and pause mode.
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { STRATEGIC_MERGE_PATCH } from '../../../agent/src/kube/kube-client';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { eventually } from '../../fixtures/cluster';
 import { killAndWait } from '../../fixtures/postgres';
-import { agentBuild, expectNoOverlap, workDir, writeKubeconfig } from '../agent/harness';
-import { HaCluster } from './ha-harness';
+import { expectNoOverlap } from '../agent/harness';
+import type { HaCluster } from './ha-harness';
+import { haSuite } from '../suite';
 import { sleep } from '../../../agent/src/clock';
 
 jest.setTimeout(300_000);
-const cp = testControlPlane();
-let admin: KubeClient;
-let ns: TestNamespace;
 let cluster: HaCluster;
-
-beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'ha-sw');
-  const kubeconfig = writeKubeconfig(workDir('ha-sw'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  agentBuild();
-  cluster = await HaCluster.create({ admin, namespace: ns.name, scope: 'sw', kubeconfig, size: 3, ttl: 10 });
-  cluster.startAll();
-  const primary = await cluster.writablePrimary(120_000);
-  for (const m of cluster.members) if (m.name !== primary) await cluster.streaming(m.name);
-  await cluster.query(primary, 'CREATE TABLE t (v int)');
-}, 300_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-  await ns?.delete();
-  admin?.close();
+const suite = haSuite('ha-sw', { scope: 'sw', size: 3, ttl: 10 }, async (c) => {
+  cluster = c;
+  c.startAll();
+  const primary = await c.writablePrimary(120_000);
+  for (const m of c.members) if (m.name !== primary) await c.streaming(m.name);
+  await c.query(primary, 'CREATE TABLE t (v int)');
 });
 
 async function settled(): Promise<{ primary: string; replicas: string[] }> {
@@ -40,9 +26,9 @@ async function settled(): Promise<{ primary: string; replicas: string[] }> {
 }
 
 async function failoverObject(): Promise<Record<string, string>> {
-  const res = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({
+  const res = await suite.admin.request<{ metadata: { annotations?: Record<string, string> } }>({
     method: 'GET',
-    path: `/api/v1/namespaces/${ns.name}/configmaps/sw-failover`,
+    path: `/api/v1/namespaces/${suite.namespace}/configmaps/sw-failover`,
   });
   return res.body.metadata.annotations ?? {};
 }
@@ -103,17 +89,17 @@ it('a scheduled switchover: 202, shown in GET /cluster, carried out once due', a
 it("a failover object written by someone else (patronictl's fallback) moves the lock to its candidate", async () => {
   const { primary, replicas } = await settled();
   const candidate = replicas[0]!;
-  await admin
+  await suite.admin
     .request({
       method: 'PATCH',
-      path: `/api/v1/namespaces/${ns.name}/configmaps/sw-failover`,
+      path: `/api/v1/namespaces/${suite.namespace}/configmaps/sw-failover`,
       contentType: STRATEGIC_MERGE_PATCH,
       body: { metadata: { annotations: { leader: primary, member: candidate } } },
     })
     .catch(async () =>
-      admin.request({
+      suite.admin.request({
         method: 'POST',
-        path: `/api/v1/namespaces/${ns.name}/configmaps`,
+        path: `/api/v1/namespaces/${suite.namespace}/configmaps`,
         body: {
           apiVersion: 'v1',
           kind: 'ConfigMap',
@@ -133,11 +119,17 @@ it('pause: a dead primary is not replaced until resume; the lock is still renewe
   expect(JSON.parse(patched.text)).toMatchObject({ pause: true });
   // The leader keeps renewing in pause.
   const renewBefore = (
-    await admin.request<{ metadata: { annotations: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/sw-leader` })
+    await suite.admin.request<{ metadata: { annotations: Record<string, string> } }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${suite.namespace}/configmaps/sw-leader`,
+    })
   ).body.metadata.annotations.renewTime;
   await sleep(2500);
   const renewAfter = (
-    await admin.request<{ metadata: { annotations: Record<string, string> } }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/configmaps/sw-leader` })
+    await suite.admin.request<{ metadata: { annotations: Record<string, string> } }>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${suite.namespace}/configmaps/sw-leader`,
+    })
   ).body.metadata.annotations.renewTime;
   expect(renewAfter).not.toBe(renewBefore);
   await eventually('replicas see the pause', async () => {

@@ -1,47 +1,26 @@
 // Synchronous mode: a writer records every commit the primary acknowledged while the primary is killed again and
 // again (agent and Postgres together); afterwards every acknowledged commit is on the last primary.
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { ssnMembers } from '../../../agent/src/core/sync-plan';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { eventually } from '../../fixtures/cluster';
 import { killAndWait } from '../../fixtures/postgres';
-import { agentBuild, expectNoOverlap, workDir, writeKubeconfig } from '../agent/harness';
-import { HaCluster } from './ha-harness';
+import { expectNoOverlap } from '../agent/harness';
+import type { HaCluster } from './ha-harness';
+import { haSuite } from '../suite';
+import { sleep } from '../../../agent/src/clock';
 
 jest.setTimeout(600_000);
-const cp = testControlPlane();
-let admin: KubeClient;
-let ns: TestNamespace;
-let cluster: HaCluster;
 const FAILOVERS = 3;
-
-beforeAll(async () => {
-  admin = cp.adminClient();
-  ns = await createTestNamespace(admin, 'ha-sync');
-  const kubeconfig = writeKubeconfig(workDir('ha-sync'), 'admin', cp.state.server, cp.state.caFile, cp.state.adminToken);
-  agentBuild();
-  cluster = await HaCluster.create({
-    admin,
-    namespace: ns.name,
-    scope: 'sync',
-    kubeconfig,
-    size: 3,
-    ttl: 10,
-    dcs: { synchronous_mode: true, synchronous_node_count: 1 },
-  });
-  cluster.startAll();
-}, 300_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-  await ns?.delete();
-  admin?.close();
+let cluster: HaCluster;
+const suite = haSuite('ha-sync', { scope: 'sync', size: 3, ttl: 10, dcs: { synchronous_mode: true, synchronous_node_count: 1 } }, async (c) => {
+  cluster = c;
+  c.startAll();
 });
 
 async function syncObject(): Promise<{ leader?: string; sync_standby?: string }> {
   try {
-    const res = await admin.request<{ metadata: { annotations?: Record<string, string> } }>({
+    const res = await suite.admin.request<{ metadata: { annotations?: Record<string, string> } }>({
       method: 'GET',
-      path: `/api/v1/namespaces/${ns.name}/configmaps/sync-sync`,
+      path: `/api/v1/namespaces/${suite.namespace}/configmaps/sync-sync`,
     });
     return res.body.metadata.annotations ?? {};
   } catch {
@@ -75,7 +54,7 @@ function startWriter(): { stop: () => Promise<number[]> } {
     while (running) {
       const holder = await cluster.holder().catch(() => undefined);
       if (!holder) {
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
         continue;
       }
       let client;
@@ -88,7 +67,7 @@ function startWriter(): { stop: () => Promise<number[]> } {
           acked.push(id);
         }
       } catch {
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       } finally {
         await client?.end().catch(() => undefined);
       }

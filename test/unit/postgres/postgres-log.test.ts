@@ -1,6 +1,7 @@
 import { jsonLogger } from '../../../agent/src/log/logger';
 import type { Logger } from '../../../agent/src/postgres/logger';
 import { parseLogLine, PostgresLogPipe } from '../../../agent/src/postgres/postgres-log';
+import { sleep } from '../../../agent/src/clock';
 
 interface Rec {
   level: string;
@@ -72,7 +73,7 @@ describe('postgres log re-emission', () => {
     const pipe = new PostgresLogPipe(logger, 'stderr');
     pipe.write('2026-11-21 10:00:00.000 UTC [1] LOG:  alone\n');
     expect(records).toHaveLength(0);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(records).toHaveLength(1);
   });
 });
