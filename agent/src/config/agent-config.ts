@@ -1,3 +1,4 @@
+import { CALLBACK_ACTIONS, type CallbackAction } from './callback-actions';
 import { readFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError } from '../errors';
@@ -63,6 +64,8 @@ export interface AgentConfig {
     readonly parameters: Readonly<Record<string, string | number | boolean>>;
     /** Client lines of pg_hba.conf (`postgresql.pg_hba`); undefined: the dynamic ones, else the agent's catch-all. */
     readonly pgHba?: readonly string[];
+    /** `postgresql.callbacks`: the command line per action (see ha/callbacks.ts). */
+    readonly callbacks: Readonly<Partial<Record<CallbackAction, string>>>;
     readonly superuser: Credentials;
     readonly replication: Credentials;
   };
@@ -194,6 +197,9 @@ export function buildAgentConfig(flat: FlatConfig, readFile: (p: string) => stri
       runAs: get('postgresql.run_as'),
       parameters: get('postgresql.parameters'),
       pgHba: get('postgresql.pg_hba'),
+      callbacks: Object.fromEntries(
+        CALLBACK_ACTIONS.flatMap((a) => (get<string | undefined>(`postgresql.callbacks.${a}`) ? [[a, get<string>(`postgresql.callbacks.${a}`)]] : [])),
+      ),
       superuser: credentials('postgresql.authentication.superuser'),
       replication: credentials('postgresql.authentication.replication'),
     },

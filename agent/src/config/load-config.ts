@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { commandWords } from './command-words';
 import { hbaLines } from '../postgres/hba';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors';
@@ -90,6 +91,17 @@ function checkType(spec: FieldSpec, value: unknown): unknown {
       return value;
     case 'hba-lines':
       return hbaLines(spec.key, value);
+    case 'command': {
+      if (typeof value !== 'string' || value.trim().length === 0) fail('must be a non-empty command line');
+      let words: string[] = [];
+      try {
+        words = commandWords(value as string);
+      } catch (err) {
+        fail(`must be a command line with balanced quotes (${(err as Error).message})`);
+      }
+      if (words.length === 0) fail('must name a program');
+      return value;
+    }
     case 'string-map':
       if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string')) {
         fail('must be a map of strings to strings');

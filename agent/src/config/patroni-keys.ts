@@ -19,7 +19,7 @@ export const INERT_KEYS: readonly PatroniKey[] = [
     why: 'the agent reaches its own PostgreSQL over the local socket, without TLS',
   })),
   { key: 'postgresql.basebackup', why: 'replicas are cloned with pg_basebackup --checkpoint=fast --wal-method=stream' },
-  { key: 'postgresql.callbacks', why: 'callback scripts are not run; watch the role label or GET /patroni instead' },
+  { key: 'postgresql.before_stop', why: 'not run: PostgreSQL is stopped without it' },
   { key: 'postgresql.pgpass', why: 'the agent keeps its password file in its own run directory' },
   { key: 'postgresql.use_unix_socket', why: 'the agent always uses the local socket for its own connections' },
   { key: 'postgresql.use_unix_socket_repl', why: 'replication to another member goes over TCP' },
@@ -53,6 +53,7 @@ export const REFUSED_KEYS: readonly PatroniKey[] = [
   })),
   { key: 'restapi.verify_client', why: 'client certificates are not checked yet; the REST API would accept any client' },
   { key: 'restapi.keyfile_password', why: 'encrypted REST API keys are not supported; give an unencrypted keyfile' },
+  { key: 'postgresql.pre_promote', why: 'fencing scripts before a promotion are not supported yet; a promotion would skip yours' },
   { key: 'standby_cluster', why: 'standby clusters are not supported; the members would bootstrap a primary of their own' },
   ...['etcd', 'etcd3', 'consul', 'zookeeper', 'exhibitor', 'raft'].map((key) => ({
     key,

@@ -4,7 +4,7 @@
  * configuration file or environment carries over.
  */
 
-export type FieldType = 'string' | 'integer' | 'boolean' | 'string-map' | 'ports' | 'integer-list' | 'parameters' | 'hba-lines';
+export type FieldType = 'string' | 'integer' | 'boolean' | 'string-map' | 'ports' | 'integer-list' | 'parameters' | 'hba-lines' | 'command';
 
 export interface FieldSpec {
   /** Dotted key in the YAML file, e.g. `kubernetes.use_endpoints`. */
@@ -25,6 +25,8 @@ export interface FieldSpec {
 }
 
 /** RFC 1123 label: what Kubernetes accepts in object names built from the scope. */
+import { CALLBACK_ACTIONS } from './callback-actions';
+
 const DNS_LABEL = { re: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, describe: 'a DNS label (lowercase letters, digits and -, at most 63 characters)' };
 const LABEL_KEY = { re: /^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, describe: 'a Kubernetes label key' };
 const LABEL_VALUE = { re: /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, describe: 'a Kubernetes label value' };
@@ -263,6 +265,11 @@ export const FIELDS: readonly FieldSpec[] = [
     env: 'PGHA_POSTGRESQL_PG_HBA',
     doc: "pg_hba.conf lines for clients, as Patroni's `postgresql.pg_hba`; wins over the dynamic one. The agent's own rows (its superuser and the replication role, scram-sha-256) stay first. @default - the dynamic `postgresql.pg_hba`, else `host all all all scram-sha-256`",
   },
+  ...CALLBACK_ACTIONS.map((action): FieldSpec => ({
+    key: `postgresql.callbacks.${action}`,
+    type: 'command',
+    doc: `Command run without waiting, as Patroni's callbacks: its words (split as a shell would, nothing expanded) then \`${action} <role> <scope>\`, role \`primary\` or \`replica\`. One callback runs at a time; a new one ends the one still running.`,
+  })),
   {
     key: 'postgresql.authentication.superuser.username',
     type: 'string',

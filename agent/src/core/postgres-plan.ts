@@ -46,6 +46,11 @@ export interface PlanInput {
   readonly removeDataOnRewindFailure: boolean;
   /** `remove_data_directory_on_diverged_timelines`: with use_pg_rewind off, a diverged member is cloned again. */
   readonly removeDataOnDivergedTimelines: boolean;
+  /**
+   * This member handed the lock over in a switchover moments ago (within ttl) and no one holds it yet: the candidate
+   * is about to. @default false
+   */
+  readonly awaitingSuccessor?: boolean;
 }
 
 export type PgStep =
@@ -88,6 +93,8 @@ export function planPostgres(i: PlanInput): PgStep {
   if (!pg.running) {
     if (i.paused) return none('paused: postgres is not started');
     if (i.leading) return { kind: 'start', asLeader: true };
+    // Started now, it would run as a standby of no one and have to stop again for the rewind once the candidate leads.
+    if (pg.formerPrimary && i.awaitingSuccessor && i.holder === null) return none('former primary waiting for the switchover candidate to take the lock');
     if (pg.formerPrimary && other) {
       if (!leaderUp) return none('former primary waiting for the new leader to run as a primary');
       if (i.usePgRewind && !i.rewindFailed) return { kind: 'rewind', upstream: leaderUp };

@@ -1,3 +1,4 @@
+import type { CallbackEvents } from './callback-events';
 import type { Logger } from '../log/logger';
 import type { LocalPostgres, PostgresSnapshot } from '../postgres/local-postgres';
 import type { ClusterObjects } from './cluster-objects';
@@ -17,7 +18,7 @@ export function switchoverDue(req: FailoverRequest | undefined, me: string, snap
  * The leader's half of a switchover: check that someone can take over, checkpoint (so the stop is quick), stop
  * fast (replicas receive the shutdown checkpoint), then ask the loop to release the lock (`giveUp`). No fixed
  * sleeps: the candidates race the moment the lock is released, and the request keeps everyone but its candidate
- * (and this member) out of the race.
+ * (and this member) out of the race. True when it handed over; false when no candidate was fit (request cleared).
  */
 export async function handOver(c: {
   store: ClusterObjects;
@@ -27,7 +28,8 @@ export async function handOver(c: {
   stopTimeoutMs: number;
   state: StepState;
   giveUp: () => void;
-}): Promise<void> {
+  events: CallbackEvents;
+}): Promise<boolean> {
   const { store, logger, pg, state } = c;
   const req = failoverRequest(store.object('failover'));
   const others = await peerCandidates(memberRecords(store.podObjects()), c.name);
@@ -35,7 +37,7 @@ export async function handOver(c: {
   if (fit.length === 0) {
     logger.warn('switchover not possible: no healthy candidate; request cleared', { request: req });
     await store.patchObject('failover', { leader: null, member: null, scheduled_at: null }, undefined);
-    return;
+    return false;
   }
   logger.info('switchover: handing over', { candidate: req?.member ?? null });
   await pg.checkpoint();
@@ -43,9 +45,11 @@ export async function handOver(c: {
   state.opState = 'stopping';
   try {
     await pg.stop('fast', c.stopTimeoutMs);
+    c.events.stopped('primary');
   } finally {
     state.opState = undefined;
     state.actsAsPrimary = false;
     state.formerPrimary = true;
   }
+  return true;
 }

@@ -1,3 +1,4 @@
+import { Callbacks } from './callbacks';
 import { dirname, join } from 'node:path';
 import { ApiServer } from '../api/http-server';
 import type { Clock } from '../clock';
@@ -62,6 +63,7 @@ export function postgresAgent(d: PostgresAgentDeps): { service: PostgresService;
     logger: d.logger.child('ha-postgres'),
     wake: d.wake,
     leadingNow: d.leading,
+    callbacks: new Callbacks(config.postgresql.callbacks, config.scope, d.logger.child('callbacks')),
   });
   const backend = new AgentApiBackend({
     config,

@@ -3,7 +3,10 @@ import type { AgentConfig } from '../config/agent-config';
 import { raceVerdict } from '../core/failover-rules';
 import type { MemberState, Observation } from '../core/model';
 import { planPostgres, type PgStep } from '../core/postgres-plan';
+import { TransientError } from '../errors';
 import { errorFields, type Logger } from '../log/logger';
+import type { Callbacks } from './callbacks';
+import { CallbackEvents } from './callback-events';
 import type { LocalService, ReconcileContext } from '../loop/ports';
 import type { LocalPostgres, PostgresSnapshot } from '../postgres/local-postgres';
 import type { ClusterObjects } from './cluster-objects';
@@ -41,6 +44,8 @@ export interface PostgresServiceProps {
   readonly wake: () => void;
   /** This node acts as leader right now (the loop's local lease). */
   readonly leadingNow: () => boolean;
+  /** Patroni's callbacks (`postgresql.callbacks`). */
+  readonly callbacks: Callbacks;
 }
 
 /** Cluster states of a stopped data directory whose server last ran as a primary. */
@@ -66,6 +71,10 @@ export class PostgresService implements LocalService {
   private timingError: string | undefined;
   private lastGoodTiming: Timing;
   private lastStepLogged = '';
+  private reloadRequested = false;
+  /** Monotonic time this member last handed the lock over in a switchover. */
+  private handedOverAt: number | undefined;
+  private readonly events: CallbackEvents;
   private readonly state: StepState = {
     opState: undefined,
     formerPrimary: false,
@@ -90,6 +99,7 @@ export class PostgresService implements LocalService {
   private readonly tags: MemberTags;
 
   constructor(private readonly props: PostgresServiceProps) {
+    this.events = new CallbackEvents((action, role) => props.callbacks.fire(action, role));
     this.tags = props.config.tags;
     this.lastGoodTiming = { ttl: props.config.ttl, loopWait: props.config.loopWait, retryTimeout: props.config.retryTimeout };
     this.dynamic = new DynamicConfigReader((error) => props.logger.error('dynamic configuration unreadable; keeping the last good one', { error }));
@@ -200,6 +210,8 @@ export class PostgresService implements LocalService {
       }
       this.snap = snap;
       this.snapAt = this.props.clock.monotonicMs();
+      if (snap.server && !this.busy && !this.state.opState && !this.state.bootstrapping)
+        this.events.seenRunning(snap.server.inRecovery ? 'replica' : 'primary');
       if (snap.server) {
         this.state.actsAsPrimary = !snap.server.inRecovery;
         if (!snap.server.inRecovery) this.state.formerPrimary = true;
@@ -318,6 +330,7 @@ export class PostgresService implements LocalService {
           rewindFailed: this.state.rewindFailedFor !== undefined && this.state.rewindFailedFor === ctx.lock.holder,
           removeDataOnRewindFailure: this.props.config.postgresql.removeDataDirectoryOnRewindFailure,
           removeDataOnDivergedTimelines: this.props.config.postgresql.removeDataDirectoryOnDivergedTimelines,
+          awaitingSuccessor: this.awaitingSuccessor(ctx.lock.holder),
         });
     const request = failoverRequest(this.props.store.object('failover'));
     if (step.kind === 'none' && ctx.leading && switchoverDue(request, this.props.config.name, this.snap, this.props.clock.wallTime())) {
@@ -330,7 +343,11 @@ export class PostgresService implements LocalService {
         stopTimeoutMs: config.shutdownTimeout * 1000,
         state: this.state,
         giveUp: () => (this.giveUp = true),
+        events: this.events,
       })
+        .then((handedOver) => {
+          if (handedOver) this.handedOverAt = this.props.clock.monotonicMs();
+        })
         .catch((err: unknown) => this.props.logger.error('switchover failed', errorFields(err)))
         .finally(() => {
           this.busy = undefined;
@@ -398,6 +415,7 @@ export class PostgresService implements LocalService {
       this.state.opState = 'restarting';
       try {
         await this.props.pg.restart('fast', stopTimeoutMs, { expectedSystemIdentifier: this.initialize || undefined });
+        this.events.restarted(this.state.actsAsPrimary ? 'primary' : 'replica');
         return true;
       } catch (err) {
         this.props.logger.warn('restart failed', errorFields(err));
@@ -411,6 +429,7 @@ export class PostgresService implements LocalService {
   /** `POST /reload`: the parameters are applied again on the next run. */
   requestReload(): void {
     this.appliedParameters = undefined;
+    this.reloadRequested = true;
   }
 
   /** `POST /reinitialize`: stop, empty the data directory; the next runs clone it from the leader. */
@@ -468,7 +487,9 @@ export class PostgresService implements LocalService {
     this.shutdown = true;
     if (this.down) return;
     try {
-      await this.props.pg.stop('fast', this.props.config.shutdownTimeout * 1000);
+      const role = this.state.actsAsPrimary ? 'primary' : 'replica';
+      const { wasRunning } = await this.props.pg.stop('fast', this.props.config.shutdownTimeout * 1000);
+      if (wasRunning && !this.state.bootstrapping) this.events.stopped(role);
       // Nothing is left to fence (a postgres that would not stop keeps its watchdog).
       this.props.watchdog.stop();
       // Stopped in the middle of a bootstrap: give the initialize race back, or no member would ever bootstrap.
@@ -490,22 +511,48 @@ export class PostgresService implements LocalService {
     }
   }
 
-  /** Applies `{ parameters, pgHba }` (JSON, as compared between runs); a refusal is logged once, not retried until it changes. */
+  /**
+   * Applies `{ parameters, pgHba }` (JSON, as compared between runs). A refusal (a value PostgreSQL rejects) is logged
+   * once and not retried until the wanted settings change; a failure to reach Postgres is retried on the next run.
+   * A reload that happened (or `POST /reload`) runs the `on_reload` callback.
+   */
   private async applyParameters(text: string): Promise<void> {
     const wanted = JSON.parse(text) as { parameters: Record<string, string | number | boolean>; pgHba?: string[] };
+    let reloaded = this.reloadRequested;
+    let retry = false;
     try {
       const change = await this.props.pg.applyParameters(wanted.parameters);
-      if (change.changed.length > 0)
+      if (change.changed.length > 0) {
         this.props.logger.info('postgres parameters applied', { changed: change.changed, restartRequired: change.restartRequired });
+        reloaded = true;
+      }
     } catch (err) {
-      this.props.logger.warn('could not apply postgres parameters', errorFields(err));
+      retry ||= err instanceof TransientError;
+      this.props.logger.warn('could not apply postgres parameters', { willRetry: retry, ...errorFields(err) });
     }
     try {
-      if (await this.props.pg.applyHba(wanted.pgHba)) this.props.logger.info('pg_hba.conf applied', { lines: wanted.pgHba?.length ?? null });
+      if (await this.props.pg.applyHba(wanted.pgHba)) {
+        this.props.logger.info('pg_hba.conf applied', { lines: wanted.pgHba?.length ?? null });
+        reloaded = true;
+      }
     } catch (err) {
-      this.props.logger.warn('could not apply pg_hba.conf; the previous rules stay in force', errorFields(err));
+      const transient = err instanceof TransientError;
+      retry ||= transient;
+      this.props.logger.warn('could not apply pg_hba.conf; the previous rules stay in force', { willRetry: transient, ...errorFields(err) });
     }
-    this.appliedParameters = text;
+    this.reloadRequested = false;
+    if (reloaded) this.events.reloaded(this.state.actsAsPrimary ? 'primary' : 'replica');
+    this.appliedParameters = retry ? undefined : text;
+  }
+
+  /** Handed over within ttl, and nobody holds the lock yet. */
+  private awaitingSuccessor(holder: string | null): boolean {
+    if (this.handedOverAt === undefined) return false;
+    if (holder !== null || this.props.clock.monotonicMs() - this.handedOverAt >= this.timing().ttl * 1000) {
+      this.handedOverAt = undefined;
+      return false;
+    }
+    return true;
   }
 
   private trackLeaderDown(ctx: ReconcileContext): void {
@@ -545,6 +592,7 @@ export class PostgresService implements LocalService {
       parameters: this.wantedParameters(),
       pgHba: this.wantedHba(),
       fenceChanged: () => this.fenceArmedNow(),
+      events: this.events,
     };
   }
 

@@ -1,3 +1,4 @@
+import type { CallbackEvents } from './callback-events';
 import type { Clock } from '../clock';
 import type { AgentConfig } from '../config/agent-config';
 import type { PgStep } from '../core/postgres-plan';
@@ -44,6 +45,8 @@ export interface StepContext {
   readonly pgHba: readonly string[] | undefined;
   /** The fence follows `state.bootstrapping`; called right after it changes. */
   readonly fenceChanged: () => void;
+  /** Patroni's callbacks for what the steps do (none while bootstrapping). */
+  readonly events: CallbackEvents;
 }
 
 export function parseUpstream(hostPort: string): Upstream {
@@ -91,6 +94,7 @@ export async function runStep(step: PgStep, c: StepContext): Promise<void> {
         }
         await pg.start({ ...guard, timeoutMs: c.startTimeoutMs });
         s.opState = undefined;
+        if (!s.bootstrapping) c.events.started(step.asLeader ? 'primary' : 'replica');
         return;
       case 'promote':
         // The plan was made while leading; the lease may have ended since. Promote only while it holds.
@@ -100,6 +104,7 @@ export async function runStep(step: PgStep, c: StepContext): Promise<void> {
         await pg.promote();
         s.formerPrimary = true;
         s.upstream = undefined;
+        c.events.promoted();
         // A checkpoint right away: a former primary can rewind against this one only after it (Patroni's
         // checkpoint_after_promote), and the primary role is published only after it.
         await pg.checkpoint();
@@ -118,9 +123,11 @@ export async function runStep(step: PgStep, c: StepContext): Promise<void> {
       case 'stop': {
         logger.info('stopping postgres', { reason: step.why, mode: step.mode });
         s.opState = 'stopping';
-        await pg.stop(step.mode, c.config.shutdownTimeout * 1000);
+        const role = s.actsAsPrimary ? 'primary' : 'replica';
+        const result = await pg.stop(step.mode, c.config.shutdownTimeout * 1000);
         s.actsAsPrimary = false;
         s.opState = undefined;
+        if (result.wasRunning && !s.bootstrapping) c.events.stopped(role);
         return;
       }
       case 'follow':

@@ -79,6 +79,21 @@ describe('planPostgres', () => {
       'none',
     ],
     [
+      'stopped former primary that just handed over, no holder yet: wait for the candidate instead of starting without one',
+      input({ holder: null, leaderUpstream: undefined, awaitingSuccessor: true }, { running: false, accepting: false, formerPrimary: true }),
+      'none',
+    ],
+    [
+      'stopped former primary, no holder, no switchover under way: start as a standby (so it can race)',
+      input({ holder: null, leaderUpstream: undefined }, { running: false, accepting: false, formerPrimary: true }),
+      'start',
+    ],
+    [
+      'stopped former primary that just handed over, the candidate leads: rewind',
+      input({ awaitingSuccessor: true }, { running: false, accepting: false, formerPrimary: true }),
+      'rewind',
+    ],
+    [
       'stopped former primary, no leader at all: start read-only',
       input({ holder: null, leaderUpstream: undefined }, { running: false, accepting: false, formerPrimary: true }),
       'start',
