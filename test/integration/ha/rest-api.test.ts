@@ -104,7 +104,7 @@ it('POST /reinitialize: refused on the leader, re-clones a replica', async () =>
   expect(await cluster.api(primary, 'POST', '/reinitialize', {})).toEqual({ status: 503, text: 'I am the leader, can not reinitialize' });
   await cluster.query(primary, 'CREATE TABLE IF NOT EXISTS r (v int)');
   const res = await cluster.api(replica, 'POST', '/reinitialize', {});
-  expect(res).toEqual({ status: 200, text: 'reinitialize suite.started' });
+  expect(res).toEqual({ status: 200, text: 'reinitialize started' });
   await cluster.agent(replica).waitFor('re-clone', (l) => l.msg === 'postgres step' && l.step === 'clone', 60_000);
   await cluster.streaming(replica, 120_000);
   expect(await cluster.query(replica, "SELECT to_regclass('r')::text AS t")).toEqual([{ t: 'r' }]);

@@ -2,14 +2,9 @@ import { buildAgentConfig, loadAgentConfig, renderAgentConfigFile } from '../../
 import { type ConfigErrors, loadFlatConfig } from '../../../agent/src/config/load-config';
 import { ConfigError } from '../../../agent/src/errors';
 import { normalizeParameters } from '../../../agent/src/postgres/settings';
+import { MEMBER_ENV } from './member-env';
 
-const env = {
-  PATRONI_SCOPE: 'demo',
-  PATRONI_NAME: 'demo-0',
-  PATRONI_KUBERNETES_POD_IP: '192.0.2.3',
-  PATRONI_SUPERUSER_PASSWORD: 's3cret',
-  PATRONI_REPLICATION_PASSWORD: 'r3pl',
-};
+const env = MEMBER_ENV;
 
 describe('loadAgentConfig', () => {
   it('applies Patroni-compatible defaults and derives connect addresses from the pod IP', () => {

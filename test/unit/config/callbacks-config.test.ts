@@ -1,13 +1,8 @@
 import { loadAgentConfig } from '../../../agent/src/config/agent-config';
 import { commandWords } from '../../../agent/src/config/command-words';
+import { MEMBER_ENV } from './member-env';
 
-const env = {
-  PATRONI_SCOPE: 'demo',
-  PATRONI_NAME: 'demo-0',
-  PATRONI_KUBERNETES_POD_IP: '192.0.2.3',
-  PATRONI_SUPERUSER_PASSWORD: 's3cret',
-  PATRONI_REPLICATION_PASSWORD: 'r3pl',
-};
+const env = MEMBER_ENV;
 
 describe('commandWords', () => {
   it.each([
