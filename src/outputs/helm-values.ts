@@ -3,7 +3,17 @@
 import { FIELDS } from '../../agent/src/config/schema';
 import { SETTING_NAME } from '../../agent/src/postgres/conf-file';
 import { PROTECTED_PARAMETERS } from '../../agent/src/postgres/settings';
-import { CLIENT_LABEL, MAX_NAME_LENGTH, Persistence, Platform, RESTAPI_PASSWORD_KEY, StoreMode } from '../../constructs';
+import {
+  CLIENT_LABEL,
+  MAX_NAME_LENGTH,
+  Persistence,
+  Platform,
+  REPLICATION_PASSWORD_KEY,
+  RESTAPI_PASSWORD_KEY,
+  StoreMode,
+  SUPERUSER_PASSWORD_KEY,
+} from '../../constructs';
+import { API_PORT, POSTGRES_PORT } from '../../constructs/agent-config-file';
 import { API_USERNAME, DEFAULT_RESTAPI_USERNAME, resolveClusterSpec } from '../../constructs/cluster-spec';
 
 const QUANTITY = '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$';
@@ -21,6 +31,9 @@ function anyCase(names: readonly string[]): string {
   const letters = (n: string) => n.replace(/[a-z]/g, (c) => `[${c}${c.toUpperCase()}]`);
   return `^(${names.map(letters).join('|')})$`;
 }
+
+/** The keys an existingSecret must hold. */
+const SECRET_KEYS = `${SUPERUSER_PASSWORD_KEY}, ${REPLICATION_PASSWORD_KEY} and (with restApi.authentication.enabled) ${RESTAPI_PASSWORD_KEY}`;
 
 /** values.schema.json: types and ranges of every value (Helm checks the rules between values in the templates). */
 export function valuesSchema(): Record<string, unknown> {
@@ -144,13 +157,22 @@ export function valuesSchema(): Record<string, unknown> {
           },
         },
       },
+      existingSecret: {
+        type: 'string',
+        maxLength: 253,
+        pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$',
+        description: `A Secret of yours in the release's namespace, with the keys ${SECRET_KEYS}: the chart then renders no Secret and the members mount this one. Empty: the chart's own <cluster name>-credentials.`,
+      },
       credentials: {
         type: 'object',
         additionalProperties: false,
         properties: {
-          superuserPassword: { type: 'string', description: 'Empty: kept from the existing Secret, or generated.' },
-          replicationPassword: { type: 'string', description: 'Empty: kept from the existing Secret, or generated.' },
-          restApiPassword: { type: 'string', description: 'With restApi.authentication.enabled. Empty: kept from the existing Secret, or generated.' },
+          superuserPassword: { type: 'string', description: "Without existingSecret. Empty: kept from the release's Secret, or generated." },
+          replicationPassword: { type: 'string', description: "Without existingSecret. Empty: kept from the release's Secret, or generated." },
+          restApiPassword: {
+            type: 'string',
+            description: "With restApi.authentication.enabled, without existingSecret. Empty: kept from the release's Secret, or generated.",
+          },
         },
       },
     },
@@ -215,29 +237,45 @@ networkPolicy:
   # ${CLIENT_LABEL}: <cluster name> in the release's namespace, and nothing else. Enforced only by a CNI that
   # implements NetworkPolicy; most let the node's own traffic (the kubelet's probes) through regardless.
   enabled: ${d.networkPolicy}
+# A Secret you create (or sync with sealed-secrets or external-secrets) in the release's namespace, holding the keys
+# ${SUPERUSER_PASSWORD_KEY}, ${REPLICATION_PASSWORD_KEY} and, with restApi.authentication.enabled, ${RESTAPI_PASSWORD_KEY}.
+# Set: the chart renders no Secret, the members mount this one, and credentials must stay empty.
+# Empty: the chart makes <cluster name>-credentials from credentials (kept on uninstall).
+existingSecret: ""
 credentials:
-  # Empty: kept from the release's existing Secret on upgrade, generated on first install.
+  # Without existingSecret. Empty: kept from the release's existing Secret on upgrade, generated on first install.
   superuserPassword: ""
   replicationPassword: ""
   restApiPassword: ""
 `;
 }
 
-/** NOTES.txt: where the passwords are and which label a client Pod needs. */
+/** NOTES.txt: how to connect, where the passwords are and which label a client Pod needs. */
 export const NOTES = `{{- $name := include "pgha.scope" . -}}
-Cluster {{ $name }}: read-write Service {{ $name }}, read-only Service {{ $name }}-replicas (port 5432).
+{{- $secret := include "pgha.credentialsSecret" . -}}
+{{- $ns := .Release.Namespace -}}
+Cluster {{ $name }}: {{ .Values.replicas }} members in namespace {{ $ns }}, PostgreSQL on port ${POSTGRES_PORT}.
+  read-write: Service {{ $name }} (always the current primary)
+  read-only:  Service {{ $name }}-replicas (the running replicas)
+Connect as the superuser postgres, e.g. from a Pod in {{ $ns }}:
+  psql "host={{ $name }}.{{ $ns }}.svc port=${POSTGRES_PORT} user=postgres"
 
-Passwords are in the Secret {{ $name }}-credentials (kept across upgrades and on uninstall). The superuser is postgres:
-  kubectl get secret -n {{ .Release.Namespace }} {{ $name }}-credentials -o jsonpath='{.data.superuser-password}' | base64 -d
+{{ if .Values.existingSecret -}}
+The passwords come from your Secret {{ $secret }} (existingSecret; the chart made none), which must hold the keys
+${SUPERUSER_PASSWORD_KEY}, ${REPLICATION_PASSWORD_KEY}{{ if .Values.restApi.authentication.enabled }} and ${RESTAPI_PASSWORD_KEY}{{ end }}. The superuser's:
+{{- else -}}
+The passwords are in the Secret {{ $secret }} (kept across upgrades and on uninstall). The superuser's:
+{{- end }}
+  kubectl get secret -n {{ $ns }} {{ $secret }} -o jsonpath='{.data.${SUPERUSER_PASSWORD_KEY}}' | base64 -d
 {{- if .Values.restApi.authentication.enabled }}
 
-The REST API (port 8008) takes changes only with basic auth: user {{ .Values.restApi.authentication.username }}, password ${RESTAPI_PASSWORD_KEY}:
-  kubectl get secret -n {{ .Release.Namespace }} {{ $name }}-credentials -o jsonpath='{.data.${RESTAPI_PASSWORD_KEY}}' | base64 -d
-In a member's Pod, pgha finds both by itself: kubectl exec -n {{ .Release.Namespace }} {{ $name }}-0 -- pgha switchover --candidate <member>
+The REST API (port ${API_PORT}) takes changes only with basic auth: user {{ .Values.restApi.authentication.username }}, password ${RESTAPI_PASSWORD_KEY}:
+  kubectl get secret -n {{ $ns }} {{ $secret }} -o jsonpath='{.data.${RESTAPI_PASSWORD_KEY}}' | base64 -d
+In a member's Pod, pgha finds both by itself: kubectl exec -n {{ $ns }} {{ $name }}-0 -- pgha switchover --candidate <member>
 {{- end }}
 {{- if .Values.networkPolicy.enabled }}
 
 The NetworkPolicy {{ $name }} admits PostgreSQL connections only from the members and from Pods in namespace
-{{ .Release.Namespace }} labelled ${CLIENT_LABEL}={{ $name }}; put that label on your clients' Pod template.
+{{ $ns }} labelled ${CLIENT_LABEL}={{ $name }}; put that label on your clients' Pod template.
 {{- end }}
 `;

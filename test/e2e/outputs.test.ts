@@ -6,7 +6,7 @@
 import { Duration, Size } from 'cdk8s';
 import { repoPath } from '../integration/toolkit/tools';
 import type { ClusterUnderTest } from './support/cluster-under-test';
-import { deployHelm, deployOpenShift, deployPlain } from './support/deploy';
+import { createSecret, deployHelm, deployOpenShift, deployPlain } from './support/deploy';
 import { Cpu } from 'cdk8s-plus-33';
 import { E2eSession, SMALL } from './support/e2e-cluster';
 
@@ -88,12 +88,33 @@ it('a Helm release installed with helm', async () => {
   await writesAndStreams(session.track(d));
 }, 300_000);
 
+it('a Helm release with existingSecret: the members take every password from a Secret made beforehand', async () => {
+  const ns = await session.namespace('e2e-helm-own');
+  const passwords = { 'superuser-password': 'own-su-e2e', 'replication-password': 'own-repl-e2e', 'restapi-password': 'own-api-e2e' };
+  await createSecret(session.cluster, ns, 'stock-passwords', passwords);
+  const d = await deployHelm(session.cluster, ns, 'stock', {
+    existingSecret: 'stock-passwords',
+    ttl: '10',
+    loopWait: '2',
+    retryTimeout: '4',
+    'resources.requests.cpu': SMALL.cpuRequest,
+    'resources.requests.memory': SMALL.memoryRequest,
+  });
+  expect(d.superuserPassword).toBe(passwords['superuser-password']);
+  expect(d.restApiAuth).toEqual({ username: 'pgha', password: passwords['restapi-password'] });
+  // The chart made no Secret of its own.
+  const secrets = (await session.cluster.kubectl(['get', 'secrets', '-n', ns, '-o', 'name'])).trim().split('\n');
+  expect(secrets).toContain('secret/stock-passwords');
+  expect(secrets).not.toContain('secret/stock-credentials');
+  // Connecting as postgres with the test's password, replicas streaming with its replication password, the REST API
+  // taking its restapi-password: all of writesAndStreams.
+  await writesAndStreams(session.track(d));
+}, 300_000);
+
 it('the OpenShift Template processed by library-go, run as an arbitrary UID with no passwd entry', async () => {
   const ns = await session.namespace('e2e-openshift');
   const d = await deployOpenShift(session.cluster, ns, repoPath('templates', 'pgha-persistent.yaml'), {
     CLUSTER_NAME: 'billing',
-    PRIMARY_SERVICE_NAME: 'billing',
-    REPLICAS_SERVICE_NAME: 'billing-replicas',
     VOLUME_SIZE: '1Gi',
     CPU_REQUEST: SMALL.cpuRequest,
     MEMORY_REQUEST: SMALL.memoryRequest,

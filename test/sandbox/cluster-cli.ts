@@ -83,8 +83,6 @@ async function deploy(cluster: RealCluster, from: Output, members: number, root:
     case 'openshift':
       return deployOpenShift(cluster, NAMESPACE, join(root, 'templates', 'pgha-persistent.yaml'), {
         CLUSTER_NAME: 'demo',
-        PRIMARY_SERVICE_NAME: 'demo',
-        REPLICAS_SERVICE_NAME: 'demo-replicas',
         REPLICAS: String(members),
         CPU_REQUEST: '100m',
         VOLUME_SIZE: '1Gi',

@@ -50,6 +50,7 @@ describe('Helm chart files', () => {
     expect(values.credentials).toEqual({ superuserPassword: '', replicationPassword: '', restApiPassword: '' });
     expect(values.restApi).toEqual({ authentication: { enabled: true, username: 'pgha' } });
     expect(values.networkPolicy).toEqual({ enabled: true });
+    expect(values.existingSecret).toBe('');
   });
 
   it("takes timing bounds in values.schema.json from the agent's own schema", () => {
@@ -87,10 +88,53 @@ describe('Helm chart files', () => {
     expect(files['templates/statefulset.yaml']!.match(/^kind: StatefulSet$/gm)).toHaveLength(4);
   });
 
-  it('tells in NOTES.txt how to read the passwords and which label a client Pod needs', () => {
+  it('tells in NOTES.txt how to connect, how to read the passwords and which label a client Pod needs', () => {
     const notes = files['templates/NOTES.txt']!;
-    expect(notes).toContain("jsonpath='{.data.superuser-password}'");
-    expect(notes).toContain("jsonpath='{.data.restapi-password}'");
+    expect(notes).toContain('read-write: Service {{ $name }} ');
+    expect(notes).toContain('psql "host={{ $name }}.{{ $ns }}.svc port=5432 user=postgres"');
+    expect(notes).toContain('{{- $secret := include "pgha.credentialsSecret" . -}}');
+    expect(notes).toContain("kubectl get secret -n {{ $ns }} {{ $secret }} -o jsonpath='{.data.superuser-password}' | base64 -d");
+    expect(notes).toContain("kubectl get secret -n {{ $ns }} {{ $secret }} -o jsonpath='{.data.restapi-password}' | base64 -d");
+    expect(notes).toMatch(/\{\{ if \.Values\.existingSecret -\}\}\nThe passwords come from your Secret \{\{ \$secret \}\}/);
     expect(notes).toContain('labelled pgha.io/client={{ $name }}');
+  });
+
+  describe('existingSecret', () => {
+    it('is a Secret name in values.schema.json, documented with the keys it must hold', () => {
+      const schema = JSON.parse(files['values.schema.json']!);
+      expect(schema.properties.existingSecret).toMatchObject({ type: 'string', maxLength: 253 });
+      const pattern = new RegExp(schema.properties.existingSecret.pattern);
+      for (const ok of ['', 'orders-passwords', 'a.b-c']) expect(pattern.test(ok)).toBe(true);
+      for (const bad of ['Orders', 'a_b', '-a', 'a-']) expect(pattern.test(bad)).toBe(false);
+      for (const text of [schema.properties.existingSecret.description, files['values.yaml']!]) {
+        for (const key of ['superuser-password', 'replication-password', 'restapi-password']) expect(text).toContain(key);
+      }
+    });
+
+    it('renders the credentials Secret only without it, still kept on uninstall', () => {
+      const secret = files['templates/secret-credentials.yaml']!;
+      expect(secret).toMatch(/^\{\{- if not \.Values\.existingSecret \}\}\napiVersion: v1\nkind: Secret\n[\s\S]*\n\{\{- end \}\}\n$/);
+      expect(secret).toContain('    helm.sh/resource-policy: keep\n');
+      expect(secret).toContain('  name: {{ include "pgha.scope" . }}-credentials\n');
+    });
+
+    it('is the Secret every member mounts, and nothing else names the generated one', () => {
+      const sts = files['templates/statefulset.yaml']!;
+      const refs = sts.match(/^ *secretName: .*$/gm)!;
+      expect(refs.length).toBe(4);
+      for (const r of refs) expect(r.trim()).toBe('secretName: {{ include "pgha.credentialsSecret" . | quote }}');
+      const naming = Object.entries(files).filter(([path, text]) => path.startsWith('templates/') && text.includes('}}-credentials'));
+      expect(naming.map(([path]) => path).sort()).toEqual(['templates/secret-credentials.yaml']);
+      expect(files['templates/_helpers.tpl']).toContain(
+        '{{- define "pgha.credentialsSecret" -}}\n{{- .Values.existingSecret | default (printf "%s-credentials" (include "pgha.scope" .)) -}}\n{{- end -}}',
+      );
+    });
+
+    it('refuses credentials given with it, naming the value', () => {
+      expect(files['templates/configmap-pgha.yaml']).toMatch(
+        /^(\{\{- include "pgha\.check[A-Za-z]+" \. \}\}\n)*\{\{- include "pgha\.checkCredentials" \. \}\}\n/,
+      );
+      expect(files['templates/_helpers.tpl']).toContain('invalid credentials.%s: set together with existingSecret %q');
+    });
   });
 });

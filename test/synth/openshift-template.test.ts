@@ -18,6 +18,48 @@ describe.each([Persistence.EPHEMERAL, Persistence.PERSISTENT])('OpenShift Templa
     expect(used).toEqual(declared);
   });
 
+  it('names every object after CLUSTER_NAME, so two instances with different names in one project share none', () => {
+    type Param = { name: string; value?: string };
+    // The substitution the template processor makes, with every other parameter at its default.
+    const names = (clusterName: string) =>
+      template.objects.map((o: { kind: string; metadata: { name: string } }) =>
+        `${o.kind}/${o.metadata.name}`.replace(/\$\{([A-Z_]+)\}/g, (_all, p: string) =>
+          p === 'CLUSTER_NAME' ? clusterName : String(template.parameters.find((x: Param) => x.name === p).value),
+        ),
+      ) as string[];
+    for (const o of template.objects) expect(o.metadata.name).toMatch(/^\$\{CLUSTER_NAME\}(-[a-z]+)?$/);
+    const [orders, billing] = [names('orders'), names('billing')];
+    expect(new Set(orders).size).toBe(orders.length);
+    expect(orders.filter((n) => billing.includes(n))).toEqual([]);
+    expect(orders).toEqual(expect.arrayContaining(['Service/orders', 'Service/orders-replicas', 'Secret/orders-credentials']));
+    expect(template.parameters.map((p: Param) => p.name)).not.toEqual(expect.arrayContaining(['PRIMARY_SERVICE_NAME']));
+    expect(template.parameters.map((p: Param) => p.name)).not.toEqual(expect.arrayContaining(['REPLICAS_SERVICE_NAME']));
+  });
+
+  it('describes itself and every parameter for the catalog', () => {
+    expect(template.metadata.annotations).toMatchObject({
+      'openshift.io/display-name': expect.stringContaining('PostgreSQL'),
+      description: expect.stringMatching(/\S/),
+      iconClass: 'icon-postgresql',
+      tags: expect.stringContaining('postgresql'),
+    });
+    for (const p of template.parameters) {
+      expect({ name: p.name, displayName: p.displayName, description: p.description }).toEqual({
+        name: p.name,
+        displayName: expect.stringMatching(/\S/),
+        description: expect.stringMatching(/\S{3}/),
+      });
+    }
+  });
+
+  it('tells in its message where to connect and how to read the password, with declared parameters only', () => {
+    expect(template.message).toContain('psql "host=${CLUSTER_NAME} port=5432 user=postgres"');
+    expect(template.message).toContain('${CLUSTER_NAME}-replicas');
+    expect(template.message).toContain("oc get secret ${CLUSTER_NAME}-credentials -o jsonpath='{.data.superuser-password}' | base64 -d");
+    const declared = template.parameters.map((p: { name: string }) => p.name);
+    for (const [, used] of (template.message as string).matchAll(/\$\{\{?([A-Z_]+)\}?\}/g)) expect(declared).toContain(used);
+  });
+
   it('generates the three passwords, each described, and has no default password', () => {
     for (const name of ['SUPERUSER_PASSWORD', 'REPLICATION_PASSWORD', 'RESTAPI_PASSWORD']) {
       const p = template.parameters.find((x: { name: string }) => x.name === name);

@@ -41,8 +41,11 @@ async function applyManifests(cluster: RealCluster, namespace: string, objects: 
   await cluster.kubectl(['apply', '--server-side', '--field-manager=pgha-e2e', '-n', namespace, '-f', file]);
 }
 
-/** The Secret the README's Plain YAML section has the user create (with `restapi-password` unless auth is off). */
-async function createSecret(cluster: RealCluster, namespace: string, name: string, passwords: Readonly<Record<string, string>>): Promise<void> {
+/**
+ * The Secret the README's Plain YAML section has the user create (with `restapi-password` unless auth is off), or
+ * the one a Helm release's `existingSecret` names.
+ */
+export async function createSecret(cluster: RealCluster, namespace: string, name: string, passwords: Readonly<Record<string, string>>): Promise<void> {
   await cluster.kubectl(['create', 'secret', 'generic', name, '-n', namespace, ...Object.entries(passwords).map(([key, pw]) => `--from-literal=${key}=${pw}`)]);
 }
 
@@ -109,7 +112,7 @@ export function helm(cluster: RealCluster, args: readonly string[]): string {
 
 const setArgs = (values: Readonly<Record<string, string>>) => Object.entries(values).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
 
-/** A Helm release of the chart, installed with the real helm. Passwords come from the chart (generated). */
+/** A Helm release of the chart, installed with the real helm. Passwords come from the chart (generated), or from `existingSecret`. */
 export async function deployHelm(cluster: RealCluster, namespace: string, release: string, values: Readonly<Record<string, string>> = {}): Promise<Deployment> {
   helm(cluster, ['install', release, helmChart(), '-n', namespace, ...setArgs(values)]);
   return helmDeployment(cluster, namespace, release, values);
@@ -122,7 +125,7 @@ export async function helmDeployment(
   values: Readonly<Record<string, string>> = {},
 ): Promise<Deployment> {
   const name = values.clusterName ?? release;
-  const passwords = await secretData(cluster, namespace, `${name}-credentials`);
+  const passwords = await secretData(cluster, namespace, values.existingSecret ?? `${name}-credentials`);
   return {
     namespace,
     name,
@@ -167,8 +170,9 @@ export async function deployOpenShift(
   return {
     namespace,
     name,
-    primaryService: params.PRIMARY_SERVICE_NAME ?? `${name}-primary`,
-    replicasService: params.REPLICAS_SERVICE_NAME ?? `${name}-replicas`,
+    // The Template names both Services after CLUSTER_NAME.
+    primaryService: name,
+    replicasService: `${name}-replicas`,
     superuserPassword: passwords['superuser-password']!,
     restApiAuth: restApiAuth(DEFAULT_RESTAPI_USERNAME, passwords),
     replicas: Number(params.REPLICAS ?? 3),

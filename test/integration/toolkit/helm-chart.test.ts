@@ -154,6 +154,19 @@ describe('Helm chart', () => {
     );
   });
 
+  it('with existingSecret renders no Secret and mounts that one, everything else as without it', () => {
+    const own = template('r', { existingSecret: 'r-own-passwords' });
+    const generated = template('r');
+    expect(own.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(byKind(own, 'StatefulSet').spec.template.spec.volumes).toContainEqual({
+      name: 'credentials',
+      secret: { secretName: 'r-own-passwords', defaultMode: 0o440 },
+    });
+    const rest = (os: Manifest[]) => JSON.stringify(os.filter((o) => o.kind !== 'Secret'));
+    expect(rest(own)).toBe(rest(generated).replaceAll('"r-credentials"', '"r-own-passwords"'));
+    expect(rest(own)).not.toContain('r-credentials');
+  });
+
   it('fails through values.schema.json with a REST API user basic auth cannot carry', () => {
     const r = runStatus(toolBinary('helm'), ['template', 'r', chart, '--set', 'restApi.authentication.username=a:b'], helmEnv);
     expect(r.status).not.toBe(0);
@@ -237,6 +250,11 @@ describe('Helm chart', () => {
     [['--set', 'postgresql.parameters.bad-name=1'], /bad-name/],
     [['--set', 'synchronousModeStrict=true'], /invalid synchronousModeStrict: got true; requires synchronousMode: true/],
     [['--set', 'synchronousMode=true,synchronousNodeCount=3'], /invalid synchronousNodeCount: got 3; must be a whole number from 1 to replicas - 1 \(2\)/],
+    [
+      ['--set', 'existingSecret=own,credentials.replicationPassword=x'],
+      /invalid credentials.replicationPassword: set together with existingSecret "own"; the passwords come from that Secret/,
+    ],
+    [['--set', 'existingSecret=Own_Passwords'], /existingSecret/],
   ])('refuses %j, naming it', (args, message) => {
     const r = runStatus(toolBinary('helm'), ['template', 'r', chart, ...args], helmEnv);
     expect(r.status).not.toBe(0);
@@ -254,10 +272,30 @@ describe('Helm chart', () => {
     ['Endpoints mode', { useEndpoints: 'true' }],
     ['OpenShift, ephemeral', { openshift: 'true', 'storage.persistent': 'false' }],
     ['REST API authentication and NetworkPolicy off', { 'restApi.authentication.enabled': 'false', 'networkPolicy.enabled': 'false' }],
+    ['existingSecret', { existingSecret: 'pg-own-passwords' }],
   ] as const)('renders (%s) objects that pass a server-side dry run with no warnings in a restricted namespace', async (_name, set) => {
     const ns = await restricted('tk-helm');
     const objects = template('pg', set, ['--namespace', ns]);
     expect(warningsOf(await serverSideApply(admin, ns, objects, { dryRun: true }))).toEqual({});
+  });
+
+  it.each([
+    ['its own Secret', {}, 'pg-credentials', /\(kept across upgrades and on uninstall\)/],
+    [
+      'existingSecret',
+      { existingSecret: 'pg-own' },
+      'pg-own',
+      /your Secret pg-own \(existingSecret; the chart made none\), which must hold the keys\nsuperuser-password, replication-password and restapi-password\./,
+    ],
+  ])('prints release notes (with %s) naming the primary Service, port 5432 and how to read the password', async (_name, set, secret, where) => {
+    const ns = await restricted('tk-helm-notes');
+    const args = ['install', 'pg', chart, '--dry-run=client', '--namespace', ns, '--kubeconfig', testControlPlane().state.kubeconfig];
+    const out = run(toolBinary('helm'), [...args, ...Object.entries(set).flatMap(([k, v]) => ['--set', `${k}=${v}`])], helmEnv);
+    const notes = out.slice(out.indexOf('NOTES:'));
+    expect(notes).toContain('  read-write: Service pg (always the current primary)');
+    expect(notes).toContain(`  psql "host=pg.${ns}.svc port=5432 user=postgres"`);
+    expect(notes).toContain(`  kubectl get secret -n ${ns} ${secret} -o jsonpath='{.data.superuser-password}' | base64 -d`);
+    expect(notes).toMatch(where);
   });
 
   it("keeps the generated passwords, the REST API's too, on upgrade: lookup reads them back from the live Secret", async () => {

@@ -47,18 +47,32 @@ describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Templa
       REPLICAS: '2',
       SUPERUSER_PASSWORD: 'given-one',
       RESTAPI_PASSWORD: 'given-api',
-      PRIMARY_SERVICE_NAME: 'orders-rw',
       IMAGE: 'registry.example/pgha:1',
     });
     const sts = items.find((o) => o.kind === 'StatefulSet') as any;
     expect(sts.metadata.name).toBe('orders');
     expect(sts.spec.replicas).toBe(2);
     expect(sts.spec.template.spec.containers[0].image).toBe('registry.example/pgha:1');
-    expect(items.find((o) => o.kind === 'Service' && o.metadata.name === 'orders-rw')).toBeDefined();
+    expect(items.find((o) => o.kind === 'Service' && o.metadata.name === 'orders')).toBeDefined();
+    expect(items.find((o) => o.kind === 'Service' && o.metadata.name === 'orders-replicas')).toBeDefined();
     expect((items.find((o) => o.kind === 'Secret') as any).stringData['superuser-password']).toBe('given-one');
     expect((items.find((o) => o.kind === 'Secret') as any).stringData['restapi-password']).toBe('given-api');
     expect((items.find((o) => o.kind === 'NetworkPolicy') as any).spec.ingress[1].from[0].podSelector.matchLabels).toEqual({ 'pgha.io/client': 'orders' });
     expect((items.find((o) => o.kind === 'ConfigMap') as any).data['pgha.yaml']).toContain('scope: orders');
+  });
+
+  it('gives two instances with different CLUSTER_NAME disjoint object names, so both fit in one project', () => {
+    const names = (items: Manifest[]) => items.map((o) => `${o.kind}/${o.metadata.name}`);
+    const [orders, billing] = [names(processTemplate(file, { CLUSTER_NAME: 'orders' })), names(processTemplate(file, { CLUSTER_NAME: 'billing' }))];
+    expect(new Set(orders).size).toBe(orders.length);
+    expect(orders.filter((n) => billing.includes(n))).toEqual([]);
+    expect(orders.every((n) => /^[A-Za-z]+\/orders(-[a-z]+)?$/.test(n))).toBe(true);
+    // The service names follow CLUSTER_NAME; there is no parameter to set them apart from it.
+    for (const dropped of ['PRIMARY_SERVICE_NAME', 'REPLICAS_SERVICE_NAME']) {
+      expect(runStatus(toolBinary('template-process'), ['-f', repoPath('templates', file), '-p', `${dropped}=x`]).stderr).toContain(
+        `unknown parameter name "${dropped}"`,
+      );
+    }
   });
 
   it('passes POSTGRESQL_PARAMETERS and SYNCHRONOUS_MODE into the member configuration the agent loads', () => {
@@ -87,7 +101,7 @@ describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Templa
   it('applies with a server-side dry run and no warnings, then for real with every Pod created', async () => {
     const ns = await createTestNamespace(admin, 'tk-tpl', { restricted: true });
     namespaces.push(ns);
-    const items = processTemplate(file, { CLUSTER_NAME: 'tpl', REPLICAS: '2', PRIMARY_SERVICE_NAME: 'tpl-rw', REPLICAS_SERVICE_NAME: 'tpl-ro' });
+    const items = processTemplate(file, { CLUSTER_NAME: 'tpl', REPLICAS: '2' });
     expect(warningsOf(await serverSideApply(admin, ns.name, items, { dryRun: true }))).toEqual({});
     expect(warningsOf(await serverSideApply(admin, ns.name, items, { dryRun: false }))).toEqual({});
     await eventually(
