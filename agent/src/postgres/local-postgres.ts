@@ -19,6 +19,7 @@ import { ensureCleanShutdown } from './crash-recovery';
 import { stopStrayPostmaster } from './stray-postmaster';
 import { slotNameForMember } from './slot-name';
 import { createPhysicalSlot, dropSlot, listSlots, type ReplicationSlot } from './slots';
+import { LocalSession } from './session';
 import { type LocalConnection, withClient } from './sql';
 
 export interface LocalPostgresProps {
@@ -71,11 +72,18 @@ export class LocalPostgres {
   private readonly pg: AgentConfig['postgresql'];
   /** Client lines of pg_hba.conf in force (see applyHba); undefined: the agent's catch-all. */
   private clientHba: readonly string[] | undefined;
+  /** The one session the routine calls share; the rare long ones open their own (withClient). */
+  private readonly session: LocalSession;
 
   constructor(private readonly props: LocalPostgresProps) {
     this.pg = props.postgresql;
     this.clientHba = props.postgresql.pgHba;
     this.postmaster = new Postmaster({ ...this.spawning(), binDir: this.pg.binDir, dataDir: this.pg.dataDir, cwd: props.runDir, logger: props.logger });
+    this.session = new LocalSession(this.connection(), props.logger);
+    // A postmaster that exited took the session's backend with it.
+    this.postmaster.onEvent((e) => {
+      if (e.type === 'exited') this.session.close('postgres exited');
+    });
   }
 
   /** The physical slot this member streams from on the primary. */
@@ -166,6 +174,8 @@ export class LocalPostgres {
 
   /** Stops Postgres with `mode`, escalating after `timeoutMs` (see Postmaster.stop). */
   async stop(mode: StopMode, timeoutMs: number): Promise<StopResult> {
+    // The agent's own session goes first: a smart stop would wait for it, and nothing should use it meanwhile.
+    this.session.close(`stopping postgres (${mode})`);
     const res = await this.postmaster.stop(mode, timeoutMs);
     if (res.wasRunning) this.props.logger.info('postgres stopped', { mode, stoppedWith: res.stoppedWith });
     return res;
@@ -176,7 +186,7 @@ export class LocalPostgres {
     const pid = this.postmaster.pid;
     if (pid === undefined) return Object.freeze({ running: false, accepting: false, dataDir: await this.inspectDataDir() });
     try {
-      const server = await withClient(this.connection(), 'reading the server state', readServerFacts);
+      const server = await this.session.run('reading the server state', readServerFacts);
       return Object.freeze({ running: true, pid, accepting: true, server });
     } catch (err) {
       if (!(err instanceof TransientError)) throw err;
@@ -280,22 +290,21 @@ export class LocalPostgres {
   }
 
   listSlots(): Promise<ReplicationSlot[]> {
-    return withClient(this.connection(), 'listing slots', listSlots);
+    return this.session.run('listing slots', listSlots);
   }
 
   /** Creates a physical slot (on the primary, for a member). False if it existed. */
   createSlot(name: string): Promise<boolean> {
-    return withClient(this.connection(), 'creating a slot', (c) => createPhysicalSlot(c, name));
+    return this.session.run('creating a slot', (c) => createPhysicalSlot(c, name));
   }
 
   /** Drops a slot. False if it did not exist; ConflictError while a standby streams from it. */
   dropSlot(name: string): Promise<boolean> {
-    return withClient(this.connection(), 'dropping a slot', (c) => dropSlot(c, name));
+    return this.session.run('dropping a slot', (c) => dropSlot(c, name));
   }
 
   async getSynchronousStandbyNames(): Promise<string> {
-    return withClient(
-      this.connection(),
+    return this.session.run(
       'reading synchronous_standby_names',
       async (c) => (await c.query<{ v: string }>("SELECT current_setting('synchronous_standby_names') AS v")).rows[0]!.v,
     );
@@ -317,7 +326,7 @@ export class LocalPostgres {
   private async replace(file: 'sync' | 'parameters', settings: Readonly<Record<string, SettingValue>>): Promise<SettingsChange> {
     const base = { dataDir: this.pg.dataDir, file, check: { ...this.spawning(), binDir: this.pg.binDir, cwd: this.props.runDir } };
     if (!this.postmaster.running) return replaceSettings({ ...base, client: undefined }, settings);
-    return withClient(this.connection(), `changing ${file} settings`, (client) => replaceSettings({ ...base, client }, settings));
+    return this.session.run(`changing ${file} settings`, (client) => replaceSettings({ ...base, client }, settings));
   }
 
   private async guard(opts: GuardOptions): Promise<void> {
@@ -355,7 +364,7 @@ export class LocalPostgres {
     if (!existsSync(this.pg.dataDir) || !existsSync(join(this.pg.dataDir, 'PG_VERSION'))) return true;
     await this.writeHba();
     if (!this.postmaster.running) return true;
-    const refused = await withClient(this.connection(), 'checking pg_hba.conf', async (client) => {
+    const refused = await this.session.run('checking pg_hba.conf', async (client) => {
       const rows = (
         await client.query<{ line_number: number | null; error: string }>(
           'SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number',

@@ -10,9 +10,9 @@ export interface LocalConnection {
 }
 
 /** A refused or stalled connection to a local socket means Postgres is down or busy; a few seconds tell. */
-const CONNECT_TIMEOUT_MS = 5000;
+export const CONNECT_TIMEOUT_MS = 5000;
 /** Bound on ordinary queries, so a stuck backend cannot stall the HA loop. Long calls pass their own. */
-const STATEMENT_TIMEOUT_MS = 10_000;
+export const STATEMENT_TIMEOUT_MS = 10_000;
 
 /** SQLSTATE classes that repeating cannot fix: authorization (28), syntax or access (42), configuration (F0). */
 const FATAL_SQLSTATE_CLASSES = new Set(['28', '42', 'F0']);
@@ -27,17 +27,15 @@ export function classifySqlError(what: string, err: unknown): Error {
   return new TransientError(`postgres ${what} failed`, details, { cause: err });
 }
 
-/**
- * Opens a connection, runs `fn`, and always closes it. One short-lived connection per call: the loop runs every few
- * seconds and a local socket connection costs well under a millisecond, while a cached one would need its own
- * health checks after every restart.
- */
-export async function withClient<T>(
-  conn: LocalConnection,
-  what: string,
-  fn: (client: Client) => Promise<T>,
-  statementTimeoutMs: number = STATEMENT_TIMEOUT_MS,
-): Promise<T> {
+/** An error thrown by a caller's `fn`: the agent's own errors and programming errors (a bad argument) pass as they are. */
+export function classifyCallError(what: string, err: unknown): unknown {
+  const own = [FatalError, TransientError, ConflictError, ConfigError, RangeError, TypeError];
+  if (own.some((cls) => err instanceof cls)) return err;
+  return classifySqlError(what, err);
+}
+
+/** A client for the local socket, not yet connected. `statementTimeoutMs` 0: no bound. */
+export function localClient(conn: LocalConnection, statementTimeoutMs: number): Client {
   const config: ClientConfig = {
     host: conn.socketDir,
     port: conn.port,
@@ -51,19 +49,36 @@ export async function withClient<T>(
   const client = new Client(config);
   // A server that dies mid-call raises an 'error' event besides rejecting the query; without a listener it would crash the agent.
   client.on('error', () => undefined);
+  return client;
+}
+
+/** Connects `client`; a failure is thrown classified, and the client closed. */
+export async function connectLocal(client: Client, what: string): Promise<void> {
   try {
     await client.connect();
   } catch (err) {
     await client.end().catch(() => undefined);
     throw classifySqlError(`connection for ${what}`, err);
   }
+}
+
+/**
+ * Opens a connection of its own, runs `fn`, and always closes it: for the rare calls that are long (a promotion, a
+ * checkpoint) or change session settings (creating the replication role). The agent's routine calls share one
+ * session instead (LocalSession), so they do not cost a new backend each.
+ */
+export async function withClient<T>(
+  conn: LocalConnection,
+  what: string,
+  fn: (client: Client) => Promise<T>,
+  statementTimeoutMs: number = STATEMENT_TIMEOUT_MS,
+): Promise<T> {
+  const client = localClient(conn, statementTimeoutMs);
+  await connectLocal(client, what);
   try {
     return await fn(client);
   } catch (err) {
-    // The agent's own errors, and programming errors (a bad argument), are not the server's doing.
-    const own = [FatalError, TransientError, ConflictError, ConfigError, RangeError, TypeError];
-    if (own.some((cls) => err instanceof cls)) throw err;
-    throw classifySqlError(what, err);
+    throw classifyCallError(what, err);
   } finally {
     await client.end().catch(() => undefined);
   }
