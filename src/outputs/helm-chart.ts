@@ -11,20 +11,23 @@ import {
   StoreMode,
   type PostgresClusterProps,
 } from '../../constructs';
+import { CONFIG_FILE_NAME } from '../../constructs/agent-config-file';
 import { defaultTerminationGrace, resolveClusterSpec } from '../../constructs/cluster-spec';
 import { CONFIG_DIGEST_ANNOTATION, livenessTiming } from '../../constructs/postgres-stateful-set';
-import { NOTES, valuesSchema, valuesYaml } from './helm-values';
+import { IMAGE_PULL_POLICY_DEFAULT, NOTES, SERVICE_TYPE_DEFAULT, valuesSchema, valuesYaml } from './helm-values';
 import { assertNoMarkers, type Manifest, markerPattern, modelObjects, type Parameter } from './parameters';
 
 interface HelmParameter extends Parameter {
   /** The template expression of the value, without braces. */
   readonly expr: string;
+  /** A value the schema limits to a few plain words (an enum) is left unquoted, as the model writes it. */
+  readonly plain?: boolean;
 }
 
 /** Where each value lands in the model, and the Helm expression that replaces it. */
 const PARAMS: Record<string, HelmParameter> = {
   clusterName: { marker: 'p0name0p', expr: 'include "pgha.scope" .' },
-  image: { marker: 'p0image0p', expr: '.Values.image' },
+  image: { marker: 'p0image0p', expr: 'include "pgha.image" .' },
   replicas: { marker: 7775, expr: '.Values.replicas' },
   storageSize: { marker: '7771Mi', expr: '.Values.storage.size' },
   cpuRequest: { marker: '7774m', expr: '.Values.resources.requests.cpu' },
@@ -42,6 +45,11 @@ const PARAMS: Record<string, HelmParameter> = {
   restApiUsername: { marker: 'p0apiuser0p', expr: '.Values.restApi.authentication.username' },
   restApiPassword: { marker: 'p0apipassword0p', expr: `include "pgha.password" (list . "${RESTAPI_PASSWORD_KEY}" .Values.credentials.restApiPassword)` },
   credentialsSecret: { marker: 'p0secret0p', expr: 'include "pgha.credentialsSecret" .' },
+  // Not props of the model: helm-chart.ts sets them on the synthesized objects (`chartConventions`).
+  imagePullPolicy: { marker: 'p0pullpolicy0p', expr: '.Values.image.pullPolicy', plain: true },
+  serviceType: { marker: 'p0servicetype0p', expr: '.Values.service.type', plain: true },
+  managedBy: { marker: 'p0managedby0p', expr: '.Release.Service' },
+  chartLabel: { marker: 'p0chart0p', expr: 'include "pgha.chart" .' },
 };
 const STORAGE_CLASS_MARKER = 'p0storageclass0p';
 // A parameter name standing for the whole `postgresql.parameters` map, and the synchronous node count (a number no
@@ -143,7 +151,8 @@ function helmizeSettings(text: string): string {
     )
     .replace(
       new RegExp(`^( *)${CONFIG_DIGEST_ANNOTATION.replace(/[./]/g, '\\$&')}: [0-9a-f]{64}$`, 'm'),
-      `$1${CONFIG_DIGEST_ANNOTATION}: {{ include (print $.Template.BasePath "/configmap-pgha.yaml") . | sha256sum }}`,
+      // The digest of the member file alone, as the model's: labels on the ConfigMap (helm.sh/chart) never roll the members.
+      `$1${CONFIG_DIGEST_ANNOTATION}: {{ index (include (print $.Template.BasePath "/configmap-pgha.yaml") . | fromYaml).data ${JSON.stringify(CONFIG_FILE_NAME)} | sha256sum }}`,
     );
 }
 
@@ -154,7 +163,7 @@ function helmize(yamlText: string): string {
     '{{- with .Values.storage.className }}\n$1storageClassName: {{ . | quote }}\n{{- end }}',
   );
   for (const p of Object.values(PARAMS)) {
-    if (typeof p.marker === 'string') {
+    if (typeof p.marker === 'string' && !p.plain) {
       const alone = new RegExp(`^(\\s*(?:- )?(?:[^\\s:][^:\\n]*: )?)${p.marker}$`, 'gm');
       text = text.replace(alone, `$1{{ ${p.expr} | quote }}`);
     }
@@ -162,6 +171,161 @@ function helmize(yamlText: string): string {
   }
   for (const d of DERIVED) text = text.replace(markerPattern(d.value), `{{ ${d.expr} }}`);
   return text;
+}
+
+/**
+ * A list or map value (nodeSelector, tolerations, …): a placeholder in the synthesized object, a map entry
+ * `<marker>: <marker>` or a list item `- <marker>`, which `expandBlocks` replaces by a `{{- with }}` block at the
+ * placeholder's own indentation. Lists and maps cannot stand where a string marker does.
+ */
+interface Block {
+  readonly marker: string;
+  /** The block's lines for a placeholder indented by `indent` spaces. */
+  readonly lines: (indent: number) => string[];
+}
+
+const spaces = (n: number) => ' '.repeat(n);
+
+/** `key:` and the value's YAML under it, only when the value is set; else the model's own `fallback`, if any. */
+function keyBlock(marker: string, key: string, expr: string, fallback?: unknown): Block {
+  return {
+    marker,
+    lines: (indent) => [
+      `{{- with ${expr} }}`,
+      `${spaces(indent)}${key}:`,
+      `{{- toYaml . | nindent ${indent + 2} }}`,
+      ...(fallback === undefined
+        ? []
+        : [
+            '{{- else }}',
+            `${spaces(indent)}${key}:`,
+            ...stringify(fallback, { lineWidth: 0 })
+              .trimEnd()
+              .split('\n')
+              .map((l) => `${spaces(indent + 2)}${l}`),
+          ]),
+      '{{- end }}',
+    ],
+  };
+}
+
+/** The value's entries (a map's keys, a list's items) added to the model's own map or list, when set. */
+function entriesBlock(marker: string, expr: string): Block {
+  return { marker, lines: (indent) => [`{{- with ${expr} }}`, `{{- toYaml . | nindent ${indent} }}`, '{{- end }}'] };
+}
+
+function expandBlocks(text: string, blocks: readonly Block[]): string {
+  let out = text;
+  for (const b of blocks) {
+    const placeholder = new RegExp(`^( *)(?:${b.marker}: ${b.marker}|- ${b.marker})$`, 'gm');
+    const found = out.match(placeholder)?.length ?? 0;
+    if (found !== 1) throw new Error(`helm chart: placeholder ${b.marker} found ${found} times, expected once`);
+    out = out.replace(placeholder, (_all, indent: string) => b.lines(indent.length).join('\n'));
+  }
+  return out;
+}
+
+const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+const CHART_LABEL = 'helm.sh/chart';
+
+/** Pod spec fields the chart takes from values, by field name: each a placeholder in the synthesized Pod spec. */
+const POD_SPEC_BLOCKS: Record<string, { readonly marker: string; readonly block: (fallback: unknown) => Block }> = {
+  imagePullSecrets: {
+    marker: 'p0pullsecrets0p',
+    block: () => ({
+      marker: 'p0pullsecrets0p',
+      lines: (indent) => [
+        '{{- with .Values.image.pullSecrets }}',
+        `${spaces(indent)}imagePullSecrets:`,
+        '{{- range . }}',
+        `${spaces(indent + 2)}- name: {{ . | quote }}`,
+        '{{- end }}',
+        '{{- end }}',
+      ],
+    }),
+  },
+  priorityClassName: {
+    marker: 'p0priorityclass0p',
+    block: () => ({
+      marker: 'p0priorityclass0p',
+      lines: (indent) => ['{{- with .Values.priorityClassName }}', `${spaces(indent)}priorityClassName: {{ . | quote }}`, '{{- end }}'],
+    }),
+  },
+  nodeSelector: { marker: 'p0nodeselector0p', block: () => keyBlock('p0nodeselector0p', 'nodeSelector', '.Values.nodeSelector') },
+  // A given affinity replaces the model's (the members' preferred anti-affinity); none keeps it.
+  affinity: { marker: 'p0affinity0p', block: (fallback) => keyBlock('p0affinity0p', 'affinity', '.Values.affinity', fallback) },
+  tolerations: { marker: 'p0tolerations0p', block: () => keyBlock('p0tolerations0p', 'tolerations', '.Values.tolerations') },
+  topologySpreadConstraints: {
+    marker: 'p0topologyspread0p',
+    block: () => keyBlock('p0topologyspread0p', 'topologySpreadConstraints', '.Values.topologySpreadConstraints'),
+  },
+};
+const POD_ANNOTATIONS_MARKER = 'p0podannotations0p';
+const POD_LABELS_MARKER = 'p0podlabels0p';
+const EXTRA_ENV_MARKER = 'p0extraenv0p';
+const SERVICE_ANNOTATIONS_MARKER = 'p0serviceannotations0p';
+
+/** The parts of the synthesized objects the chart's conventions touch. */
+interface PodTemplate {
+  metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+  spec: Record<string, unknown> & { containers: { imagePullPolicy?: string; env: unknown[] }[] };
+}
+type ServiceObject = Manifest & { metadata: { annotations?: unknown; [k: string]: unknown }; spec: { type?: string } };
+type StatefulSetObject = Manifest & { spec: { template: PodTemplate } };
+
+/**
+ * The chart's own conventions on one synthesized object: the Helm labels on its metadata (never on selectors, Pod
+ * templates or volume claim templates, which must not change between chart versions), and the values that are not
+ * props of the model put where Kubernetes reads them. Returns the object and the blocks its placeholders stand for.
+ */
+function chartConventions(o: Manifest): { object: Manifest; blocks: Block[] } {
+  const object = structuredClone(o);
+  const blocks: Block[] = [];
+  object.metadata.labels = { ...(object.metadata.labels as Record<string, string>), [MANAGED_BY_LABEL]: m('managedBy'), [CHART_LABEL]: m('chartLabel') };
+  const cluster = m<string>('clusterName');
+  if (object.kind === 'Service' && [cluster, `${cluster}-replicas`].includes(object.metadata.name)) {
+    // The read-write and read-only Services: the clients' way in.
+    const service = object as ServiceObject;
+    if (service.spec.type !== SERVICE_TYPE_DEFAULT)
+      throw new Error(`helm chart: the model's ${object.metadata.name} Service is no longer ${SERVICE_TYPE_DEFAULT}`);
+    service.spec.type = m('serviceType');
+    if (service.metadata.annotations !== undefined) throw new Error(`helm chart: the model's ${object.metadata.name} Service has annotations of its own`);
+    service.metadata[SERVICE_ANNOTATIONS_MARKER] = SERVICE_ANNOTATIONS_MARKER;
+    blocks.push(keyBlock(SERVICE_ANNOTATIONS_MARKER, 'annotations', '.Values.service.annotations'));
+  }
+  if (object.kind === 'StatefulSet') {
+    const template = (object as StatefulSetObject).spec.template;
+    template.metadata.labels[POD_LABELS_MARKER] = POD_LABELS_MARKER;
+    template.metadata.annotations[POD_ANNOTATIONS_MARKER] = POD_ANNOTATIONS_MARKER;
+    blocks.push(entriesBlock(POD_LABELS_MARKER, '.Values.podLabels'), entriesBlock(POD_ANNOTATIONS_MARKER, '.Values.podAnnotations'));
+    const [container, ...others] = template.spec.containers;
+    if (!container || others.length) throw new Error('helm chart: the model no longer has one container per Pod');
+    if (container.imagePullPolicy !== IMAGE_PULL_POLICY_DEFAULT)
+      throw new Error(`helm chart: the model's imagePullPolicy is no longer ${IMAGE_PULL_POLICY_DEFAULT}`);
+    container.imagePullPolicy = m('imagePullPolicy');
+    container.env = [...container.env, EXTRA_ENV_MARKER];
+    blocks.push(entriesBlock(EXTRA_ENV_MARKER, '.Values.extraEnv'));
+    // The Pod spec's fields in name order, as cdk8s writes them, with a placeholder for each the chart may add.
+    const pod = template.spec;
+    const fields = new Map<string, unknown>(Object.entries(pod));
+    for (const [field, p] of Object.entries(POD_SPEC_BLOCKS)) {
+      if (field !== 'affinity' && fields.has(field)) throw new Error(`helm chart: the model sets the Pod's ${field}; values could not add to it`);
+      blocks.push(p.block(pod[field]));
+      fields.set(field, p.marker);
+    }
+    template.spec = Object.fromEntries(
+      [...fields.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([field, value]) => (POD_SPEC_BLOCKS[field] ? [value as string, value] : [field, value])),
+    ) as PodTemplate['spec'];
+  }
+  return { object, blocks };
+}
+
+/** An object's template text: the chart's conventions applied, then the markers swapped for Helm expressions. */
+function objectText(o: Manifest): string {
+  const { object, blocks } = chartConventions(o);
+  return helmize(expandBlocks(stringify(object, { lineWidth: 0 }), blocks));
 }
 
 interface Variant {
@@ -207,7 +371,7 @@ const objectKey = (o: Manifest) => `${o.kind.toLowerCase()}${o.metadata.name.rep
  */
 function generatedSecretText(secret: Manifest): string {
   secret.metadata.annotations = { ...(secret.metadata.annotations as Record<string, string> | undefined), 'helm.sh/resource-policy': 'keep' };
-  return `{{- if not .Values.existingSecret }}\n${helmize(stringify(secret, { lineWidth: 0 }))}{{- end }}\n`;
+  return `{{- if not .Values.existingSecret }}\n${objectText(secret)}{{- end }}\n`;
 }
 
 /**
@@ -227,10 +391,10 @@ function objectTexts(props: PostgresClusterProps): Map<string, string> {
     }
     const ref = referencing.find((r) => r.kind === o.kind && r.metadata.name === o.metadata.name);
     const text = ref && stringify(ref, { lineWidth: 0 });
-    if (text?.replace(markerPattern(secretMarker), `${m<string>('clusterName')}-credentials`) !== stringify(o, { lineWidth: 0 })) {
+    if (!ref || text?.replace(markerPattern(secretMarker), `${m<string>('clusterName')}-credentials`) !== stringify(o, { lineWidth: 0 })) {
       throw new Error(`helm chart: existingSecret changes ${objectKey(o)} by more than the Secret's name`);
     }
-    texts.set(objectKey(o), helmize(text));
+    texts.set(objectKey(o), objectText(ref));
   }
   return texts;
 }
@@ -303,13 +467,61 @@ function objectTemplates(): Record<string, string> {
         .concat('{{- end }}\n');
     }
     if (key === 'configmap-pgha')
-      body = `{{- include "pgha.checkTiming" . }}\n{{- include "pgha.checkSynchronous" . }}\n{{- include "pgha.checkCredentials" . }}\n${body}`;
+      body = `{{- include "pgha.checkTiming" . }}\n{{- include "pgha.checkSynchronous" . }}\n{{- include "pgha.checkCredentials" . }}\n{{- include "pgha.checkPodValues" . }}\n${body}`;
     files[`templates/${key}.yaml`] = body;
   }
   return files;
 }
 
-const HELPERS = `{{/* Generated by \`npm run synth\` from constructs/ — do not edit. */}}
+/** What the chart itself puts on the members' Pods, which podLabels, podAnnotations and extraEnv may add to but not replace. */
+function podOwnKeys(): { labels: string[]; annotations: string[]; env: string[] } {
+  const sts = modelObjects(markedProps()).find((o) => o.kind === 'StatefulSet') as StatefulSetObject | undefined;
+  if (!sts) throw new Error('helm chart: the model has no StatefulSet');
+  const template = sts.spec.template;
+  return {
+    labels: Object.keys(template.metadata.labels),
+    annotations: Object.keys(template.metadata.annotations),
+    env: (template.spec.containers[0]!.env as { name: string }[]).map((e) => e.name),
+  };
+}
+
+const quoted = (names: readonly string[]) => names.map((n) => JSON.stringify(n)).join(' ');
+
+function helpers(): string {
+  const own = podOwnKeys();
+  return `{{/* Generated by \`npm run synth\` from constructs/ — do not edit. */}}
+
+{{/* The agent image: image.repository and image.tag. */}}
+{{- define "pgha.image" -}}
+{{- printf "%s:%v" .Values.image.repository .Values.image.tag -}}
+{{- end -}}
+
+{{/* The helm.sh/chart label: the chart's name and version ("+" is not allowed in a label value). */}}
+{{- define "pgha.chart" -}}
+{{- printf "%s-%s" .Chart.Name (.Chart.Version | replace "+" "_") -}}
+{{- end -}}
+
+{{/* podLabels, podAnnotations and extraEnv add to what the chart (and the agent) put on the Pods, never replace it. */}}
+{{- define "pgha.checkPodValues" -}}
+{{- $labels := list ${quoted(own.labels)} .Values.roleLabel -}}
+{{- range $key, $_ := .Values.podLabels -}}
+{{- if has $key $labels -}}
+{{- fail (printf "invalid podLabels.%s: the chart or the agent sets that Pod label itself; any key but %s" $key (join ", " $labels)) -}}
+{{- end -}}
+{{- end -}}
+{{- $annotations := list ${quoted(own.annotations)} -}}
+{{- range $key, $_ := .Values.podAnnotations -}}
+{{- if has $key $annotations -}}
+{{- fail (printf "invalid podAnnotations.%s: the chart sets that Pod annotation itself; any key but %s" $key (join ", " $annotations)) -}}
+{{- end -}}
+{{- end -}}
+{{- $env := list ${quoted(own.env)} -}}
+{{- range $i, $var := .Values.extraEnv -}}
+{{- if has $var.name $env -}}
+{{- fail (printf "invalid extraEnv[%d].name: got %q, which the chart sets itself; any name but %s" $i $var.name (join ", " $env)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 
 {{/* The cluster name (the agent's scope): clusterName, or else the release name. */}}
 {{- define "pgha.scope" -}}
@@ -381,6 +593,7 @@ Arguments: (list $root "<key in the Secret>" <given value>).
 {{- end -}}
 {{- end -}}
 `;
+}
 
 /** Every file of the chart, by path inside the chart directory. */
 export function helmChartFiles(): Record<string, string> {
@@ -396,7 +609,7 @@ export function helmChartFiles(): Record<string, string> {
     }),
     'values.yaml': valuesYaml(),
     'values.schema.json': `${JSON.stringify(valuesSchema(), null, 2)}\n`,
-    'templates/_helpers.tpl': HELPERS,
+    'templates/_helpers.tpl': helpers(),
     'templates/NOTES.txt': NOTES,
     ...objectTemplates(),
   };

@@ -32,6 +32,116 @@ function anyCase(names: readonly string[]): string {
   return `^(${names.map(letters).join('|')})$`;
 }
 
+/** What the chart renders when image.pullPolicy and service.type are left alone: the model's own values. */
+export const IMAGE_PULL_POLICY_DEFAULT = 'IfNotPresent';
+export const SERVICE_TYPE_DEFAULT = 'ClusterIP';
+
+/** A DNS subdomain: the name of a Secret, a PriorityClass, … */
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$';
+/** An annotation key: an optional DNS-subdomain prefix and a name like a label's. */
+const ANNOTATION_KEY = '^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';
+const ENV_NAME = '^[-._a-zA-Z][-._a-zA-Z0-9]*$';
+
+const stringMap = (keys: string, values: Record<string, unknown>, description: string) => ({
+  type: 'object',
+  description,
+  propertyNames: { pattern: keys },
+  additionalProperties: { type: 'string', ...values },
+});
+
+/** A Kubernetes object given as is: its own fields only, each checked for its JSON type; Kubernetes checks the rest. */
+const fieldsOf = (properties: Record<string, unknown>, required: string[] = []) => ({
+  type: 'object',
+  additionalProperties: false,
+  ...(required.length ? { required } : {}),
+  properties,
+});
+
+const LABEL_SELECTOR = fieldsOf({
+  matchLabels: { type: 'object', additionalProperties: { type: 'string' } },
+  matchExpressions: { type: 'array', items: { type: 'object' } },
+});
+
+/** The chart-wide Pod and Service values (not props of the model; helm-chart.ts puts them in place). */
+function podAndServiceSchema(): Record<string, unknown> {
+  return {
+    image: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['repository', 'tag', 'pullPolicy'],
+      properties: {
+        repository: { type: 'string', pattern: '^[^\\s:@]+(:[0-9]+)?(/[^\\s:@]+)*$', description: 'Agent image repository, without the tag.' },
+        tag: { type: ['string', 'integer'], pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', description: 'Agent image tag.' },
+        pullPolicy: { type: 'string', enum: ['IfNotPresent', 'Always', 'Never'], description: 'The container imagePullPolicy.' },
+        pullSecrets: {
+          type: 'array',
+          items: { type: 'string', pattern: DNS_SUBDOMAIN },
+          uniqueItems: true,
+          description: "Names of Secrets (in the release's namespace) to pull the image with.",
+        },
+      },
+    },
+    nodeSelector: stringMap(LABEL_KEY, { pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' }, "Node labels the members' nodes must carry."),
+    tolerations: {
+      type: 'array',
+      description: 'Pod tolerations, as in a Pod spec.',
+      items: fieldsOf({
+        key: { type: 'string' },
+        operator: { type: 'string', enum: ['Exists', 'Equal'] },
+        value: { type: 'string' },
+        effect: { type: 'string', enum: ['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute'] },
+        tolerationSeconds: { type: 'integer' },
+      }),
+    },
+    affinity: {
+      ...fieldsOf({ nodeAffinity: { type: 'object' }, podAffinity: { type: 'object' }, podAntiAffinity: { type: 'object' } }),
+      description: "Pod affinity, as in a Pod spec; it replaces the chart's (members preferably on different nodes). Empty: the chart's.",
+    },
+    topologySpreadConstraints: {
+      type: 'array',
+      description: "Pod topology spread constraints, as in a Pod spec; labelSelector is yours to give (the members' labels).",
+      items: fieldsOf(
+        {
+          maxSkew: { type: 'integer', minimum: 1 },
+          topologyKey: { type: 'string', minLength: 1 },
+          whenUnsatisfiable: { type: 'string', enum: ['DoNotSchedule', 'ScheduleAnyway'] },
+          labelSelector: LABEL_SELECTOR,
+          matchLabelKeys: { type: 'array', items: { type: 'string' } },
+          minDomains: { type: 'integer', minimum: 1 },
+          nodeAffinityPolicy: { type: 'string', enum: ['Honor', 'Ignore'] },
+          nodeTaintsPolicy: { type: 'string', enum: ['Honor', 'Ignore'] },
+        },
+        ['maxSkew', 'topologyKey', 'whenUnsatisfiable'],
+      ),
+    },
+    priorityClassName: {
+      type: 'string',
+      pattern: `(${DNS_SUBDOMAIN})|^$`,
+      description: 'PriorityClass of the members; empty: none (the cluster default).',
+    },
+    podAnnotations: stringMap(ANNOTATION_KEY, {}, "Annotations added to the members' Pods."),
+    podLabels: stringMap(
+      LABEL_KEY,
+      { pattern: '^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$' },
+      "Labels added to the members' Pods (never to selectors).",
+    ),
+    extraEnv: {
+      type: 'array',
+      description: "Environment variables added to the agent's container, as in a container spec (name and value or valueFrom).",
+      items: fieldsOf({ name: { type: 'string', pattern: ENV_NAME }, value: { type: 'string' }, valueFrom: { type: 'object' } }, ['name']),
+    },
+    service: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type'],
+      properties: {
+        type: { type: 'string', enum: [SERVICE_TYPE_DEFAULT, 'NodePort', 'LoadBalancer'], description: 'Type of the read-write and read-only Services.' },
+        annotations: stringMap(ANNOTATION_KEY, {}, 'Annotations of the read-write and read-only Services.'),
+      },
+    },
+  };
+}
+
 /** The keys an existingSecret must hold. */
 const SECRET_KEYS = `${SUPERUSER_PASSWORD_KEY}, ${REPLICATION_PASSWORD_KEY} and (with restApi.authentication.enabled) ${RESTAPI_PASSWORD_KEY}`;
 
@@ -58,6 +168,7 @@ export function valuesSchema(): Record<string, unknown> {
       'restApi',
       'networkPolicy',
       'credentials',
+      'service',
     ],
     properties: {
       clusterName: {
@@ -65,7 +176,7 @@ export function valuesSchema(): Record<string, unknown> {
         pattern: `^([a-z0-9]([-a-z0-9]{0,${MAX_NAME_LENGTH - 2}}[a-z0-9])?)?$`,
         description: "Cluster name (the agent's scope); empty means the release name.",
       },
-      image: { type: 'string', pattern: '^\\S+$', description: 'Agent image.' },
+      ...podAndServiceSchema(),
       replicas: { type: 'integer', minimum: 1, description: 'Number of members.' },
       useEndpoints: { type: 'boolean', description: 'Endpoints store mode instead of ConfigMaps.' },
       openshift: { type: 'boolean', description: 'Leave runAsUser/fsGroup to the OpenShift SCC.' },
@@ -179,16 +290,29 @@ export function valuesSchema(): Record<string, unknown> {
   };
 }
 
+/** An image reference split into repository and tag (a reference without a tag is `latest`, as Kubernetes reads it). */
+export function splitImage(image: string): { repository: string; tag: string } {
+  const colon = image.lastIndexOf(':');
+  return colon > image.lastIndexOf('/') ? { repository: image.slice(0, colon), tag: image.slice(colon + 1) } : { repository: image, tag: 'latest' };
+}
+
 /** values.yaml, with the construct's own defaults. */
 export function valuesYaml(): string {
   // The construct's own defaults, so `helm install` and `new PostgresCluster()` agree.
   const d = resolveClusterSpec('pgha', {});
+  const image = splitImage(d.image);
   return `# Generated by \`npm run synth\` from constructs/ — every value here drives the rendered objects.
 # values.schema.json checks types and ranges; the templates check ttl >= loopWait + 2 * retryTimeout.
 
 # Cluster name (the agent's scope; prefixes every object). Empty: the release name.
 clusterName: ""
-image: ${d.image}
+image:
+  repository: ${image.repository}
+  tag: ${JSON.stringify(image.tag)}
+  # IfNotPresent, Always or Never.
+  pullPolicy: ${IMAGE_PULL_POLICY_DEFAULT}
+  # Names of Secrets in the release's namespace holding registry credentials, e.g. [regcred].
+  pullSecrets: []
 replicas: ${d.replicas}
 # Keep the leader lock in Endpoints (one atomic write moves lock and traffic) instead of ConfigMaps.
 # Endpoints are deprecated since Kubernetes 1.33 and not an option on OpenShift.
@@ -206,6 +330,28 @@ resources:
     memory: ${d.memoryRequest}
   limits:
     memory: ${d.memoryLimit}
+# Where the members run, as in a Pod spec. nodeSelector: node labels the nodes must carry, e.g.
+# kubernetes.io/hostname: node-1; tolerations: taints the members tolerate.
+nodeSelector: {}
+tolerations: []
+# Replaces the chart's own affinity (members preferably on different nodes, by podAntiAffinity). Empty: the chart's.
+affinity: {}
+# Give each constraint its labelSelector, e.g. matchLabels {app.kubernetes.io/name: pgha, cluster-name: <cluster name>}.
+topologySpreadConstraints: []
+# PriorityClass of the members. Empty: none.
+priorityClassName: ""
+# Added to the members' Pods (labels never to selectors). The chart's own keys, and roleLabel, are refused.
+podAnnotations: {}
+podLabels: {}
+# Added to the agent's environment, as in a container spec: [{name: TZ, value: UTC}] or with valueFrom.
+# Names the chart sets itself (PATRONI_NAME, PATRONICTL_CONFIG_FILE, …) are refused.
+extraEnv: []
+# The read-write (<cluster name>) and read-only (<cluster name>-replicas) Services; the headless members Service stays as it is.
+service:
+  # ${SERVICE_TYPE_DEFAULT}, NodePort or LoadBalancer.
+  type: ${SERVICE_TYPE_DEFAULT}
+  # e.g. annotations a load balancer controller reads.
+  annotations: {}
 # Pod label the agent keeps set to each member's role; the Services select on it.
 roleLabel: ${d.roleLabel}
 leaderLabelValue: ${d.leaderLabelValue}

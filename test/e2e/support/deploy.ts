@@ -112,9 +112,24 @@ export function helm(cluster: RealCluster, args: readonly string[]): string {
 
 const setArgs = (values: Readonly<Record<string, string>>) => Object.entries(values).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
 
-/** A Helm release of the chart, installed with the real helm. Passwords come from the chart (generated), or from `existingSecret`. */
-export async function deployHelm(cluster: RealCluster, namespace: string, release: string, values: Readonly<Record<string, string>> = {}): Promise<Deployment> {
-  helm(cluster, ['install', release, helmChart(), '-n', namespace, ...setArgs(values)]);
+/**
+ * A Helm release of the chart, installed with the real helm. Passwords come from the chart (generated), or from
+ * `existingSecret`. `valuesFile` holds values `--set` cannot write well (lists and maps of objects), given as `-f`.
+ */
+export async function deployHelm(
+  cluster: RealCluster,
+  namespace: string,
+  release: string,
+  values: Readonly<Record<string, string>> = {},
+  valuesFile?: Readonly<Record<string, unknown>>,
+): Promise<Deployment> {
+  const fileArgs: string[] = [];
+  if (valuesFile) {
+    const file = join(work, `${namespace}-${release}-values.yaml`);
+    writeFileSync(file, toYaml(valuesFile));
+    fileArgs.push('-f', file);
+  }
+  helm(cluster, ['install', release, helmChart(), '-n', namespace, ...fileArgs, ...setArgs(values)]);
   return helmDeployment(cluster, namespace, release, values);
 }
 

@@ -91,7 +91,8 @@ describe('Helm chart', () => {
   it('lets every value drive the output', () => {
     const objects = template('r', {
       clusterName: 'billing',
-      image: 'registry.example/pgha:2',
+      'image.repository': 'registry.example/pgha',
+      'image.tag': '2',
       replicas: '5',
       'storage.size': '20Gi',
       'storage.className': 'fast',
@@ -273,6 +274,26 @@ describe('Helm chart', () => {
     ['OpenShift, ephemeral', { openshift: 'true', 'storage.persistent': 'false' }],
     ['REST API authentication and NetworkPolicy off', { 'restApi.authentication.enabled': 'false', 'networkPolicy.enabled': 'false' }],
     ['existingSecret', { existingSecret: 'pg-own-passwords' }],
+    [
+      'Pod and Service values',
+      {
+        'image.pullSecrets[0]': 'regcred',
+        'nodeSelector.disk': 'ssd',
+        'tolerations[0].key': 'example.com/dedicated',
+        'tolerations[0].operator': 'Exists',
+        'tolerations[0].effect': 'NoSchedule',
+        'topologySpreadConstraints[0].maxSkew': '1',
+        'topologySpreadConstraints[0].topologyKey': 'topology.kubernetes.io/zone',
+        'topologySpreadConstraints[0].whenUnsatisfiable': 'ScheduleAnyway',
+        'topologySpreadConstraints[0].labelSelector.matchLabels.cluster-name': 'pg',
+        'podAnnotations.example\\.com/team': 'db',
+        'podLabels.tier': 'data',
+        'extraEnv[0].name': 'TZ',
+        'extraEnv[0].value': 'UTC',
+        'service.type': 'NodePort',
+        'service.annotations.example\\.com/exposure': 'internal',
+      },
+    ],
   ] as const)('renders (%s) objects that pass a server-side dry run with no warnings in a restricted namespace', async (_name, set) => {
     const ns = await restricted('tk-helm');
     const objects = template('pg', set, ['--namespace', ns]);
