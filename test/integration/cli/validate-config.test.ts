@@ -26,6 +26,7 @@ it('passes a Patroni member file, naming each key it will not carry out', async 
       'kubernetes: {namespace: prod, use_endpoints: true}',
       'postgresql:',
       '  callbacks: {on_start: /bin/true}',
+      '  before_stop: /bin/true',
       '  pg_hba: [host all all all md5]',
       'watchdog: {mode: automatic}',
       '',
@@ -39,7 +40,7 @@ it('passes a Patroni member file, naming each key it will not carry out', async 
       .filter((l) => l.startsWith('warning: '))
       .sort(),
   ).toEqual([
-    'warning: postgresql.callbacks: no effect: callback scripts are not run; watch the role label or GET /patroni instead',
+    'warning: postgresql.before_stop: no effect: not run: PostgreSQL is stopped without it',
     'warning: watchdog: no effect: the fence watchdog beside the agent stops a primary whose lease is over (see README, Fencing)',
   ]);
   expect(r.stdout).toContain(`${path}: valid`);
