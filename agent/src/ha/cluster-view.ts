@@ -85,6 +85,17 @@ export function failoverRequest(obj: KubeObject | undefined): FailoverRequest | 
   return req.leader || req.member ? req : undefined;
 }
 
+/**
+ * The request still to be carried out, judged by the lock's last holder: a request whose candidate holds (or last
+ * held) the lock was carried out, and so was one without a candidate once someone other than the leader it moves
+ * away from holds it; a leader that died before clearing it would otherwise keep everyone else out of the race.
+ */
+export function openRequest(req: FailoverRequest | undefined, holder: string | null): FailoverRequest | undefined {
+  if (!req || holder === null) return req;
+  if (req.member !== undefined) return req.member === holder ? undefined : req;
+  return req.leader !== undefined && req.leader !== holder ? undefined : req;
+}
+
 /** Members named in `<scope>-sync` `sync_standby` (comma-separated), and the leader it was written by. */
 export function syncState(obj: KubeObject | undefined): { leader?: string; standbys: string[] } {
   const a = obj?.metadata.annotations ?? {};

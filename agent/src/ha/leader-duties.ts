@@ -2,9 +2,38 @@ import type { Clock } from '../clock';
 import { errorFields, type Logger } from '../log/logger';
 import type { LocalPostgres } from '../postgres/local-postgres';
 import { slotNameForMember } from '../postgres/slot-name';
+import type { ReplicationSlot } from '../postgres/slots';
 import { lockTimestamp } from '../store/layout';
 import type { ClusterObjects } from './cluster-objects';
 import { failoverRequest, historyOf } from './cluster-view';
+
+/**
+ * Creates the replication slot of every other member that lacks one (the members' Pods say who they are); returns
+ * the slots wanted and those there were. Run at once after a promotion too: a replica re-pointed to a new leader
+ * whose slot is missing retries only after wal_retrieve_retry_interval.
+ */
+export async function createMemberSlots(c: {
+  pg: LocalPostgres;
+  store: ClusterObjects;
+  logger: Logger;
+  name: string;
+}): Promise<{ want: Set<string>; have: ReplicationSlot[] }> {
+  const want = new Set(
+    c.store
+      .podObjects()
+      .map((p) => p.metadata.name)
+      .filter((n) => n !== c.name)
+      .map(slotNameForMember),
+  );
+  const have = await c.pg.listSlots();
+  for (const slot of want) {
+    if (!have.some((s) => s.name === slot)) {
+      await c.pg.createSlot(slot);
+      c.logger.info('created a replication slot', { slot });
+    }
+  }
+  return { want, have };
+}
 
 /**
  * What the leader keeps in order while it runs as a primary, each step safe to repeat: the `initialize` record, a
@@ -34,20 +63,7 @@ export async function leaderDuties(c: {
       await store.patchObject('failover', { leader: null, member: null, scheduled_at: null }, undefined);
       logger.info('switchover request done; cleared', { request: req });
     }
-    const want = new Set(
-      store
-        .podObjects()
-        .map((p) => p.metadata.name)
-        .filter((n) => n !== name)
-        .map(slotNameForMember),
-    );
-    const have = await pg.listSlots();
-    for (const slot of want) {
-      if (!have.some((s) => s.name === slot)) {
-        await pg.createSlot(slot);
-        logger.info('created a replication slot', { slot });
-      }
-    }
+    const { want, have } = await createMemberSlots(c);
     for (const s of have) {
       if (s.type === 'physical' && !s.active && !want.has(s.name)) {
         await pg.dropSlot(s.name);

@@ -17,6 +17,7 @@ import {
   leaderOptime,
   leaderUpstream,
   memberRecords,
+  openRequest,
   outdatedRevisions,
   promotable,
 } from './cluster-view';
@@ -268,7 +269,7 @@ export class PostgresService implements LocalService {
     try {
       const store = this.props.store;
       const members = memberRecords(store.podObjects());
-      const req = failoverRequest(store.object('failover'));
+      const req = openRequest(failoverRequest(store.object('failover')), obs.lock.holder);
       const others = await peerCandidates(members, this.props.config.name);
       const s = this.snap?.server;
       const own = members.find((m) => m.name === this.props.config.name);

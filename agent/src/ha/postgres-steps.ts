@@ -8,7 +8,7 @@ import { errorFields, type Logger } from '../log/logger';
 import type { Upstream } from '../postgres/conninfo';
 import type { LocalPostgres, PostgresSnapshot } from '../postgres/local-postgres';
 import type { ClusterObjects } from './cluster-objects';
-import { recordPromotion } from './leader-duties';
+import { createMemberSlots, recordPromotion } from './leader-duties';
 
 /** The mutable facts the steps keep about the local Postgres between loop runs (owned by `PostgresService`). */
 export interface StepState {
@@ -105,6 +105,10 @@ export async function runStep(step: PgStep, c: StepContext): Promise<void> {
         s.formerPrimary = true;
         s.upstream = undefined;
         c.events.promoted();
+        // The others' slots before the checkpoint: they re-point as soon as this member shows itself as primary.
+        await createMemberSlots({ pg, store: c.store, logger, name: c.config.name }).catch((err: unknown) =>
+          logger.warn('could not create the replication slots after promotion; the leader duties retry', errorFields(err)),
+        );
         // A checkpoint right away: a former primary can rewind against this one only after it (Patroni's
         // checkpoint_after_promote), and the primary role is published only after it.
         await pg.checkpoint();

@@ -43,7 +43,7 @@ export interface KubeStoreProps {
   readonly onReady: () => void;
   /** Annotations every lock write carries besides the lock itself (Patroni's `optime`). */
   readonly lockAnnotations?: () => Readonly<Record<string, string>>;
-  /** Called when `<scope>-config`, `-failover` or `-sync` changes (from the watch). */
+  /** Called when `<scope>-config`, `-failover` or `-sync` changes, or what the holder's Pod says about it (from the watches). */
   readonly onClusterObjectChange?: () => void;
 }
 
@@ -73,6 +73,8 @@ export class KubeStore implements ClusterStore {
   private lockSeen = { tuple: '', at: 0 };
   /** Annotations of the lock object as last seen while it existed; kept when it is deleted (see `lock()`). */
   private lastLockAnnotations: Readonly<Record<string, string>> | undefined;
+  /** What the lock holder's Pod last said about where and as what it runs (see `onPodChange`). */
+  private holderPodSeen = '';
   private readonly reported = new Set<string>();
 
   constructor(private readonly props: KubeStoreProps) {
@@ -415,6 +417,17 @@ export class KubeStore implements ClusterStore {
     if (raw !== undefined && parseMemberStatus(raw) === null && c.name !== this.props.name) {
       this.reportOnce(`pod-${c.name}-${c.object?.metadata.resourceVersion}`, 'member status unreadable; member ignored', { pod: c.name });
     }
+    // The holder's Pod tells the others where to stream from and when (running as a primary, past its post-promote
+    // checkpoint): when that changes, the loop runs at once rather than at its next turn, so a new leader's
+    // replicas re-point within moments of its promotion. Other Pod changes (positions, other members) wake nobody.
+    const holder = this.lastLockAnnotations?.leader;
+    if (c.source === 'watch' && holder && c.name === holder && c.name !== this.props.name) {
+      const seen = `${holder} ${upstreamFacts(raw)}`;
+      if (seen !== this.holderPodSeen) {
+        this.holderPodSeen = seen;
+        this.props.onClusterObjectChange?.();
+      }
+    }
   }
 
   /** Logs a problem with data someone else wrote once per object version, so a bad value does not flood the log. */
@@ -423,5 +436,17 @@ export class KubeStore implements ClusterStore {
     if (this.reported.size > 1000) this.reported.clear();
     this.reported.add(key);
     this.log.warn(msg, fields);
+  }
+}
+
+/** The status fields a follower's plan depends on: state, role, address and the post-promote checkpoint. */
+function upstreamFacts(raw: string | undefined): string {
+  if (raw === undefined) return '';
+  try {
+    const v = JSON.parse(raw) as Record<string, unknown>;
+    return JSON.stringify([v.state, v.role, v.conn_url, v.checkpoint_after_promote]);
+  } catch {
+    // Reported by onPodChange (member status unreadable); a change to it still wakes the loop.
+    return 'unreadable';
   }
 }

@@ -2,7 +2,7 @@
 // a write whose answer was lost, the initialize race, and the objects Endpoints mode creates.
 import { systemClock } from '../../../agent/src/clock';
 import { ApiServerPool } from '../../../agent/src/kube/api-server-pool';
-import { KubeClient, type KubeRequest, type KubeResponse } from '../../../agent/src/kube/kube-client';
+import { KubeClient, type KubeRequest, type KubeResponse, MERGE_PATCH } from '../../../agent/src/kube/kube-client';
 import { silentLogger } from '../../../agent/src/log/logger';
 import { KubeStore } from '../../../agent/src/store/kube-store';
 import { eventually } from '../../fixtures/cluster';
@@ -38,7 +38,12 @@ class LossyClient extends KubeClient {
   }
 }
 
-async function makeStore(scope: string, name: string, useEndpoints = false): Promise<{ store: KubeStore; client: LossyClient }> {
+async function makeStore(
+  scope: string,
+  name: string,
+  useEndpoints = false,
+  onClusterObjectChange?: () => void,
+): Promise<{ store: KubeStore; client: LossyClient }> {
   const token = suite.cp.state.adminToken;
   const client = new LossyClient({ server: suite.cp.state.server, caPem: suite.cp.caPem, token: () => token });
   let ready!: () => void;
@@ -69,6 +74,7 @@ async function makeStore(scope: string, name: string, useEndpoints = false): Pro
     },
     onLockChange: () => undefined,
     onReady: ready,
+    onClusterObjectChange,
   });
   await store.start();
   await synced;
@@ -159,5 +165,35 @@ describe('KubeStore', () => {
     const released = (await suite.readLock(scope, true))!;
     expect(released.metadata.annotations?.leader).toBeUndefined();
     expect(released.subsets ?? []).toEqual([]);
+  });
+
+  it("wakes a member when the holder's Pod changes where or as what it runs, and not for other Pod changes", async () => {
+    const scope = `w${++scopes}`;
+    await suite.createMemberPods(scope, [`${scope}-0`, `${scope}-1`, `${scope}-2`]);
+    const { store: leader } = await makeStore(scope, `${scope}-0`);
+    expect((await leader.acquire(leader.lock(), 5_000, 30)).outcome).toBe('written');
+    let wakes = 0;
+    const { store: follower } = await makeStore(scope, `${scope}-1`, false, () => wakes++);
+    await eventually('the follower to see the holder', async () => (follower.lock().holder === `${scope}-0` ? true : undefined));
+    const setStatus = (pod: string, status: Record<string, unknown>) =>
+      suite.admin.request({
+        method: 'PATCH',
+        path: `/api/v1/namespaces/${suite.namespace}/pods/${pod}`,
+        contentType: MERGE_PATCH,
+        body: { metadata: { annotations: { status: JSON.stringify(status) } } },
+      });
+    const running = { conn_url: 'postgres://192.0.2.20:5432/postgres', state: 'running', role: 'replica' };
+    await setStatus(`${scope}-0`, running);
+    await eventually('a wake for the holder running', async () => (wakes >= 1 ? true : undefined));
+    await setStatus(`${scope}-0`, { ...running, role: 'primary' });
+    await eventually('a wake for the holder promoted', async () => (wakes >= 2 ? true : undefined));
+    const before = wakes;
+    // Another member's Pod, and the holder's position alone: nothing the others' plans depend on.
+    await setStatus(`${scope}-2`, { ...running, conn_url: 'postgres://192.0.2.22:5432/postgres' });
+    await setStatus(`${scope}-0`, { ...running, role: 'primary', xlog_location: 12345 });
+    // Then a change that does wake, so the two above have been seen by the time it arrives (one watch, in order).
+    await setStatus(`${scope}-0`, { ...running, role: 'primary', conn_url: 'postgres://192.0.2.30:5432/postgres' });
+    await eventually('a wake for the new address', async () => (wakes > before ? true : undefined));
+    expect(wakes).toBe(before + 1);
   });
 });

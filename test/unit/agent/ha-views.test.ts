@@ -1,7 +1,7 @@
 import type { OtherCandidate } from '../../../agent/src/core/failover-rules';
 import { clusterJson } from '../../../agent/src/ha/cluster-json';
 import { switchoverDue } from '../../../agent/src/ha/hand-over';
-import { clusterTimeline, failoverRequest, hostPortOf, leaderUpstream, type MemberRecord, promotable } from '../../../agent/src/ha/cluster-view';
+import { clusterTimeline, failoverRequest, hostPortOf, leaderUpstream, type MemberRecord, openRequest, promotable } from '../../../agent/src/ha/cluster-view';
 import { effectiveTiming, mergeConfig, parseDynamicConfig, validateDynamicConfig } from '../../../agent/src/ha/dynamic-config';
 import { candidateFromStatus } from '../../../agent/src/ha/peer-status';
 import { switchoverRefusal } from '../../../agent/src/ha/switchover-request';
@@ -87,6 +87,18 @@ describe('cluster views', () => {
     expect(promotable(kube({}))).toBeUndefined();
     expect(promotable(undefined)).toBeUndefined();
   });
+  it.each<[string, { leader?: string; member?: string } | undefined, string | null, boolean]>([
+    ['no request', undefined, 'a', false],
+    ['a switchover to b, the lock released meanwhile', { leader: 'a', member: 'b' }, null, true],
+    ['a switchover to b, a still holds', { leader: 'a', member: 'b' }, 'a', true],
+    ['a switchover to b, b holds (or last held) the lock: carried out', { leader: 'a', member: 'b' }, 'b', false],
+    ['a switchover to b, c took the lock: still open (b has not led)', { leader: 'a', member: 'b' }, 'c', true],
+    ['a switchover away from a, to anyone, a still holds', { leader: 'a' }, 'a', true],
+    ['a switchover away from a, to anyone, b holds: carried out', { leader: 'a' }, 'b', false],
+  ])('openRequest: %s', (_what, req, holder, open) => {
+    expect(openRequest(req, holder) !== undefined).toBe(open);
+  });
+
   it('failoverRequest reads the failover object; an emptied one holds none', () => {
     expect(failoverRequest(kube({ leader: 'a', member: 'b' }))).toEqual({ leader: 'a', member: 'b', scheduledAt: undefined });
     expect(failoverRequest(kube({}))).toBeUndefined();
