@@ -1,4 +1,4 @@
-import { Chart, Testing } from 'cdk8s';
+import { App, Chart } from 'cdk8s';
 import { PostgresCluster, type PostgresClusterProps } from '../../constructs';
 
 /**
@@ -15,7 +15,7 @@ export type Manifest = { apiVersion: string; kind: string; metadata: { name: str
 
 /** Synthesizes one cluster from props (usually carrying markers) and returns its objects. */
 export function modelObjects(props: PostgresClusterProps, id = 'pgha'): Manifest[] {
-  const chart = new Chart(Testing.app(), 'model', { disableResourceNameHashes: true });
+  const chart = new Chart(new App(), 'model', { disableResourceNameHashes: true });
   new PostgresCluster(chart, id, props);
   return chart.toJson() as Manifest[];
 }

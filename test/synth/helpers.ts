@@ -1,11 +1,11 @@
-import { Chart, Testing } from 'cdk8s';
+import { App, Chart, Testing } from 'cdk8s';
 import { PostgresCluster, type PostgresClusterProps } from '../../constructs';
 
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: any };
 
 /** Synthesizes one cluster in a fresh chart and returns its objects. */
 export function synthCluster(props: PostgresClusterProps = {}, id = 'demo'): K8sObject[] {
-  const chart = new Chart(Testing.app(), 'test', { disableResourceNameHashes: true });
+  const chart = new Chart(new App(), 'test', { disableResourceNameHashes: true });
   new PostgresCluster(chart, id, props);
   return Testing.synth(chart) as K8sObject[];
 }

@@ -1,6 +1,6 @@
 // Secure by default: the REST API takes unsafe methods only with basic auth, and a NetworkPolicy lets only the
 // members (both ports) and labelled clients (PostgreSQL) in.
-import { Chart, Testing } from 'cdk8s';
+import { App, Chart } from 'cdk8s';
 import { parse } from 'yaml';
 import { loadAgentConfig } from '../../agent/src/config/agent-config';
 import { CLIENT_LABEL, ClusterCredentials, PostgresCluster, StoreMode } from '../../constructs';
@@ -84,9 +84,9 @@ describe('NetworkPolicy', () => {
 
 describe('PostgresCluster attributes for consumers', () => {
   it('exposes the client Pod labels and the NetworkPolicy name', () => {
-    const pg = new PostgresCluster(new Chart(Testing.app(), 'c'), 'orders', { credentials: ClusterCredentials.fromSecret('s') });
+    const pg = new PostgresCluster(new Chart(new App(), 'c'), 'orders', { credentials: ClusterCredentials.fromSecret('s') });
     expect(pg.clientPodLabels).toEqual({ 'pgha.io/client': 'orders' });
     expect(pg.networkPolicyName).toBe('orders');
-    expect(new PostgresCluster(new Chart(Testing.app(), 'c'), 'orders', { networkPolicy: false }).networkPolicyName).toBeUndefined();
+    expect(new PostgresCluster(new Chart(new App(), 'c'), 'orders', { networkPolicy: false }).networkPolicyName).toBeUndefined();
   });
 });

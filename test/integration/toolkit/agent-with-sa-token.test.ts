@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Chart, Duration, Testing } from 'cdk8s';
+import { App, Chart, Duration } from 'cdk8s';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { ClusterCredentials, Persistence, PostgresCluster, StoreMode } from '../../../constructs';
 import { createTestNamespace, eventually, mintServiceAccountToken, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
@@ -14,7 +14,7 @@ import { grantControllerRoles, serverSideApply, type Manifest } from './apply';
 const ROOT = join(__dirname, '..', '..', '..');
 
 function manifests(storeMode: StoreMode): Manifest[] {
-  const chart = new Chart(Testing.app(), 'c', { disableResourceNameHashes: true });
+  const chart = new Chart(new App(), 'c', { disableResourceNameHashes: true });
   new PostgresCluster(chart, 'alpha', {
     storeMode,
     replicas: 1,

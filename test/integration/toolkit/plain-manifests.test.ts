@@ -1,5 +1,5 @@
 // The plain manifests (dist/) on a real kube-apiserver with Pod Security `restricted` enforced and warned.
-import { App, Chart, Testing } from 'cdk8s';
+import { App, Chart } from 'cdk8s';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { Persistence, Platform, PostgresCluster, StoreMode, type PostgresClusterProps } from '../../../constructs';
 import { buildApp } from '../../../src/app';
@@ -7,7 +7,7 @@ import { createTestNamespace, eventually, testControlPlane, type TestNamespace }
 import { createLabelledPod, grantControllerRoles, podsSelectedBy, serverSideApply, storedNetworkPolicy, warningsOf, type Manifest } from './apply';
 
 function clusterManifests(props: PostgresClusterProps, id = 'pg'): Manifest[] {
-  const chart = new Chart(Testing.app(), 'c', { disableResourceNameHashes: true });
+  const chart = new Chart(new App(), 'c', { disableResourceNameHashes: true });
   new PostgresCluster(chart, id, props);
   return chart.toJson() as Manifest[];
 }
@@ -89,7 +89,7 @@ describe('plain manifests on a restricted namespace', () => {
   it("the NetworkPolicy is accepted and selects exactly its cluster's members; its client rule selects the Pods carrying clientPodLabels", async () => {
     const ns = await restrictedNamespace('tk-np');
     const build = (id: string, replicas: number) => {
-      const chart = new Chart(Testing.app(), 'c', { disableResourceNameHashes: true });
+      const chart = new Chart(new App(), 'c', { disableResourceNameHashes: true });
       const pg = new PostgresCluster(chart, id, { replicas, persistence: Persistence.EPHEMERAL });
       return { pg, manifests: chart.toJson() as Manifest[] };
     };

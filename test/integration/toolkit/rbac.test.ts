@@ -1,6 +1,6 @@
 // The generated ServiceAccount, with a real TokenRequest token, can do what agent/src/kube/rbac-rules.ts lists and
 // nothing more: no Secrets, no verbs beyond the list, nothing in another cluster's namespace.
-import { Chart, Testing } from 'cdk8s';
+import { App, Chart } from 'cdk8s';
 import { KubeClient } from '../../../agent/src/kube/kube-client';
 import { agentRoleRules } from '../../../agent/src/kube/rbac-rules';
 import { ClusterCredentials, Persistence, PostgresCluster, StoreMode } from '../../../constructs';
@@ -10,7 +10,7 @@ import { grantControllerRoles, serverSideApply, type Manifest } from './apply';
 const ALL_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
 
 function manifests(name: string, storeMode: StoreMode): Manifest[] {
-  const chart = new Chart(Testing.app(), 'c', { disableResourceNameHashes: true });
+  const chart = new Chart(new App(), 'c', { disableResourceNameHashes: true });
   new PostgresCluster(chart, name, {
     storeMode,
     replicas: 1,

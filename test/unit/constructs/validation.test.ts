@@ -1,9 +1,9 @@
-import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { App, Chart, Duration, Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-33';
 import { ClusterCredentials, Persistence, PostgresCluster, PropError, StoreMode, type PostgresClusterProps } from '../../../constructs';
 
 function build(props: PostgresClusterProps, id = 'demo'): () => void {
-  return () => new PostgresCluster(new Chart(Testing.app(), 'c'), id, props);
+  return () => new PostgresCluster(new Chart(new App(), 'c'), id, props);
 }
 
 describe('PostgresCluster validation at construction time', () => {
