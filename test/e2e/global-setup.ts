@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImage } from '../fixtures/agent-image';
 import { RealCluster } from '../node/real-cluster';
@@ -22,4 +24,6 @@ export default async function globalSetup(): Promise<void> {
   process.env.PGHA_E2E_CLUSTER = cluster.stateFile;
   process.env.PGHA_E2E_IMAGE = image.image;
   process.env.PGHA_E2E_IMAGE_ARCHIVE = image.archive;
+  // Where the suites write the manifests they apply (see deploy.ts); the teardown removes it.
+  process.env.PGHA_E2E_WORK_ROOT = mkdtempSync(join(tmpdir(), 'pgha-e2e-work-'));
 }

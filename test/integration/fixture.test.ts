@@ -1,7 +1,7 @@
 // The control-plane fixture itself: clear failures, and never a process left behind.
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlPlane, ControlPlaneStartError } from '../control-plane/control-plane';
 import { isRunning } from '../control-plane/processes';
@@ -62,6 +62,7 @@ describe('ControlPlane.start', () => {
     expect(procs.map((p) => p.name)).toEqual(['etcd', 'kube-apiserver-0', 'kube-controller-manager']);
     expect(procs.every(isRunning)).toBe(true);
     await cp.stop();
+    rmSync(cp.state.dir, { recursive: true, force: true });
     expect(procs.filter(isRunning)).toEqual([]);
   });
 });

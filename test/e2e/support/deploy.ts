@@ -28,7 +28,8 @@ export interface Deployment {
 
 type Manifest = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: unknown };
 
-const work = mkdtempSync(join(tmpdir(), 'pgha-e2e-'));
+// Under the run's work root (made by the e2e global setup and removed by its teardown).
+const work = mkdtempSync(join(process.env.PGHA_E2E_WORK_ROOT ?? tmpdir(), 'pgha-e2e-'));
 
 /** Removes the files this module wrote (manifests, the chart, helm's caches); call once a test file is done. */
 export function removeDeployFiles(): void {

@@ -2,6 +2,7 @@
 // kube-apiservers on one etcd at 192.0.2.1 and 192.0.2.2 with the lease endpoint reconciler, agents with
 // `bypass_api_service`, the API server the leader uses killed, and a member whose service account lacks the
 // ClusterRole. Prints one JSON line of facts for the test to judge; stops everything it started.
+import { rmSync } from 'node:fs';
 import { KubeClient } from '../../../../agent/src/kube/kube-client';
 import { agentRoleRules, BYPASS_CLUSTER_RULE } from '../../../../agent/src/kube/rbac-rules';
 import type { ControlPlaneBinaries } from '../../../control-plane/binaries';
@@ -164,6 +165,7 @@ async function main(): Promise<void> {
   } finally {
     await stopAll(agents);
     await cp.stop();
+    rmSync(cp.state.dir, { recursive: true, force: true });
   }
   process.stdout.write(`BYPASS-FACTS ${JSON.stringify(facts)}\n`);
 }
