@@ -1,4 +1,5 @@
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
+import { createTestNamespace, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
 
 export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
 
@@ -125,4 +126,39 @@ export async function createLabelledPod(client: KubeClient, namespace: string, n
       },
     },
   });
+}
+
+/** What a toolkit suite shares: the admin client (controller roles granted) and the restricted namespaces it makes. */
+export interface ToolkitSuite {
+  readonly admin: KubeClient;
+  /** A namespace where Pod Security enforces `restricted`, deleted after the suite; returns its name. */
+  restrictedNamespace(prefix: string): Promise<string>;
+}
+
+/** Registers the `beforeAll` and `afterAll` of a suite that applies toolkit output to the run's control plane. */
+export function toolkitSuite(): ToolkitSuite {
+  let client: KubeClient | undefined;
+  const namespaces: TestNamespace[] = [];
+  const admin = (): KubeClient => {
+    if (!client) throw new Error('toolkit suite: the admin client is made in beforeAll; use it inside tests');
+    return client;
+  };
+  beforeAll(async () => {
+    client = testControlPlane().adminClient();
+    await grantControllerRoles(client);
+  });
+  afterAll(async () => {
+    for (const ns of namespaces) await ns.delete();
+    client?.close();
+  });
+  return {
+    get admin() {
+      return admin();
+    },
+    restrictedNamespace: async (prefix) => {
+      const ns = await createTestNamespace(admin(), prefix, { restricted: true });
+      namespaces.push(ns);
+      return ns.name;
+    },
+  };
 }

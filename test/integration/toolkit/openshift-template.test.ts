@@ -2,9 +2,8 @@
 // applied to a real kube-apiserver in a namespace that enforces Pod Security `restricted`.
 import { parse } from 'yaml';
 import { loadAgentConfig } from '../../../agent/src/config/agent-config';
-import type { KubeClient } from '../../../agent/src/kube/kube-client';
-import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import { grantControllerRoles, podsSelectedBy, serverSideApply, storedNetworkPolicy, warningsOf, type Manifest } from './apply';
+import { eventually } from '../../fixtures/cluster';
+import { podsSelectedBy, serverSideApply, storedNetworkPolicy, warningsOf, type Manifest, toolkitSuite } from './apply';
 import { repoPath, run, runStatus, toolBinary } from './tools';
 
 function processTemplate(file: string, params: Record<string, string>): Manifest[] {
@@ -13,16 +12,7 @@ function processTemplate(file: string, params: Record<string, string>): Manifest
 }
 
 describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Template %s', (file) => {
-  let admin: KubeClient;
-  const namespaces: TestNamespace[] = [];
-  beforeAll(async () => {
-    admin = testControlPlane().adminClient();
-    await grantControllerRoles(admin);
-  });
-  afterAll(async () => {
-    for (const ns of namespaces) await ns.delete();
-    admin.close();
-  });
+  const suite = toolkitSuite();
 
   it('processes with defaults: generated passwords, every parameter substituted, no namespace', () => {
     const a = processTemplate(file, {});
@@ -99,15 +89,14 @@ describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Templa
   });
 
   it('applies with a server-side dry run and no warnings, then for real with every Pod created', async () => {
-    const ns = await createTestNamespace(admin, 'tk-tpl', { restricted: true });
-    namespaces.push(ns);
+    const ns = { name: await suite.restrictedNamespace('tk-tpl') };
     const items = processTemplate(file, { CLUSTER_NAME: 'tpl', REPLICAS: '2' });
-    expect(warningsOf(await serverSideApply(admin, ns.name, items, { dryRun: true }))).toEqual({});
-    expect(warningsOf(await serverSideApply(admin, ns.name, items, { dryRun: false }))).toEqual({});
+    expect(warningsOf(await serverSideApply(suite.admin, ns.name, items, { dryRun: true }))).toEqual({});
+    expect(warningsOf(await serverSideApply(suite.admin, ns.name, items, { dryRun: false }))).toEqual({});
     await eventually(
       'two Pods',
       async () => {
-        const pods = await admin.request<{ items: unknown[] }>({
+        const pods = await suite.admin.request<{ items: unknown[] }>({
           method: 'GET',
           path: `/api/v1/namespaces/${ns.name}/pods`,
           query: { labelSelector: 'cluster-name=tpl' },
@@ -116,9 +105,12 @@ describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Templa
       },
       60_000,
     );
-    const events = await admin.request<{ items: { reason: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/events` });
+    const events = await suite.admin.request<{ items: { reason: string }[] }>({ method: 'GET', path: `/api/v1/namespaces/${ns.name}/events` });
     expect(events.body.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
     // The NetworkPolicy the API server accepted selects exactly the StatefulSet's Pods.
-    expect(await podsSelectedBy(admin, ns.name, (await storedNetworkPolicy(admin, ns.name, 'tpl')).spec.podSelector.matchLabels)).toEqual(['tpl-0', 'tpl-1']);
+    expect(await podsSelectedBy(suite.admin, ns.name, (await storedNetworkPolicy(suite.admin, ns.name, 'tpl')).spec.podSelector.matchLabels)).toEqual([
+      'tpl-0',
+      'tpl-1',
+    ]);
   });
 });
