@@ -51,6 +51,11 @@ export interface PlanInput {
    * is about to. @default false
    */
   readonly awaitingSuccessor?: boolean;
+  /**
+   * This member bootstrapped the cluster and has not taken the lock yet (its first acquire may be slow or fail once):
+   * its new primary is the cluster's only data. @default false
+   */
+  readonly bootstrapped?: boolean;
 }
 
 export type PgStep =
@@ -113,6 +118,9 @@ export function planPostgres(i: PlanInput): PgStep {
   if (!pg.accepting) return none('postgres is starting');
 
   if (pg.inRecovery === false) {
+    // Stopped now, it would come back as a standby of no one and be promoted once it takes the lock: a needless
+    // restart and promotion of the only copy. Nobody else can lead before it (their data directories are empty).
+    if (!i.leading && i.bootstrapped && i.holder === null) return none('bootstrapped primary waiting to take the lock');
     if (!i.leading)
       return i.paused ? none('paused: primary without the lock left running') : { kind: 'stop', mode: 'immediate', why: 'primary without the lock' };
     return none('primary holding the lock');

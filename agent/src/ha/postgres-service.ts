@@ -332,6 +332,7 @@ export class PostgresService implements LocalService {
           removeDataOnRewindFailure: this.props.config.postgresql.removeDataDirectoryOnRewindFailure,
           removeDataOnDivergedTimelines: this.props.config.postgresql.removeDataDirectoryOnDivergedTimelines,
           awaitingSuccessor: this.awaitingSuccessor(ctx.lock.holder),
+          bootstrapped: this.state.bootstrapping,
         });
     const request = failoverRequest(this.props.store.object('failover'));
     if (step.kind === 'none' && ctx.leading && switchoverDue(request, this.props.config.name, this.snap, this.props.clock.wallTime())) {

@@ -79,6 +79,12 @@ describe('planPostgres', () => {
       'none',
     ],
     [
+      'a primary just bootstrapped, the lock not taken yet: keep it running',
+      input({ holder: null, leaderUpstream: undefined, bootstrapped: true }, { inRecovery: false, upstream: undefined }),
+      'none',
+    ],
+    ['a primary just bootstrapped, someone else holds the lock: stop it', input({ bootstrapped: true }, { inRecovery: false, upstream: undefined }), 'stop'],
+    [
       'stopped former primary that just handed over, no holder yet: wait for the candidate instead of starting without one',
       input({ holder: null, leaderUpstream: undefined, awaitingSuccessor: true }, { running: false, accepting: false, formerPrimary: true }),
       'none',
