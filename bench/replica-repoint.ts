@@ -6,7 +6,7 @@
 import { createBenchNamespace, startBenchCluster } from './lib/agent-cluster';
 import { HaCluster } from '../test/integration/ha/ha-harness';
 import { formatSummary, summarize } from './lib/stats';
-import { sleep } from '../agent/src/clock';
+import { eventually } from '../test/fixtures/cluster';
 
 interface Timing {
   readonly ttl: number;
@@ -20,15 +20,9 @@ function parseTiming(arg: string | undefined): Timing {
   return { ttl: ttl!, loopWait: loopWait!, retryTimeout: retryTimeout! };
 }
 
-/** Polls until `fn` is true; the time it became true (performance.now()). */
-async function when(what: string, fn: () => Promise<boolean>, timeoutMs = 180_000): Promise<number> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await fn().catch(() => false)) return performance.now();
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+/** The time (performance.now()) `fn` was first seen true, polling every 25 ms. */
+const when = (what: string, fn: () => Promise<boolean>, timeoutMs = 180_000): Promise<number> =>
+  eventually(what, async () => ((await fn().catch(() => false)) ? performance.now() : undefined), timeoutMs, 25);
 
 const writable = (c: HaCluster, name: string) => async () => (await c.tryQuery<{ w: boolean }>(name, 'SELECT NOT pg_is_in_recovery() AS w'))?.[0]?.w === true;
 

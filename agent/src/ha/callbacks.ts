@@ -27,11 +27,6 @@ export class Callbacks {
     private readonly logger: Logger,
   ) {}
 
-  /** Whether any callback is configured (so callers can skip work that only feeds them). */
-  get configured(): boolean {
-    return Object.values(this.commands).some((c) => !!c);
-  }
-
   fire(action: CallbackAction, role: CallbackRole): void {
     const line = this.commands[action];
     if (!line) return;
