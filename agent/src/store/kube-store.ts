@@ -73,8 +73,6 @@ export class KubeStore implements ClusterStore {
   private lockSeen = { tuple: '', at: 0 };
   /** Annotations of the lock object as last seen while it existed; kept when it is deleted (see `lock()`). */
   private lastLockAnnotations: Readonly<Record<string, string>> | undefined;
-  /** What the lock holder's Pod last said about where and as what it runs (see `onPodChange`). */
-  private holderPodSeen = '';
   private readonly reported = new Set<string>();
 
   constructor(private readonly props: KubeStoreProps) {
@@ -421,12 +419,9 @@ export class KubeStore implements ClusterStore {
     // checkpoint): when that changes, the loop runs at once rather than at its next turn, so a new leader's
     // replicas re-point within moments of its promotion. Other Pod changes (positions, other members) wake nobody.
     const holder = this.lastLockAnnotations?.leader;
+    // A new holder wakes the loop through the lock itself; here only a change to the same Pod's facts counts.
     if (c.source === 'watch' && holder && c.name === holder && c.name !== this.props.name) {
-      const seen = `${holder} ${upstreamFacts(raw)}`;
-      if (seen !== this.holderPodSeen) {
-        this.holderPodSeen = seen;
-        this.props.onClusterObjectChange?.();
-      }
+      if (upstreamFacts(raw) !== upstreamFacts(c.previous?.metadata.annotations?.status)) this.props.onClusterObjectChange?.();
     }
   }
 

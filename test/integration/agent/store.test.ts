@@ -182,6 +182,17 @@ describe('KubeStore', () => {
         contentType: MERGE_PATCH,
         body: { metadata: { annotations: { status: JSON.stringify(status) } } },
       });
+    // A change to the holder's Pod that says nothing about where it runs (as the scheduler or a controller makes) wakes nobody.
+    await suite.admin.request({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${suite.namespace}/pods/${scope}-0`,
+      contentType: MERGE_PATCH,
+      body: { metadata: { labels: { unrelated: 'yes' } } },
+    });
+    await eventually('the label in the cache', async () =>
+      follower.podObjects().find((p) => p.metadata.name === `${scope}-0`)?.metadata.labels?.unrelated === 'yes' ? true : undefined,
+    );
+    expect(wakes).toBe(0);
     const running = { conn_url: 'postgres://192.0.2.20:5432/postgres', state: 'running', role: 'replica' };
     await setStatus(`${scope}-0`, running);
     await eventually('a wake for the holder running', async () => (wakes >= 1 ? true : undefined));
