@@ -86,5 +86,7 @@ describe('a test run that dies', () => {
     expect(cp.state.processes.every(isRunning)).toBe(true);
     child.kill('SIGKILL');
     await eventually('every control-plane process to exit', async () => (cp.state.processes.some(isRunning) ? undefined : true), 15_000);
+    // Nobody was left to remove its directory: the killed starter would have.
+    rmSync(cp.state.dir, { recursive: true, force: true });
   });
 });
