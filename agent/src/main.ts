@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // First: runtime facts that dependencies probe for when they load (see node-runtime.ts).
+import { AgentMetrics } from './metrics/agent-metrics';
 import './node-runtime';
 import { readFileSync } from 'node:fs';
 import { type AgentCommand, commandUsage, parseCommand, USAGE, UsageError } from './cli/dispatch';
@@ -17,6 +18,8 @@ import type { ApiServer } from './api/http-server';
 import { postgresAgent } from './ha/postgres-agent';
 import type { PostgresService } from './ha/postgres-service';
 import { AgentOnlyService } from './loop/agent-only-service';
+import { ownApiUrl } from './ha/failsafe-topology';
+import { FailsafeClient } from './loop/failsafe-client';
 import { HaLoop } from './loop/ha-loop';
 import { KubeStore } from './store/kube-store';
 import { AGENT_VERSION } from './version';
@@ -51,7 +54,11 @@ function wireAgent(
   const offset = Number(env[WALL_CLOCK_OFFSET_ENV] ?? 0);
   const clock: Clock = systemClock(Number.isFinite(offset) ? offset : 0);
   if (offset) logger.warn('wall clock offset applied (test hook)', { offsetMs: offset });
-  const client = new KubeClient(connectionFor(config, env), { userAgent: `pgha/${AGENT_VERSION}` });
+  const metrics = new AgentMetrics();
+  const client = new KubeClient(connectionFor(config, env), {
+    userAgent: `pgha/${AGENT_VERSION}`,
+    observer: (method, _path, status, durationMs) => metrics.kubeRequest(method, status, durationMs),
+  });
   const k = config.kubernetes;
   const loopWaitMs = config.loopWait * 1000;
   const retryTimeoutMs = config.retryTimeout * 1000;
@@ -85,7 +92,7 @@ function wireAgent(
     retriableHttpCodes: k.retriableHttpCodes,
     status: {
       connUrl: `postgres://${config.postgresql.connectAddress}/postgres`,
-      apiUrl: `${config.restapi.certfile ? 'https' : 'http'}://${config.restapi.connectAddress}/patroni`,
+      apiUrl: ownApiUrl(config),
       version: AGENT_VERSION,
       roleLabel: k.roleLabel,
       leaderLabelValue: k.leaderLabelValue,
@@ -109,16 +116,26 @@ function wireAgent(
       leading: () => loop?.leading ?? false,
       lastLoopAt: () => loop?.lastRunCompletedAt,
       wake: () => loop?.wake(),
+      failsafe: {
+        grant: (req) => loop?.grantFailsafe(req) ?? { granted: false, status: 503, reason: 'the agent is starting' },
+        active: () => loop?.failsafeActive ?? false,
+      },
+      metrics: () => metrics.families({ leaseHeadroomMs: loop?.leaseHeadroomMs ?? null }),
     });
     pgService = parts.service;
     api = parts.api;
   }
+  const failsafeClient = new FailsafeClient({
+    self: { name: config.name, connUrl: `postgres://${config.postgresql.connectAddress}/postgres`, apiUrl: ownApiUrl(config) },
+    ...(config.restapi.authentication ? { auth: config.restapi.authentication } : {}),
+  });
   loop = new HaLoop({
     store,
     service: pgService ?? new AgentOnlyService(),
     timing: () => {
       const t = pgService?.timing() ?? { ttl: config.ttl, loopWait: config.loopWait, retryTimeout: config.retryTimeout };
-      return { core: { ttlMs: t.ttl * 1000, loopWaitMs: t.loopWait * 1000 }, retryTimeoutMs: t.retryTimeout * 1000 };
+      const failsafeMode = pgService?.dynamicConfig.failsafeMode ?? false;
+      return { core: { ttlMs: t.ttl * 1000, loopWaitMs: t.loopWait * 1000, failsafeMode }, retryTimeoutMs: t.retryTimeout * 1000 };
     },
     clock,
     logger: logger.child('ha'),
@@ -127,6 +144,8 @@ function wireAgent(
     core: { ttlMs: config.ttl * 1000, loopWaitMs },
     retryTimeoutMs,
     onLeaseDeadline: (deadline) => pgService?.leaseChanged(deadline),
+    onRun: (ms) => metrics.loopRun(ms),
+    askFailsafe: (peers, ttlMs, timeoutMs) => failsafeClient.ask(peers, ttlMs, timeoutMs),
     onTakeover: (previous) => {
       // Off the critical path: the new leader's own renew and promotion never wait for it.
       void store

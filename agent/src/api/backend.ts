@@ -6,6 +6,15 @@ export interface ApiResult {
   readonly body?: unknown;
   /** Overrides the content type that follows from the body (text or JSON). */
   readonly contentType?: string;
+  /** Extra response headers. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** `POST /failsafe`: a failsafe leader asks for a promise (Patroni's body; `ttl` is pgha's). */
+export interface FailsafeRequestBody {
+  readonly name: string;
+  /** Seconds not to take the lock; absent from a Patroni leader. */
+  readonly ttlSeconds?: number;
 }
 
 export interface SwitchoverRequest {
@@ -53,4 +62,8 @@ export interface ApiBackend {
   reinitialize(req: { readonly force: boolean; readonly fromLeader: boolean }): Promise<ApiResult>;
   /** Prometheus text exposition. */
   metrics(): string;
+  /** `GET /failsafe`: the failsafe topology, or `null` when failsafe mode is off. */
+  failsafeTopology(): Readonly<Record<string, string>> | null;
+  /** `POST /failsafe`. */
+  failsafe(req: FailsafeRequestBody): ApiResult;
 }

@@ -181,12 +181,13 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function send(res: ServerResponse, result: ApiResult): void {
+  const headers = result.headers ?? {};
   if (result.body === undefined) {
-    res.writeHead(result.status).end();
+    res.writeHead(result.status, headers).end();
     return;
   }
   const isText = typeof result.body === 'string';
   const payload = isText ? result.body : JSON.stringify(result.body);
   const type = result.contentType ?? (isText ? 'text/plain; charset=utf-8' : 'application/json');
-  res.writeHead(result.status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(payload) }).end(payload);
+  res.writeHead(result.status, { ...headers, 'Content-Type': type, 'Content-Length': Buffer.byteLength(payload) }).end(payload);
 }

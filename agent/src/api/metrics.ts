@@ -1,3 +1,5 @@
+import type { MetricFamily } from '../metrics/agent-metrics';
+
 /**
  * Prometheus text exposition of a member's status, with Patroni's metric names so existing dashboards and alerts
  * keep working. Built from the same status object `GET /patroni` returns, so the two never disagree.
@@ -8,8 +10,8 @@ export interface MetricsInput {
   readonly name: string;
   /** The `GET /patroni` body. */
   readonly status: Readonly<Record<string, unknown>>;
-  /** pgha's own counters (loop runs, API requests); emitted under the `pgha_` prefix. */
-  readonly counters?: Readonly<Record<string, { readonly help: string; readonly value: number }>>;
+  /** The agent's own metrics (`pgha_*`, see `AgentMetrics`), printed after Patroni's. */
+  readonly families?: readonly MetricFamily[];
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -54,8 +56,19 @@ export function renderMetrics(input: MetricsInput): string {
   gauge('patroni_dcs_last_seen', 'Epoch seconds when Kubernetes was last reached successfully.', num(s.dcs_last_seen));
   gauge('patroni_pending_restart', 'Value is 1 if this node needs a restart, 0 otherwise.', flag(s.pending_restart === true));
   gauge('patroni_is_paused', 'Value is 1 if automatic failover is paused, 0 otherwise.', flag(s.pause === true));
-  for (const [name, c] of Object.entries(input.counters ?? {})) {
-    lines.push(`# HELP pgha_${name} ${c.help}`, `# TYPE pgha_${name} counter`, `pgha_${name}${labels} ${c.value}`);
+  gauge('patroni_postgres_streaming', 'Value is 1 if this replica streams WAL from its upstream, 0 otherwise.', flag(s.replication_state === 'streaming'));
+  gauge(
+    'patroni_postgres_in_archive_recovery',
+    'Value is 1 if this replica replays WAL from the archive, 0 otherwise.',
+    flag(s.replication_state === 'in archive recovery'),
+  );
+  gauge('patroni_failsafe_mode_is_active', 'Value is 1 if this leader leads on failsafe promises, 0 otherwise.', flag(s.failsafe_mode_is_active === true));
+  for (const f of input.families ?? []) {
+    lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+    for (const sample of f.samples) {
+      const extra = Object.entries(sample.labels ?? {}).map(([k, v]) => `,${k}="${escapeLabel(v)}"`);
+      lines.push(`${f.name}${sample.suffix ?? ''}${labels.slice(0, -1)}${extra.join('')}} ${sample.value}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

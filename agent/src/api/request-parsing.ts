@@ -1,4 +1,5 @@
-import type { RestartRequest, SwitchoverRequest } from './backend';
+import { postgresVersionNum } from '../core/scheduled-restart';
+import type { FailsafeRequestBody, RestartRequest, SwitchoverRequest } from './backend';
 
 /** A request the API refuses before it reaches the agent: 400 with this message. */
 export class BadRequest extends Error {
@@ -30,11 +31,17 @@ function optionalString(body: Record<string, unknown>, key: string): string | un
   return v;
 }
 
-/** ISO 8601 with an explicit time zone, as Patroni requires for schedules. */
-export function parseSchedule(value: string, action: string): Date {
-  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(value.trim())) throw new BadRequest(`Timezone information is mandatory for the scheduled ${action}`);
+/**
+ * ISO 8601 with an explicit time zone, as Patroni requires for schedules, refused in Patroni's words. With `field`
+ * (the body's key), the messages say which field and value after them. `unparseableStatus`: Patroni answers 422 for a
+ * restart's schedule it cannot parse (400 without a time zone).
+ */
+export function parseSchedule(value: string, action: string, unparseableStatus = 400, field?: string): Date {
+  const shown = field ? `${field}: ${JSON.stringify(value)}` : value;
+  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(value.trim()))
+    throw new BadRequest(`Timezone information is mandatory for the scheduled ${action}${field ? ` (${shown} has none; add Z or +HH:MM)` : ''}`);
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new BadRequest(`Unable to parse scheduled timestamp (${value}). It should be in ISO 8601 format.`);
+  if (Number.isNaN(d.getTime())) throw new BadRequest(`Unable to parse scheduled timestamp (${shown}). It should be in ISO 8601 format.`, unparseableStatus);
   return d;
 }
 
@@ -70,7 +77,8 @@ export function parseRestart(body: Record<string, unknown>): RestartRequest {
   }
   const version = optionalString(body, 'postgres_version');
   if (version !== undefined) {
-    if (!/^\d+(\.\d+){0,2}$/.test(version)) throw new BadRequest(`postgres_version must look like 15 or 15.4; got ${JSON.stringify(version)}`);
+    if (postgresVersionNum(version) === undefined)
+      throw new BadRequest(`postgres_version must be X.Y or X.Y.Z (16.4, 9.6.3), as Patroni reads it; got ${JSON.stringify(version)}`);
     out.postgresVersion = version;
   }
   if (body.timeout !== undefined) {
@@ -79,9 +87,22 @@ export function parseRestart(body: Record<string, unknown>): RestartRequest {
       throw new BadRequest(`timeout must be a positive number of seconds; got ${JSON.stringify(body.timeout)}`);
     out.timeoutSeconds = t;
   }
-  const schedule = optionalString(body, 'schedule');
-  if (schedule !== undefined) out.scheduledAt = parseSchedule(schedule, 'restart');
+  const schedule = body.schedule;
+  if (schedule !== undefined && schedule !== null && schedule !== '') {
+    if (typeof schedule !== 'string') throw new BadRequest(`schedule must be an ISO 8601 time with a time zone; got ${JSON.stringify(schedule)}`, 422);
+    out.scheduledAt = parseSchedule(schedule, 'restart', 422, 'schedule');
+  }
   return out;
+}
+
+/** `POST /failsafe`: `name` (the asking leader) and, from a pgha leader, `ttl` in seconds (at most an hour). */
+export function parseFailsafe(body: Record<string, unknown>): FailsafeRequestBody {
+  if (typeof body.name !== 'string' || body.name === '') throw new BadRequest(`name must be the asking leader's member name; got ${JSON.stringify(body.name)}`);
+  const ttl = body.ttl;
+  if (ttl === undefined || ttl === null) return { name: body.name };
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0 || ttl > 3600)
+    throw new BadRequest(`ttl must be a number of seconds above 0 and at most 3600; got ${JSON.stringify(ttl)}`);
+  return { name: body.name, ttlSeconds: ttl };
 }
 
 export function parseReinitialize(body: Record<string, unknown>): { force: boolean; fromLeader: boolean } {

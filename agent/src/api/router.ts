@@ -1,7 +1,7 @@
 import { errorFields, type Logger, silentLogger } from '../log/logger';
 import type { ApiBackend, ApiResult } from './backend';
 import { HEALTH_PATHS, healthStatus, type Query } from './health';
-import { BadRequest, parseJsonObject, parseReinitialize, parseRestart, parseSwitchover } from './request-parsing';
+import { BadRequest, parseFailsafe, parseJsonObject, parseReinitialize, parseRestart, parseSwitchover } from './request-parsing';
 
 export interface ApiRequest {
   readonly method: string;
@@ -27,7 +27,10 @@ const GET_ROUTES: Readonly<Record<string, Handler>> = {
     return config ? { status: 200, body: config } : { status: 502, body: 'Cluster has no dynamic configuration' };
   },
   metrics: (_r, b) => ({ status: 200, body: b.metrics(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }),
-  failsafe: () => ({ status: 502, body: 'failsafe_mode is not supported by pgha' }),
+  failsafe: (_r, b) => {
+    const topology = b.failsafeTopology();
+    return topology ? { status: 200, body: topology } : { status: 502, body: 'failsafe_mode is not enabled' };
+  },
 };
 
 const WRITE_ROUTES: Readonly<Record<string, Readonly<Record<string, Handler>>>> = {
@@ -37,6 +40,7 @@ const WRITE_ROUTES: Readonly<Record<string, Readonly<Record<string, Handler>>>> 
     restart: (r, b) => b.restart(parseRestart(r.body.trim() ? parseJsonObject(r.body) : {})),
     reload: (_r, b) => b.reload(),
     reinitialize: (r, b) => b.reinitialize(parseReinitialize(r.body.trim() ? parseJsonObject(r.body) : {})),
+    failsafe: (r, b) => b.failsafe(parseFailsafe(parseJsonObject(r.body))),
   },
   PATCH: { config: (r, b) => b.patchConfig(parseJsonObject(r.body)) },
   PUT: { config: (r, b) => b.replaceConfig(parseJsonObject(r.body)) },

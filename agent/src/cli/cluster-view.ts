@@ -35,6 +35,8 @@ export interface MemberView {
   readonly lagBytes?: number;
   readonly apiUrl?: string;
   readonly pendingRestart: boolean;
+  /** When the member's scheduled restart is due (its `scheduled_restart.schedule`). @default - none scheduled */
+  readonly scheduledRestart?: string;
   readonly tags: Readonly<Record<string, unknown>>;
 }
 
@@ -164,6 +166,9 @@ export function clusterView(objects: ClusterObjects): ClusterView {
       lagBytes: !isLeader && optime !== undefined && xlog !== undefined ? Math.max(0, optime - xlog) : undefined,
       apiUrl: typeof status.api_url === 'string' ? status.api_url : undefined,
       pendingRestart: status.pending_restart === true,
+      ...(isRecord(status.scheduled_restart) && typeof status.scheduled_restart.schedule === 'string'
+        ? { scheduledRestart: status.scheduled_restart.schedule }
+        : {}),
       tags: isRecord(status.tags) ? status.tags : {},
     });
   }

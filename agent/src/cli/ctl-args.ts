@@ -135,6 +135,7 @@ export const CTL_COMMAND_SPECS: readonly CtlCommandSpec[] = [
     options: [
       { key: 'role', flags: ['--role'], value: 'primary|replica', help: 'only the members with this role' },
       { key: 'pending', flags: ['--pending'], help: 'only the members with pending_restart' },
+      { key: 'scheduled', flags: ['--scheduled'], value: 'ISO8601', help: 'restart at this time (with a time zone) instead of now' },
       NO_PROMPT,
     ],
   },

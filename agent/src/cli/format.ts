@@ -30,8 +30,19 @@ function hostColumn(m: MemberView): string {
 export function formatList(view: ClusterView): string {
   const flags = [view.systemId ? `system id ${view.systemId}` : 'not initialized', ...(view.paused ? ['maintenance mode: paused'] : [])];
   const withPending = view.members.some((m) => m.pendingRestart);
+  const withScheduled = view.members.some((m) => m.scheduledRestart);
   const withTags = view.members.some((m) => Object.keys(m.tags).length > 0);
-  const header = ['Member', 'Host', 'Role', 'State', 'TL', 'Lag in MB', ...(withPending ? ['Pending restart'] : []), ...(withTags ? ['Tags'] : [])];
+  const header = [
+    'Member',
+    'Host',
+    'Role',
+    'State',
+    'TL',
+    'Lag in MB',
+    ...(withPending ? ['Pending restart'] : []),
+    ...(withScheduled ? ['Scheduled restart'] : []),
+    ...(withTags ? ['Tags'] : []),
+  ];
   const rows = view.members.map((m) => [
     m.name,
     hostColumn(m),
@@ -40,6 +51,7 @@ export function formatList(view: ClusterView): string {
     m.timeline === undefined ? '' : String(m.timeline),
     lagMb(m.lagBytes),
     ...(withPending ? [m.pendingRestart ? '*' : ''] : []),
+    ...(withScheduled ? [m.scheduledRestart ?? ''] : []),
     ...(withTags ? [Object.keys(m.tags).length ? JSON.stringify(m.tags) : ''] : []),
   ]);
   const lines = [`Cluster: ${view.scope} (${flags.join(', ')})`, table(header, rows)];
@@ -69,6 +81,7 @@ export function listJson(view: ClusterView): Record<string, unknown> {
       lag: m.lagBytes ?? null,
       api_url: m.apiUrl ?? null,
       pending_restart: m.pendingRestart,
+      ...(m.scheduledRestart ? { scheduled_restart: m.scheduledRestart } : {}),
       tags: m.tags,
     })),
     ...(view.scheduledSwitchover ? { scheduled_switchover: view.scheduledSwitchover } : {}),

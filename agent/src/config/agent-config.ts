@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError } from '../errors';
 import { type ConfigSources, type FlatConfig, loadFlatConfig } from './load-config';
-import { FIELDS } from './schema';
+import { FIELDS, LIBPQ_TLS_OPTIONS, type LibpqTlsOption } from './schema';
 
 export interface PortSpec {
   readonly name?: string;
@@ -13,6 +13,12 @@ export interface PortSpec {
 export interface Credentials {
   readonly username: string;
   readonly password: string;
+}
+
+/** A PostgreSQL role the agent connects to other members as, with the libpq TLS options of those connections. */
+export interface PgRole extends Credentials {
+  /** `sslmode`, `sslrootcert`, …, as set; the agent uses `sslmode=prefer` when none is. */
+  readonly tls: Readonly<Partial<Record<LibpqTlsOption, string>>>;
 }
 
 /** The agent's validated configuration. Times are seconds, as in the file. */
@@ -66,8 +72,8 @@ export interface AgentConfig {
     readonly pgHba?: readonly string[];
     /** `postgresql.callbacks`: the command line per action (see ha/callbacks.ts). */
     readonly callbacks: Readonly<Partial<Record<CallbackAction, string>>>;
-    readonly superuser: Credentials;
-    readonly replication: Credentials;
+    readonly superuser: PgRole;
+    readonly replication: PgRole;
   };
   readonly tags: {
     readonly nofailover: boolean;
@@ -133,6 +139,12 @@ export function buildAgentConfig(flat: FlatConfig, readFile: (p: string) => stri
     if (pw === undefined || pw === '') throw new ConfigError(`${prefix}.password`, undefined, `is required (or ${prefix}.password_file)`);
     return { username: get<string>(`${prefix}.username`), password: pw };
   };
+  const pgRole = (prefix: string): PgRole => ({
+    ...credentials(prefix),
+    tls: Object.fromEntries(
+      LIBPQ_TLS_OPTIONS.flatMap((o) => (get<string | undefined>(`${prefix}.${o}`) === undefined ? [] : [[o, get<string>(`${prefix}.${o}`)]])),
+    ),
+  });
   const apiUser = get<string | undefined>('restapi.authentication.username');
   const apiPassword = password(flat, 'restapi.authentication', readFile) || undefined;
   if ((apiUser === undefined) !== (apiPassword === undefined)) {
@@ -200,8 +212,8 @@ export function buildAgentConfig(flat: FlatConfig, readFile: (p: string) => stri
       callbacks: Object.fromEntries(
         CALLBACK_ACTIONS.flatMap((a) => (get<string | undefined>(`postgresql.callbacks.${a}`) ? [[a, get<string>(`postgresql.callbacks.${a}`)]] : [])),
       ),
-      superuser: credentials('postgresql.authentication.superuser'),
-      replication: credentials('postgresql.authentication.replication'),
+      superuser: pgRole('postgresql.authentication.superuser'),
+      replication: pgRole('postgresql.authentication.replication'),
     },
     tags: {
       nofailover: get('tags.nofailover'),

@@ -4,7 +4,7 @@ import { hbaLines } from '../postgres/hba';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors';
 import { INERT_KEYS, KEY_ALIASES, keyOfPatroniEnv, nearestName, patroniKey, REFUSED_KEYS } from './patroni-keys';
-import { FIELDS, type FieldSpec, OPEN_SECTIONS } from './schema';
+import { FIELDS, type FieldSpec, OPEN_SECTIONS, TYPE_RULES } from './schema';
 import { PROTECTED_PARAMETERS } from '../postgres/settings';
 
 /** A key accepted without effect, with the reason (logged once at start). */
@@ -23,8 +23,9 @@ export class ConfigErrors extends ConfigError {
   }
 }
 
-const TRUE = new Set(['true', 'on', 'yes', '1']);
-const FALSE = new Set(['false', 'off', 'no', '0']);
+/** The words a boolean may be given as in the environment. */
+export const ENV_TRUE: ReadonlySet<string> = new Set(['true', 'on', 'yes', '1']);
+export const ENV_FALSE: ReadonlySet<string> = new Set(['false', 'off', 'no', '0']);
 
 function shown(spec: FieldSpec, value: unknown): unknown {
   return spec.secret ? '<redacted>' : value;
@@ -34,12 +35,12 @@ function parseEnv(spec: FieldSpec, raw: string): unknown {
   switch (spec.type) {
     case 'boolean': {
       const v = raw.trim().toLowerCase();
-      if (TRUE.has(v)) return true;
-      if (FALSE.has(v)) return false;
-      throw new ConfigError(spec.env!, raw, 'must be true or false');
+      if (ENV_TRUE.has(v)) return true;
+      if (ENV_FALSE.has(v)) return false;
+      throw new ConfigError(spec.env!, raw, `must be ${TYPE_RULES.boolean}`);
     }
     case 'integer': {
-      if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(spec.env!, shown(spec, raw), 'must be a whole number');
+      if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(spec.env!, shown(spec, raw), `must be ${TYPE_RULES.integer}`);
       return Number(raw.trim());
     }
     case 'integer-list':
@@ -75,24 +76,24 @@ function checkType(spec: FieldSpec, value: unknown): unknown {
   };
   switch (spec.type) {
     case 'string':
-      if (typeof value !== 'string' || value.length === 0) fail('must be a non-empty string');
+      if (typeof value !== 'string' || value.length === 0) fail(`must be ${TYPE_RULES.string}`);
       if (spec.pattern && !spec.pattern.re.test(value as string)) fail(`must be ${spec.pattern.describe}`);
       return value;
     case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value)) fail('must be a whole number');
+      if (typeof value !== 'number' || !Number.isInteger(value)) fail(`must be ${TYPE_RULES.integer}`);
       if (spec.min !== undefined && (value as number) < spec.min) fail(`must be at least ${spec.min}`);
       if (spec.max !== undefined && (value as number) > spec.max) fail(`must be at most ${spec.max}`);
       return value;
     case 'boolean':
-      if (typeof value !== 'boolean') fail('must be true or false');
+      if (typeof value !== 'boolean') fail(`must be ${TYPE_RULES.boolean}`);
       return value;
     case 'integer-list':
-      if (!Array.isArray(value) || !value.every((v) => Number.isInteger(v) && v >= 100 && v <= 599)) fail('must be a list of HTTP status codes (100-599)');
+      if (!Array.isArray(value) || !value.every((v) => Number.isInteger(v) && v >= 100 && v <= 599)) fail(`must be ${TYPE_RULES['integer-list']}`);
       return value;
     case 'hba-lines':
       return hbaLines(spec.key, value);
     case 'command': {
-      if (typeof value !== 'string' || value.trim().length === 0) fail('must be a non-empty command line');
+      if (typeof value !== 'string' || value.trim().length === 0) fail(`must be ${TYPE_RULES.command}`);
       let words: string[] = [];
       try {
         words = commandWords(value as string);
@@ -104,11 +105,11 @@ function checkType(spec: FieldSpec, value: unknown): unknown {
     }
     case 'string-map':
       if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string')) {
-        fail('must be a map of strings to strings');
+        fail(`must be ${TYPE_RULES['string-map']}`);
       }
       return value;
     case 'parameters':
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('must be a map of PostgreSQL setting names to values');
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`must be ${TYPE_RULES.parameters}`);
       for (const [k, v] of Object.entries(value as object)) {
         if (!['string', 'number', 'boolean'].includes(typeof v)) throw new ConfigError(`${spec.key}.${k}`, v, 'must be a string, number or boolean');
       }
@@ -126,7 +127,7 @@ function checkType(spec: FieldSpec, value: unknown): unknown {
             (p as { port: number }).port < 65536,
         )
       ) {
-        fail('must be a non-empty list of {name, port} with port 1-65535');
+        fail(`must be ${TYPE_RULES.ports}`);
       }
       return value;
   }

@@ -9,15 +9,19 @@ export interface PatroniKey {
   readonly why: string;
 }
 
-const TLS_CLIENT = ['sslmode', 'sslcert', 'sslkey', 'sslpassword', 'sslrootcert', 'sslcrl', 'sslcrldir', 'sslnegotiation', 'gssencmode', 'channel_binding'];
+/** libpq options of Patroni's that the agent does not pass on (the others are in the schema, `LIBPQ_TLS_OPTIONS`). */
+const TLS_REFUSED: readonly PatroniKey[] = (['superuser', 'replication'] as const).flatMap((role) => [
+  {
+    key: `postgresql.authentication.${role}.sslpassword`,
+    why: 'encrypted client keys are not supported: the key password would show in pg_stat_wal_receiver; give an unencrypted sslkey',
+  },
+  { key: `postgresql.authentication.${role}.sslnegotiation`, why: "PostgreSQL 15's libpq has no sslnegotiation (it came with 17)" },
+]);
+const TLS_CLIENT = ['sslpassword', 'sslnegotiation'];
 
 /** Accepted with a warning: the agent runs without them, as it says. */
 export const INERT_KEYS: readonly PatroniKey[] = [
   { key: 'postgresql.authentication.rewind', why: 'pg_rewind connects as the superuser' },
-  ...TLS_CLIENT.map((o) => ({
-    key: `postgresql.authentication.superuser.${o}`,
-    why: 'the agent reaches its own PostgreSQL over the local socket, without TLS',
-  })),
   { key: 'postgresql.basebackup', why: 'replicas are cloned with pg_basebackup --checkpoint=fast --wal-method=stream' },
   { key: 'postgresql.before_stop', why: 'not run: PostgreSQL is stopped without it' },
   { key: 'postgresql.pgpass', why: 'the agent keeps its password file in its own run directory' },
@@ -47,10 +51,7 @@ export const INERT_KEYS: readonly PatroniKey[] = [
 
 /** Refused: running without them would lower security or turn the cluster into something else. */
 export const REFUSED_KEYS: readonly PatroniKey[] = [
-  ...TLS_CLIENT.map((o) => ({
-    key: `postgresql.authentication.replication.${o}`,
-    why: 'TLS for replication connections is not supported yet; without it replicas would stream in clear text',
-  })),
+  ...TLS_REFUSED,
   { key: 'restapi.verify_client', why: 'client certificates are not checked yet; the REST API would accept any client' },
   { key: 'restapi.keyfile_password', why: 'encrypted REST API keys are not supported; give an unencrypted keyfile' },
   { key: 'postgresql.pre_promote', why: 'fencing scripts before a promotion are not supported yet; a promotion would skip yours' },

@@ -6,6 +6,19 @@
 
 export type FieldType = 'string' | 'integer' | 'boolean' | 'string-map' | 'ports' | 'integer-list' | 'parameters' | 'hba-lines' | 'command';
 
+/** What a value of each type must be: load-config.ts refuses others with `must be <this>`, and docs/configuration.md lists it. */
+export const TYPE_RULES: Readonly<Record<FieldType, string>> = {
+  string: 'a non-empty string',
+  integer: 'a whole number',
+  boolean: 'true or false',
+  'string-map': 'a map of strings to strings',
+  ports: 'a non-empty list of {name, port} with port 1-65535',
+  'integer-list': 'a list of HTTP status codes (100-599)',
+  parameters: 'a map of PostgreSQL setting names to values',
+  'hba-lines': 'a list of pg_hba.conf lines',
+  command: 'a non-empty command line',
+};
+
 export interface FieldSpec {
   /** Dotted key in the YAML file, e.g. `kubernetes.use_endpoints`. */
   readonly key: string;
@@ -31,6 +44,34 @@ const DNS_LABEL = { re: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, describe: 'a DNS
 const LABEL_KEY = { re: /^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, describe: 'a Kubernetes label key' };
 const LABEL_VALUE = { re: /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, describe: 'a Kubernetes label value' };
 const HOST_PORT = { re: /^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, describe: 'host:port' };
+
+/** libpq's TLS and encryption options a role's connections to another member take (Patroni's names). */
+export const LIBPQ_TLS_OPTIONS = ['sslmode', 'sslcert', 'sslkey', 'sslrootcert', 'sslcrl', 'sslcrldir', 'gssencmode', 'channel_binding'] as const;
+export type LibpqTlsOption = (typeof LIBPQ_TLS_OPTIONS)[number];
+
+const ABSOLUTE_PATH = { re: /^\/\S*$/, describe: 'an absolute path' };
+const oneOf = (...values: string[]) => ({ re: new RegExp(`^(${values.join('|')})$`), describe: `one of ${values.join(', ')}` });
+const TLS_PATTERNS: Readonly<Record<LibpqTlsOption, { readonly re: RegExp; readonly describe: string }>> = {
+  sslmode: oneOf('disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'),
+  sslcert: ABSOLUTE_PATH,
+  sslkey: ABSOLUTE_PATH,
+  sslrootcert: ABSOLUTE_PATH,
+  sslcrl: ABSOLUTE_PATH,
+  sslcrldir: ABSOLUTE_PATH,
+  gssencmode: oneOf('disable', 'prefer', 'require'),
+  channel_binding: oneOf('disable', 'prefer', 'require'),
+};
+
+/** The TLS fields of one role: `postgresql.authentication.<role>.<option>`, env `PATRONI_<ROLE>_<OPTION>`. */
+function tlsFields(role: 'superuser' | 'replication', usedFor: string): FieldSpec[] {
+  return LIBPQ_TLS_OPTIONS.map((o) => ({
+    key: `postgresql.authentication.${role}.${o}`,
+    type: 'string' as const,
+    env: `PATRONI_${role.toUpperCase()}_${o.toUpperCase()}`,
+    pattern: TLS_PATTERNS[o],
+    doc: `libpq \`${o}\` for ${usedFor}.${o === 'sslmode' ? ' @default prefer' : ''}`,
+  }));
+}
 
 export const FIELDS: readonly FieldSpec[] = [
   { key: 'scope', type: 'string', env: 'PATRONI_SCOPE', required: true, pattern: DNS_LABEL, doc: 'Cluster name; prefixes every object the agent owns.' },
@@ -310,6 +351,8 @@ export const FIELDS: readonly FieldSpec[] = [
     env: 'PATRONI_REPLICATION_PASSWORD_FILE',
     doc: 'File holding the replication password (a mounted Secret).',
   },
+  ...tlsFields('replication', "a replica's streaming connection (`primary_conninfo`) and pg_basebackup's"),
+  ...tlsFields('superuser', "pg_rewind's connection to the member it rewinds from (the agent's own connections use the local socket)"),
 
   { key: 'tags.nofailover', type: 'boolean', env: 'PATRONI_NOFAILOVER', default: false, doc: 'Never promote this member.' },
   {

@@ -13,8 +13,11 @@ export interface LockBasis {
 export type Action =
   /** Take the lock with a write conditional on `basis.version` (or a create when it is null). */
   | { readonly type: 'acquire'; readonly basis: LockBasis }
-  /** Refresh our own lock with a write conditional on `basis.version`. */
-  | { readonly type: 'renew'; readonly basis: LockBasis }
+  /**
+   * Refresh our own lock with a write conditional on `basis.version`. With `failsafe`, a renew that cannot reach the
+   * API may instead extend the lease on the promises of these members (name → REST API URL; see `failsafe.ts`).
+   */
+  | { readonly type: 'renew'; readonly basis: LockBasis; readonly failsafe?: Readonly<Record<string, string>> }
   /** Give the lock up (holder removed) with a write conditional on `basis.version`. */
   | { readonly type: 'release'; readonly basis: LockBasis }
   /** Stop acting as leader locally, now. Never needs the API. */

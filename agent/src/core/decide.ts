@@ -1,4 +1,5 @@
 import type { Action, Decision, LockBasis } from './actions';
+import { failsafePeers, outsideFailsafeTopology, promiseBinds } from './failsafe';
 import { lockExpiresAt, lockIsFree } from './lease';
 import type { CoreConfig, MemberStatus, Observation } from './model';
 
@@ -75,7 +76,8 @@ export function decide(obs: Observation, config: CoreConfig): Decision {
   } else if (leading) {
     const dueAt = self.lastRenewAt === null ? now : self.lastRenewAt + config.loopWaitMs;
     if (now >= dueAt) {
-      actions.push({ type: 'renew', basis: basisOf(obs) });
+      const peers = config.failsafeMode ? failsafePeers(lock, self) : null;
+      actions.push({ type: 'renew', basis: basisOf(obs), ...(peers ? { failsafe: peers } : {}) });
       reasons.push('renewing the lock');
     } else {
       reasons.push('holding the lock');
@@ -85,9 +87,16 @@ export function decide(obs: Observation, config: CoreConfig): Decision {
   } else {
     const mayLead = self.healthy && !self.nofailover && !self.giveUp;
     const free = lockIsFree(lock, now);
-    if ((free || holderIsMe) && mayLead) {
+    const promised = promiseBinds(self, now);
+    const outside = outsideFailsafeTopology(lock, self.name);
+    if ((free || holderIsMe) && mayLead && !promised && !outside) {
       actions.push({ type: 'acquire', basis: basisOf(obs) });
       reasons.push(holderIsMe ? 'lock still names this member' : lock.holder === null ? 'lock is free' : 'lock expired');
+    } else if (free && promised) {
+      reasons.push('lock expired but this member promised the failsafe leader to stay out');
+      nextCheckAt = Math.min(nextCheckAt, self.failsafePromiseUntil!);
+    } else if (free && outside) {
+      reasons.push("lock expired but this member is not in the leader's failsafe topology");
     } else if (free) {
       reasons.push('lock is free but this member may not lead');
     } else {

@@ -1,4 +1,5 @@
 import { type Decision, LOCK_WRITES } from './actions';
+import { outsideFailsafeTopology, promiseBinds } from './failsafe';
 import { lockIsFree } from './lease';
 import type { Observation } from './model';
 
@@ -23,6 +24,8 @@ export const RULES: Readonly<Record<string, Rule>> = {
     if (!self.healthy || self.nofailover) return 'acquire by a member that may not lead';
     if (!lockIsFree(lock, obs.now) && lock.holder !== self.name) return 'acquire of a live lock held by another member';
     if (a.basis.version !== lock.version) return 'acquire conditional on a version other than the one observed';
+    if (promiseBinds(self, obs.now)) return 'acquire while bound by a promise to a failsafe leader';
+    if (outsideFailsafeTopology(lock, self.name)) return "acquire by a member outside the holder's failsafe topology";
     return null;
   },
   /** Renew only a lock we hold and still act on. */
@@ -34,6 +37,14 @@ export const RULES: Readonly<Record<string, Rule>> = {
     if (obs.self.shuttingDown) return 'renew while shutting down';
     if (a.basis.version !== obs.lock.version) return 'renew conditional on a version other than the one observed';
     return null;
+  },
+  /** A failsafe round asks every other member any stored topology may name (rule 3 of `failsafe.ts`). */
+  failsafeAsksEveryone: (obs, d) => {
+    const a = d.actions.find((x) => x.type === 'renew');
+    if (!a?.failsafe) return null;
+    const named = Object.keys({ ...obs.self.failsafeWritten, ...obs.lock.failsafe }).filter((n) => n !== obs.self.name);
+    const missed = named.filter((n) => !Object.hasOwn(a.failsafe!, n));
+    return missed.length ? `failsafe round would not ask ${missed.join(', ')}` : null;
   },
   /** Past the local lease deadline the node steps down in the same decision and claims nothing. */
   neverLeadAfterDeadline: (obs, d) => {

@@ -20,6 +20,11 @@ export interface LockView {
    * read, so it gives an existing holder one full ttl.
    */
   readonly observedAt: number;
+  /**
+   * The lock's `failsafe` annotation: the members (name → REST API URL) its holder last wrote while failsafe mode was
+   * on. While the lock names a holder, only these members may take the lock (see `failsafe.ts`). @default null
+   */
+  readonly failsafe?: Readonly<Record<string, string>> | null;
 }
 
 /** What a member publishes about itself (the `status` annotation of its Pod; the role label follows from it). */
@@ -83,6 +88,17 @@ export interface SelfView {
    * write (stale, edited by hand, malformed), `null` when our Pod does not exist.
    */
   readonly published: MemberStatus | 'other' | null;
+  /**
+   * Until when (monotonic ms) this member promised a failsafe leader, by answering its `POST /failsafe`, not to take
+   * the lock; `null` when it made no promise. @default null
+   */
+  readonly failsafePromiseUntil?: number | null;
+  /**
+   * Failsafe topologies (name → REST API URL) that this member's own lock writes since its last confirmed one may
+   * have stored: a write whose answer was lost may have landed, and members named only there read it. A failsafe
+   * round asks them too. @default {}
+   */
+  readonly failsafeWritten?: Readonly<Record<string, string>>;
 }
 
 export interface Observation {
@@ -98,4 +114,6 @@ export interface Observation {
 export interface CoreConfig {
   readonly ttlMs: number;
   readonly loopWaitMs: number;
+  /** `failsafe_mode` of the dynamic configuration: a leader cut off from the API may lead on its members' promises. @default false */
+  readonly failsafeMode?: boolean;
 }

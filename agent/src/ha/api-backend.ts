@@ -1,9 +1,13 @@
-import type { ApiBackend, ApiResult, RestartRequest, SwitchoverRequest } from '../api/backend';
+import type { MetricFamily } from '../metrics/agent-metrics';
+import type { ApiBackend, ApiResult, FailsafeRequestBody, RestartRequest, SwitchoverRequest } from '../api/backend';
 import type { HealthFacts } from '../api/health';
 import { renderMetrics } from '../api/metrics';
 import type { Clock } from '../clock';
 import type { AgentConfig } from '../config/agent-config';
+import type { FailsafeVerdict } from '../core/failsafe';
 import type { LockView } from '../core/model';
+import { PROMISE_HEADER } from '../loop/failsafe-client';
+import type { FailsafeRequest } from '../loop/ha-loop';
 import { ConflictError } from '../errors';
 import { AGENT_VERSION } from '../version';
 import type { ClusterObjects } from './cluster-objects';
@@ -15,6 +19,16 @@ import { peerCandidates } from './peer-status';
 import type { PostgresService } from './postgres-service';
 import { clusterJson } from './cluster-json';
 import { pollSwitchover, switchoverRefusal } from './switchover-request';
+import { scheduledRestartJson, scheduleRefusal, unmetCondition } from '../core/scheduled-restart';
+import { restartFacts } from './restart-schedule';
+
+/** What the REST API needs from the HA loop's failsafe side. */
+export interface FailsafeParticipant {
+  /** Answers a failsafe leader's `POST /failsafe`. */
+  grant(req: FailsafeRequest): FailsafeVerdict;
+  /** This member leads on failsafe promises right now (`failsafe_mode_is_active` in `GET /patroni`). */
+  active(): boolean;
+}
 
 export interface AgentApiBackendProps {
   readonly config: AgentConfig;
@@ -27,6 +41,10 @@ export interface AgentApiBackendProps {
   readonly lastLoopAt: () => number | undefined;
   /** Runs the HA loop now. */
   readonly wake: () => void;
+  /** This member's part in failsafe mode (the HA loop decides). @default - every request refused, never active */
+  readonly failsafe?: FailsafeParticipant;
+  /** The agent's own metric families (`pgha_*`), at scrape time. @default none */
+  readonly metrics?: () => MetricFamily[];
   readonly logger: Logger;
 }
 
@@ -36,6 +54,23 @@ const FRESH_POSITIONS_MS = 100;
 /** The agent's answers to the REST API (Patroni's bodies, codes and messages). Reads never block. */
 export class AgentApiBackend implements ApiBackend {
   constructor(private readonly p: AgentApiBackendProps) {}
+
+  failsafeTopology(): Readonly<Record<string, string>> | null {
+    return this.p.service.dynamicConfig.failsafeMode ? (this.p.store.lock().failsafe ?? {}) : null;
+  }
+
+  failsafe(req: FailsafeRequestBody): ApiResult {
+    const verdict = this.p.failsafe?.grant({ from: req.name, ...(req.ttlSeconds !== undefined ? { durationMs: req.ttlSeconds * 1000 } : {}) }) ?? {
+      granted: false,
+      status: 503,
+      reason: 'this member takes no part in failsafe mode',
+    };
+    if (!verdict.granted) return { status: verdict.status, body: verdict.reason };
+    // The promise's length from when it was made, which is after the leader's round started: the leader measures
+    // its lease from the round's start, so it never counts on more than was promised. (Measuring it again here,
+    // a moment later, would state less than the leader asked for and fail every round.)
+    return { status: 200, body: 'Accepted', headers: { [PROMISE_HEADER]: String(Math.floor(verdict.promisedMs)) } };
+  }
 
   private role(): 'primary' | 'replica' | 'demoted' | 'uninitialized' {
     const s = this.p.service.snapshot;
@@ -73,6 +108,8 @@ export class AgentApiBackend implements ApiBackend {
       paused: this.p.service.dynamicConfig.pause,
       clusterUnlocked: this.p.store.lock().holder === null,
       syncStandby: this.isSyncStandby(),
+      failsafeActive: this.p.failsafe?.active() ?? false,
+      ...(this.p.service.restarts.current ? { scheduledRestart: scheduledRestartJson(this.p.service.restarts.current, false) } : {}),
     });
   }
 
@@ -215,15 +252,44 @@ export class AgentApiBackend implements ApiBackend {
   }
 
   async restart(req: RestartRequest): Promise<ApiResult> {
-    if (req.scheduledAt) return { status: 503, body: 'scheduled restarts are not supported by pgha' };
-    if (req.role && req.role !== this.role()) return { status: 503, body: `restart conditions are not satisfied` };
-    if (req.restartPending && !this.p.service.snapshot?.server?.pendingRestart.length) return { status: 503, body: 'restart conditions are not satisfied' };
-    const ok = await this.p.service.restartPostgres((req.timeoutSeconds ?? this.p.config.shutdownTimeout) * 1000);
+    const { service } = this.p;
+    const conditions = {
+      ...(req.restartPending !== undefined ? { restartPending: req.restartPending } : {}),
+      ...(req.role ? { role: req.role } : {}),
+      ...(req.postgresVersion !== undefined ? { postgresVersion: req.postgresVersion } : {}),
+    };
+    if (req.scheduledAt) {
+      const atMs = req.scheduledAt.getTime();
+      const refusal = scheduleRefusal({
+        atMs,
+        nowMs: this.p.clock.wallTime().getTime(),
+        paused: service.dynamicConfig.pause,
+        pending: !!service.restarts.current,
+      });
+      if (refusal) return { status: refusal.status, body: refusal.message };
+      const facts = restartFacts(service.snapshot);
+      service.restarts.set({
+        ...conditions,
+        atMs,
+        ...(req.timeoutSeconds !== undefined ? { timeoutSeconds: req.timeoutSeconds } : {}),
+        ...(facts.postmasterStartTime !== undefined ? { postmasterStartTime: facts.postmasterStartTime } : {}),
+      });
+      this.p.logger.info('restart scheduled', { schedule: req.scheduledAt.toISOString(), ...conditions });
+      // The loop publishes it in the Pod status and arms the timer for its time.
+      this.p.wake();
+      return { status: 202, body: 'Restart scheduled' };
+    }
+    const unmet = unmetCondition(conditions, restartFacts(service.snapshot));
+    if (unmet) return { status: 503, body: `restart conditions are not satisfied: ${unmet}` };
+    const ok = await service.restartPostgres((req.timeoutSeconds ?? this.p.config.shutdownTimeout) * 1000);
     return ok ? { status: 200, body: 'restarted successfully' } : { status: 503, body: 'restart failed' };
   }
 
   cancelRestart(): Promise<ApiResult> {
-    return Promise.resolve({ status: 404, body: 'no restarts are scheduled' });
+    if (!this.p.service.restarts.clear()) return Promise.resolve({ status: 404, body: 'no restarts are scheduled' });
+    this.p.logger.info('scheduled restart deleted', {});
+    this.p.wake();
+    return Promise.resolve({ status: 200, body: 'scheduled restart deleted' });
   }
 
   reload(): Promise<ApiResult> {
@@ -240,6 +306,6 @@ export class AgentApiBackend implements ApiBackend {
   }
 
   metrics(): string {
-    return renderMetrics({ scope: this.p.config.scope, name: this.p.config.name, status: this.statusJson() });
+    return renderMetrics({ scope: this.p.config.scope, name: this.p.config.name, status: this.statusJson(), families: this.p.metrics?.() ?? [] });
   }
 }

@@ -4,6 +4,8 @@
  */
 import { ConfigError } from '../errors';
 import { hbaLines } from '../postgres/hba';
+import { DYNAMIC_FIELDS, DYNAMIC_INT_MAX, type DynamicFieldSpec } from './dynamic-fields';
+import { ignoreSlotsProblems, parseSlotConfig, type SlotConfig, slotsProblems } from './slot-config';
 
 export interface DynamicConfig {
   readonly pause: boolean;
@@ -11,6 +13,8 @@ export interface DynamicConfig {
   readonly synchronousMode: boolean;
   readonly synchronousModeStrict: boolean;
   readonly synchronousNodeCount: number;
+  /** `failsafe_mode`: a leader cut off from the API may go on leading on its members' promises (`core/failsafe.ts`). */
+  readonly failsafeMode: boolean;
   readonly primaryStartTimeout?: number;
   /** Seconds; undefined when not set dynamically. */
   readonly ttl?: number;
@@ -20,6 +24,8 @@ export interface DynamicConfig {
   readonly parameters: Readonly<Record<string, string | number | boolean>>;
   /** `postgresql.pg_hba`: client lines of pg_hba.conf; undefined when not set dynamically. */
   readonly pgHba?: readonly string[];
+  /** `slots` (permanent physical slots) and `ignore_slots`. */
+  readonly slots: SlotConfig;
   /** The raw object, as stored. */
   readonly raw: Readonly<Record<string, unknown>>;
 }
@@ -43,12 +49,14 @@ export const EMPTY_DYNAMIC_CONFIG: DynamicConfig = Object.freeze({
   synchronousMode: false,
   synchronousModeStrict: false,
   synchronousNodeCount: 1,
+  failsafeMode: false,
   parameters: {},
+  slots: Object.freeze({ permanent: [], ignore: [] }),
   raw: {},
 });
 
 /** A whole number of at least `min` (and at most `max`), as a JSON number or a string of digits. */
-function intRule(min: number, max = 2_147_483_647) {
+function intRule(min: number, max = DYNAMIC_INT_MAX) {
   return (v: unknown): string | null => {
     const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
     return typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max ? null : `must be a whole number from ${min} to ${max}`;
@@ -57,20 +65,40 @@ function intRule(min: number, max = 2_147_483_647) {
 const boolRule = (v: unknown): string | null =>
   typeof v === 'boolean' || v === 'true' || v === 'false' || v === 'on' || v === 'off' ? null : 'must be true or false';
 
-/** The keys of the dynamic configuration the agent reads, with what each may hold. Other keys are kept as they are. */
-const RULES: Readonly<Record<string, (v: unknown) => string | null>> = {
-  ttl: intRule(5, 3600),
-  loop_wait: intRule(1, 3600),
-  retry_timeout: intRule(1, 3600),
-  maximum_lag_on_failover: intRule(0, Number.MAX_SAFE_INTEGER),
-  primary_start_timeout: intRule(0),
-  master_start_timeout: intRule(0),
-  synchronous_node_count: intRule(1),
-  synchronous_mode: (v) => (v === 'quorum' || boolRule(v) === null ? null : 'must be true, false or "quorum"'),
-  synchronous_mode_strict: boolRule,
-  pause: boolRule,
-  postgresql: (v) => (isObject(v) ? null : 'must be an object'),
-};
+const show = (v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
+
+/** The value at a dotted key; undefined when a section on the way is not an object. */
+const valueAt = (raw: unknown, key: string): unknown => key.split('.').reduce<unknown>((node, part) => (isObject(node) ? node[part] : undefined), raw);
+
+/** What is wrong with one key's value, as `key: value rule` lines (DYNAMIC_FIELDS says what each key may hold). */
+function fieldProblems(field: DynamicFieldSpec, v: unknown): string[] {
+  const one = (why: string | null) => (why ? [`${field.key}: ${show(v)} ${why}`] : []);
+  switch (field.type) {
+    case 'integer':
+      return one(intRule(field.min ?? 0, field.max)(v));
+    case 'boolean':
+      return one(boolRule(v));
+    case 'synchronous-mode':
+      return one(v === 'quorum' || boolRule(v) === null ? null : 'must be true, false or "quorum"');
+    case 'parameters':
+      if (!isObject(v)) return one('must be an object');
+      return Object.entries(v).flatMap(([k, p]) => {
+        const scalar = typeof p === 'string' || typeof p === 'boolean' || (typeof p === 'number' && Number.isFinite(p));
+        return scalar || p === null ? [] : [`${field.key}.${k}: ${show(p)} must be a string, a finite number or a boolean`];
+      });
+    case 'slots':
+      return slotsProblems(v);
+    case 'slot-matchers':
+      return ignoreSlotsProblems(v);
+    case 'hba-lines':
+      try {
+        hbaLines(field.key, v);
+        return [];
+      } catch (err) {
+        return [err instanceof ConfigError ? `${err.key}: ${show(err.value)} ${err.allowed}` : String(err)];
+      }
+  }
+}
 
 /**
  * Checks a whole dynamic configuration (what PATCH/PUT /config would store, or what `<scope>-config` holds): every
@@ -78,25 +106,17 @@ const RULES: Readonly<Record<string, (v: unknown) => string | null>> = {
  */
 export function validateDynamicConfig(raw: Readonly<Record<string, unknown>>, own?: Timing): string[] {
   const problems: string[] = [];
-  const show = (v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
-  for (const [key, rule] of Object.entries(RULES)) {
-    if (raw[key] === undefined || raw[key] === null) continue;
-    const why = rule(raw[key]);
-    if (why) problems.push(`${key}: ${show(raw[key])} ${why}`);
-  }
-  const pg = isObject(raw.postgresql) ? raw.postgresql : {};
-  const params = pg.parameters;
-  if (params !== undefined && params !== null && !isObject(params)) problems.push(`postgresql.parameters: ${show(params)} must be an object`);
-  for (const [k, v] of Object.entries(isObject(params) ? params : {})) {
-    const scalar = typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
-    if (!scalar && v !== null) problems.push(`postgresql.parameters.${k}: ${show(v)} must be a string, a finite number or a boolean`);
-  }
-  if (pg.pg_hba !== undefined && pg.pg_hba !== null) {
-    try {
-      hbaLines('postgresql.pg_hba', pg.pg_hba);
-    } catch (err) {
-      problems.push(err instanceof ConfigError ? `${err.key}: ${show(err.value)} ${err.allowed}` : String(err));
+  const sections = new Set<string>();
+  for (const field of DYNAMIC_FIELDS) {
+    // A nested key's section (`postgresql`) must be an object: said once, before the keys in it.
+    const section = field.key.split('.').slice(0, -1).join('.');
+    if (section && !sections.has(section)) {
+      sections.add(section);
+      const v = valueAt(raw, section);
+      if (v !== undefined && v !== null && !isObject(v)) problems.push(`${section}: ${show(v)} must be an object`);
     }
+    const v = valueAt(raw, field.key);
+    if (v !== undefined && v !== null) problems.push(...fieldProblems(field, v));
   }
   if (problems.length === 0) {
     // The timings that would be in force: the ones given, else (when known) the member's own.
@@ -139,6 +159,7 @@ export function parseDynamicConfig(text: string | undefined): ParsedConfig {
       synchronousMode: bool(sync) || sync === 'quorum',
       synchronousModeStrict: bool(raw.synchronous_mode_strict),
       synchronousNodeCount: Math.max(1, num(raw.synchronous_node_count) ?? 1),
+      failsafeMode: bool(raw.failsafe_mode),
       // Patroni's earlier name is still read when the new one is absent.
       primaryStartTimeout: num(raw.primary_start_timeout) ?? num(raw.master_start_timeout),
       ttl: num(raw.ttl),
@@ -146,6 +167,7 @@ export function parseDynamicConfig(text: string | undefined): ParsedConfig {
       retryTimeout: num(raw.retry_timeout),
       parameters,
       ...(Array.isArray(pg?.pg_hba) ? { pgHba: Object.freeze([...(pg.pg_hba as string[])]) } : {}),
+      slots: parseSlotConfig(raw),
       raw,
     }),
   };

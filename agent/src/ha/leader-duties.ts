@@ -6,6 +6,8 @@ import type { ReplicationSlot } from '../postgres/slots';
 import { lockTimestamp } from '../store/layout';
 import type { ClusterObjects } from './cluster-objects';
 import { failoverRequest, historyOf } from './cluster-view';
+import type { SlotConfig } from './slot-config';
+import { slotDuties } from './slot-duties';
 
 /**
  * Creates the replication slot of every other member that lacks one (the members' Pods say who they are); returns
@@ -18,13 +20,7 @@ export async function createMemberSlots(c: {
   logger: Logger;
   name: string;
 }): Promise<{ want: Set<string>; have: ReplicationSlot[] }> {
-  const want = new Set(
-    c.store
-      .podObjects()
-      .map((p) => p.metadata.name)
-      .filter((n) => n !== c.name)
-      .map(slotNameForMember),
-  );
+  const want = new Set(memberSlotNames(c.store, c.name));
   const have = await c.pg.listSlots();
   for (const slot of want) {
     if (!have.some((s) => s.name === slot)) {
@@ -37,8 +33,9 @@ export async function createMemberSlots(c: {
 
 /**
  * What the leader keeps in order while it runs as a primary, each step safe to repeat: the `initialize` record, a
- * physical slot per member (created when its Pod appears, dropped when it goes), and the switchover request it
- * carried out cleared.
+ * physical slot per member (created when its Pod appears, dropped when it goes) and the permanent slots
+ * (`ha/slot-duties.ts`), and the switchover request it carried out cleared. Returns the slots' positions to publish
+ * on the leader object, undefined when they could not be read.
  */
 export async function leaderDuties(c: {
   pg: LocalPostgres;
@@ -47,7 +44,9 @@ export async function leaderDuties(c: {
   name: string;
   systemIdentifier: string | undefined;
   now: Date;
-}): Promise<void> {
+  slots: SlotConfig;
+  paused: boolean;
+}): Promise<Record<string, bigint> | undefined> {
   const { pg, store, logger, name } = c;
   try {
     const cfg = store.object('config');
@@ -63,16 +62,28 @@ export async function leaderDuties(c: {
       await store.patchObject('failover', { leader: null, member: null, scheduled_at: null }, undefined);
       logger.info('switchover request done; cleared', { request: req });
     }
-    const { want, have } = await createMemberSlots(c);
-    for (const s of have) {
-      if (s.type === 'physical' && !s.active && !want.has(s.name)) {
-        await pg.dropSlot(s.name);
-        logger.info('dropped the replication slot of a member that is gone', { slot: s.name });
-      }
-    }
+    return await slotDuties({
+      pg,
+      logger,
+      role: 'primary',
+      ownSlot: slotNameForMember(name),
+      memberSlots: memberSlotNames(store, name),
+      slots: c.slots,
+      paused: c.paused,
+    });
   } catch (err) {
     logger.warn('leader housekeeping failed', errorFields(err));
+    return undefined;
   }
+}
+
+/** The slots the leader keeps for the other members: one per member Pod. */
+function memberSlotNames(store: ClusterObjects, own: string): string[] {
+  return store
+    .podObjects()
+    .map((p) => p.metadata.name)
+    .filter((n) => n !== own)
+    .map(slotNameForMember);
 }
 
 /** Appends a promotion to `history` on `<scope>-config`: `[old timeline, switch LSN, reason, time, new leader]`. */

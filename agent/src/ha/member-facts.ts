@@ -36,6 +36,8 @@ export interface StatusFieldsInput {
   /** The leader promoted and has not finished its first checkpoint yet. */
   readonly checkpointPending: boolean;
   readonly paused: boolean;
+  /** Patroni's `scheduled_restart` (with `postmaster_start_time`). @default - none scheduled */
+  readonly scheduledRestart?: Record<string, unknown>;
 }
 
 /**
@@ -65,6 +67,7 @@ export function statusFields(i: StatusFieldsInput): { positions: Record<string, 
   const tags = tagsJson(i.tags);
   if (Object.keys(tags).length > 0) other.tags = tags;
   if (i.paused) other.pause = true;
+  if (i.scheduledRestart) other.scheduled_restart = i.scheduledRestart;
   return { positions, other };
 }
 
@@ -80,16 +83,23 @@ export interface PatroniJsonInput {
   readonly paused: boolean;
   readonly clusterUnlocked: boolean;
   readonly syncStandby: boolean;
+  /** Leading on failsafe promises (Patroni's `failsafe_mode_is_active`). @default false */
+  readonly failsafeActive?: boolean;
+  /** Patroni's `scheduled_restart` (without `postmaster_start_time`). @default - none scheduled */
+  readonly scheduledRestart?: Record<string, unknown>;
 }
 
 const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+/** `postmaster_start_time` as Patroni shows it (`2030-01-01 10:00:00.123+00:00`). */
+export const postmasterStartText = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '+00:00');
 
 /** The body of `GET /patroni` (and of every health check), in Patroni's shape. */
 export function patroniJson(i: PatroniJsonInput): Record<string, unknown> {
   const s = i.snap?.server;
   const out: Record<string, unknown> = { state: i.state, role: i.role };
   if (s) {
-    out.postmaster_start_time = s.postmasterStartTime.toISOString().replace('T', ' ').replace('Z', '+00:00');
+    out.postmaster_start_time = postmasterStartText(s.postmasterStartTime);
     out.server_version = s.serverVersionNum;
     out.timeline = s.timeline;
     if (s.inRecovery) {
@@ -119,6 +129,8 @@ export function patroniJson(i: PatroniJsonInput): Record<string, unknown> {
   if (i.clusterUnlocked) out.cluster_unlocked = true;
   if (i.paused) out.pause = true;
   if (i.syncStandby) out.sync_standby = true;
+  if (i.failsafeActive) out.failsafe_mode_is_active = true;
+  if (i.scheduledRestart) out.scheduled_restart = i.scheduledRestart;
   const tags = tagsJson(i.tags);
   if (Object.keys(tags).length > 0) out.tags = tags;
   out.dcs_last_seen = i.dcsLastSeen;

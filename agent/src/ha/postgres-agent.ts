@@ -1,3 +1,5 @@
+import type { MetricFamily } from '../metrics/agent-metrics';
+import type { FailsafeParticipant } from './api-backend';
 import { Callbacks } from './callbacks';
 import { dirname, join } from 'node:path';
 import { ApiServer } from '../api/http-server';
@@ -35,6 +37,9 @@ export interface PostgresAgentDeps {
   readonly leading: () => boolean;
   readonly lastLoopAt: () => number | undefined;
   readonly wake: () => void;
+  readonly failsafe?: FailsafeParticipant;
+  /** The agent's own metric families, at scrape time. */
+  readonly metrics?: () => MetricFamily[];
 }
 
 /** The PostgreSQL service and the REST API around it, as the composition root wires them. */
@@ -73,6 +78,8 @@ export function postgresAgent(d: PostgresAgentDeps): { service: PostgresService;
     leading: d.leading,
     lastLoopAt: d.lastLoopAt,
     wake: d.wake,
+    ...(d.failsafe ? { failsafe: d.failsafe } : {}),
+    ...(d.metrics ? { metrics: d.metrics } : {}),
     logger: d.logger.child('restapi'),
   });
   const api = new ApiServer({

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock';
 import type { AgentConfig } from '../config/agent-config';
+import { failsafeAnnotation, ownApiUrl } from './failsafe-topology';
 import { raceVerdict } from '../core/failover-rules';
 import type { MemberState, Observation } from '../core/model';
 import { planPostgres, type PgStep } from '../core/postgres-plan';
@@ -28,6 +29,10 @@ import { type SyncMemory, syncDuties } from './sync-duties';
 import { type MemberTags, positionOf, statusFields } from './member-facts';
 import { peerCandidates } from './peer-status';
 import { runStep, type StepState } from './postgres-steps';
+import { RestartSchedule, restartFacts } from './restart-schedule';
+import { leaderSlotPositions, slotDuties, slotsAnnotation } from './slot-duties';
+import { slotNameForMember } from '../postgres/slot-name';
+import { scheduledRestartJson, scheduledRestartVerdict } from '../core/scheduled-restart';
 import type { FenceFile } from '../fence/fence-file';
 import type { FenceWatchdog } from '../fence/watchdog-process';
 
@@ -98,6 +103,12 @@ export class PostgresService implements LocalService {
   private appliedParameters: string | undefined;
   private readonly syncMemory: SyncMemory = { ssnChangedAt: undefined };
   private readonly tags: MemberTags;
+  /** The leader's slots and their positions as last listed (published on the lock); undefined until listed. */
+  private slotPositions: Record<string, bigint> | undefined;
+  /** Monotonic time a replica last kept its slots in line. */
+  private replicaSlotsAt: number | undefined;
+  /** `POST /restart` with a schedule: the restart the loop carries out at its time. */
+  readonly restarts = new RestartSchedule();
 
   constructor(private readonly props: PostgresServiceProps) {
     this.events = new CallbackEvents((action, role) => props.callbacks.fire(action, role));
@@ -252,7 +263,14 @@ export class PostgresService implements LocalService {
 
   /** Patroni's Pod status fields. Positions change at most every `positionIntervalMs` (see README: status writes). */
   statusExtra(): Record<string, unknown> {
-    const { positions, other } = statusFields({ snap: this.snap, tags: this.tags, checkpointPending: this.state.checkpointPending, paused: this.dyn.pause });
+    const scheduled = this.restarts.current;
+    const { positions, other } = statusFields({
+      snap: this.snap,
+      tags: this.tags,
+      checkpointPending: this.state.checkpointPending,
+      paused: this.dyn.pause,
+      ...(scheduled ? { scheduledRestart: scheduledRestartJson(scheduled, true) } : {}),
+    });
     const now = this.props.clock.monotonicMs();
     const otherText = JSON.stringify(other);
     const interval = Math.max(this.props.config.loopWait, 10) * 1000;
@@ -260,9 +278,24 @@ export class PostgresService implements LocalService {
     return { ...this.published.positions, ...(JSON.parse(this.published.other) as Record<string, unknown>) };
   }
 
-  /** Annotations on every lock write: the leader's position (`optime`). */
-  lockAnnotations(): Record<string, string> {
-    return this.lastPosition !== undefined ? { optime: String(this.lastPosition) } : {};
+  runsAsPrimary(): boolean {
+    const s = this.snap?.server;
+    return !!s && !s.inRecovery;
+  }
+
+  /**
+   * Annotations on every lock write: the leader's position (`optime`), its slots' positions (`slots`, once listed)
+   * and, in failsafe mode, its topology.
+   */
+  lockAnnotations(): Record<string, string | null> {
+    const failsafe = this.dyn.failsafeMode
+      ? failsafeAnnotation(memberRecords(this.props.store.podObjects()), this.props.config.name, ownApiUrl(this.props.config))
+      : null;
+    return {
+      ...(this.lastPosition !== undefined ? { optime: String(this.lastPosition) } : {}),
+      ...(this.slotPositions !== undefined ? { slots: slotsAnnotation(this.slotPositions) } : {}),
+      failsafe,
+    };
   }
 
   async mayAcquire(obs: Observation): Promise<boolean> {
@@ -357,6 +390,7 @@ export class PostgresService implements LocalService {
         });
       return;
     }
+    if (step.kind === 'none' && this.scheduledRestartStarted()) return;
     const params = JSON.stringify({ parameters: this.wantedParameters(), pgHba: this.wantedHba() });
     if (step.kind === 'none' && this.snap?.accepting && params !== this.appliedParameters) {
       this.busy = this.applyParameters(params).finally(() => {
@@ -364,9 +398,17 @@ export class PostgresService implements LocalService {
       });
       return;
     }
+    // Positions listed while leading are published only while leading.
+    if (!ctx.leading) this.slotPositions = undefined;
     const duties = step.kind === 'none' && ctx.leading && this.snap?.server && !this.snap.server.inRecovery && !this.state.checkpointPending;
     // Logged once per change, waiting states included ("rewind failed; waiting for reinit"): why Postgres is as it is.
     this.logStep(step);
+    if (step.kind === 'none' && !ctx.leading && this.replicaSlotsDue()) {
+      this.busy = this.replicaSlots(ctx).finally(() => {
+        this.busy = undefined;
+      });
+      return;
+    }
     if (step.kind === 'none' && !duties) return;
     if (this.mustWait(step)) return;
     const started = this.snap;
@@ -376,7 +418,17 @@ export class PostgresService implements LocalService {
       if (duties) {
         const { pg, store, logger, config } = this.props;
         again = started ? await syncDuties({ pg, store, logger, name: config.name, dyn: this.dyn, snap: started, memory: this.syncMemory }) : false;
-        await leaderDuties({ pg, store, logger, name: config.name, systemIdentifier: started?.server?.systemIdentifier, now: this.props.clock.wallTime() });
+        const positions = await leaderDuties({
+          pg,
+          store,
+          logger,
+          name: config.name,
+          systemIdentifier: started?.server?.systemIdentifier,
+          now: this.props.clock.wallTime(),
+          slots: this.dyn.slots,
+          paused: this.dyn.pause,
+        });
+        if (positions && this.props.leadingNow()) this.slotPositions = positions;
       } else {
         await runStep(step, this.stepContext(ctx));
         // Whatever the step did to the files, the parameters are checked again once Postgres answers.
@@ -409,6 +461,69 @@ export class PostgresService implements LocalService {
       return false;
     }
     return true;
+  }
+
+  /** A streaming replica keeps its slots in line once per loop_wait (a listing each time; nothing when in line). */
+  private replicaSlotsDue(): boolean {
+    const s = this.snap;
+    if (!s?.accepting || !s.server?.inRecovery) return false;
+    const now = this.props.clock.monotonicMs();
+    return this.replicaSlotsAt === undefined || now - this.replicaSlotsAt >= this.timing().loopWait * 1000;
+  }
+
+  /** The permanent slots on a replica, advanced to the leader's positions; the slots left from leading dropped. */
+  private async replicaSlots(ctx: ReconcileContext): Promise<void> {
+    this.replicaSlotsAt = this.props.clock.monotonicMs();
+    const { pg, logger, config, store } = this.props;
+    try {
+      await slotDuties({
+        pg,
+        logger,
+        role: 'replica',
+        ownSlot: slotNameForMember(config.name),
+        memberSlots: [],
+        slots: this.dyn.slots,
+        paused: this.dyn.pause,
+        ...(ctx.lock.holder ? { leaderPositions: leaderSlotPositions(store.object('leader')) } : {}),
+      });
+    } catch (err) {
+      logger.warn('could not keep the replication slots of a replica', errorFields(err));
+    }
+  }
+
+  /**
+   * The scheduled restart, if one is due: started (true), else dropped, kept or waited for as
+   * `core/scheduled-restart.ts` decides. Schedules are wall-clock times (Patroni's), the one place wall time decides.
+   */
+  private scheduledRestartStarted(): boolean {
+    const scheduled = this.restarts.current;
+    const nowMs = this.props.clock.wallTime().getTime();
+    const v = scheduledRestartVerdict({
+      scheduled,
+      nowMs,
+      loopWaitMs: this.timing().loopWait * 1000,
+      paused: this.dyn.pause,
+      facts: restartFacts(this.snap),
+    });
+    switch (v.kind) {
+      case 'none':
+      case 'hold':
+        return false;
+      case 'wait':
+        this.restarts.wakeIn(v.inMs, nowMs, this.props.wake);
+        return false;
+      case 'cancel':
+        this.props.logger.warn('scheduled restart dropped', { why: v.why, schedule: scheduled && scheduledRestartJson(scheduled, false).schedule });
+        this.restarts.clear();
+        this.props.wake();
+        return false;
+      case 'restart': {
+        this.restarts.clear();
+        this.props.logger.info('scheduled restart', { schedule: scheduled && scheduledRestartJson(scheduled, false).schedule });
+        void this.restartPostgres((scheduled?.timeoutSeconds ?? this.props.config.shutdownTimeout) * 1000);
+        return true;
+      }
+    }
   }
 
   /** `POST /restart`: stops and starts Postgres (between loop steps). False when it failed. */
@@ -487,6 +602,7 @@ export class PostgresService implements LocalService {
   /** Shutdown: Postgres stops (fast, within shutdown_timeout) before the loop releases the lock. */
   async stop(): Promise<void> {
     this.shutdown = true;
+    this.restarts.disarm();
     if (this.down) return;
     try {
       const role = this.state.actsAsPrimary ? 'primary' : 'replica';

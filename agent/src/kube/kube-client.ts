@@ -42,6 +42,13 @@ export type RequestObserver = (method: string, path: string, status: number | 'e
 /** A watch that carried no data for longer than its idle bound (the connection is presumed dead). */
 export class WatchIdleError extends Error {
   override readonly name = 'WatchIdleError';
+  constructor(
+    message: string,
+    /** The server had answered (the stream was open) before it fell silent: a quiet stream, not a failed request. */
+    readonly answered: boolean,
+  ) {
+    super(message);
+  }
 }
 
 export const MERGE_PATCH = 'application/merge-patch+json';
@@ -115,6 +122,7 @@ export class KubeClient {
       const body = text.length ? safeJson(text) : undefined;
       if (status < 200 || status >= 300) {
         const reason = typeof body === 'object' && body && 'message' in body ? String(body.message) : text.slice(0, 200);
+        if (status === 401) this.connection.token?.stale?.();
         throw new KubeApiError(req.method, req.path, status, reason, body, parseRetryAfter(res.headers['retry-after']));
       }
       return { status, body: body as T, headers: res.headersDistinct as Record<string, string[]> };
@@ -142,10 +150,14 @@ export class KubeClient {
     const started = performance.now();
     const idle = new AbortController();
     let idleTimer: NodeJS.Timeout | undefined;
+    let answered = false;
     const touch = () => {
       if (idleTimeoutMs === undefined) return;
       clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => idle.abort(new WatchIdleError(`no data from the watch of ${path} for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+      idleTimer = setTimeout(
+        () => idle.abort(new WatchIdleError(`no data from the watch of ${path} for ${idleTimeoutMs} ms${answered ? ' after it opened' : ''}`, answered)),
+        idleTimeoutMs,
+      );
     };
     touch();
     // A silent connection says the path to this server may be dead: pooled idle connections to it go too, so the
@@ -160,6 +172,7 @@ export class KubeClient {
       this.options.observer?.('WATCH', path, 'error', performance.now() - started);
       throw idle.signal.aborted ? idle.signal.reason : err;
     }
+    answered = true;
     touch();
     this.options.observer?.('WATCH', path, res.statusCode ?? 0, performance.now() - started);
     if ((res.statusCode ?? 0) !== 200) {

@@ -11,7 +11,7 @@ export interface KubeConnection {
   readonly caPem?: string;
   readonly insecureSkipTlsVerify?: boolean;
   /** Returns the current bearer token; called per request so a rotated token file is picked up. */
-  readonly token?: () => string;
+  readonly token?: TokenSupplier;
   readonly clientCertPem?: string;
   readonly clientKeyPem?: string;
   /** Name to verify the serving certificate against, when `server` is an address not in its SANs. */
@@ -29,11 +29,17 @@ const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** Bound service-account tokens rotate (about hourly); re-reading each minute keeps us well inside their lifetime. */
 const TOKEN_REREAD_MS = 60_000;
 
-/** A token supplier that re-reads `path` at most once per `TOKEN_REREAD_MS`. */
-export function tokenFromFile(path: string, now: () => number = Date.now): () => string {
+/** The bearer token to send; `stale()`, told that the server refused it (401), makes the next call read it afresh. */
+export type TokenSupplier = (() => string) & { readonly stale?: () => void };
+
+/**
+ * A token supplier that re-reads `path` at most once per `TOKEN_REREAD_MS`, and at once after a 401: the kubelet
+ * may have rotated the file since the last read and the server expired the old token.
+ */
+export function tokenFromFile(path: string, now: () => number = Date.now): TokenSupplier {
   let cached = '';
   let readAt = -Infinity;
-  return () => {
+  const supplier = () => {
     const t = now();
     if (t - readAt >= TOKEN_REREAD_MS) {
       cached = readFileSync(path, 'utf8').trim();
@@ -41,6 +47,7 @@ export function tokenFromFile(path: string, now: () => number = Date.now): () =>
     }
     return cached;
   };
+  return Object.assign(supplier, { stale: () => void (readAt = -Infinity) });
 }
 
 /** The connection a Pod gets from its service account and the `KUBERNETES_SERVICE_*` variables. */

@@ -1,7 +1,7 @@
 import { sleep } from '../clock';
 import { errorFields, type Logger } from '../log/logger';
 import type { ApiServerPool } from './api-server-pool';
-import type { KubeClient, WatchEvent } from './kube-client';
+import { type KubeClient, type WatchEvent, WatchIdleError } from './kube-client';
 import { KubeApiError } from './kube-error';
 
 export interface ObjectMeta {
@@ -41,12 +41,17 @@ export interface ObjectCacheProps<T> {
   readonly listTimeoutMs: number;
   /**
    * Watch streams are asked to end after this many seconds (the server closes them cleanly; the next one resumes
-   * from the last resourceVersion), and one that carries no bytes for `watchTimeoutSeconds` plus `watchGraceMs`
-   * is given up, so a connection whose packets are silently dropped is noticed within that time rather than after
-   * the kernel's keepalive (about 11 minutes). @default 300 (and a grace of listTimeoutMs)
+   * from the last resourceVersion). Long streams are cheap: a quiet one costs the API server one request per
+   * stream, not one per loop. @default 1800 (the API server ends streams not told otherwise after 30 to 60 minutes)
    */
   readonly watchTimeoutSeconds?: number;
-  readonly watchGraceMs?: number;
+  /**
+   * A watch (its answer, then its stream) that carries no bytes for this long is given up and resumed on a fresh
+   * connection, so one whose packets are silently dropped is noticed in this time rather than after the kernel's
+   * keepalive (about 11 minutes). A stream that was open is resumed at once on the same server; one whose answer
+   * never came counts as a failure of that server. @default BOOKMARK_PERIOD_MS plus listTimeoutMs
+   */
+  readonly silenceLimitMs?: number;
   /** Called for every successful answer (list or watch data): the last API contact. */
   readonly onContact?: () => void;
   /** @default performance.now */
@@ -56,6 +61,13 @@ export interface ObjectCacheProps<T> {
 class WatchGone extends Error {
   override readonly name = 'WatchGone';
 }
+
+/**
+ * How often kube-apiserver's watch cache offers a bookmark to a stream that asked for them (`allowWatchBookmarks`)
+ * and has a deadline (`timeoutSeconds`): about once a minute. A stream gets it only when objects of its resource
+ * changed somewhere in the cluster since the stream's resourceVersion, so a quiet cluster's stream stays silent.
+ */
+const BOOKMARK_PERIOD_MS = 60_000;
 
 // After a failed list or watch, wait this long before trying again (Patroni waits 1 s too).
 const ERROR_PAUSE_MS = 1_000;
@@ -153,6 +165,12 @@ export class ObjectCache<T extends KubeObject> {
           needList = true;
           continue;
         }
+        if (err instanceof WatchIdleError && err.answered) {
+          // Quiet or cut off without a word: either way a fresh connection to the same server settles it, and the
+          // server is blamed only if that fails too.
+          this.props.logger.info('watch silent; resuming on a fresh connection', { path: this.props.path, server: server ?? 'default' });
+          continue;
+        }
         this.props.logger.warn('watch failed', { path: this.props.path, server: server ?? 'default', ...errorFields(err) });
         if (!(err instanceof KubeApiError && err.status < 500)) this.props.pool.failed(server);
         await sleep(ERROR_PAUSE_MS, signal);
@@ -185,7 +203,7 @@ export class ObjectCache<T extends KubeObject> {
   /** Follows one watch stream until it ends; returns how many events it carried. */
   private async watch(server: string | undefined, signal: AbortSignal): Promise<number> {
     let count = 0;
-    const timeoutSeconds = this.props.watchTimeoutSeconds ?? 300;
+    const timeoutSeconds = this.props.watchTimeoutSeconds ?? 1800;
     await this.props.client.watch<T & { code?: number }>(
       this.props.path,
       { labelSelector: this.props.labelSelector, resourceVersion: this.resourceVersion, timeoutSeconds },
@@ -208,7 +226,7 @@ export class ObjectCache<T extends KubeObject> {
       },
       signal,
       server,
-      timeoutSeconds * 1000 + (this.props.watchGraceMs ?? this.props.listTimeoutMs),
+      this.props.silenceLimitMs ?? BOOKMARK_PERIOD_MS + this.props.listTimeoutMs,
     );
     return count;
   }

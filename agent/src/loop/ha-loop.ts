@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import type { Action, Decision } from '../core/actions';
 import { decide } from '../core/decide';
+import { FAILSAFE_REQUEST_TIMEOUT_MS, type FailsafeAnswer, failsafeRoundDeadline, failsafeVerdict, type FailsafeVerdict, promiseBinds } from '../core/failsafe';
 import { violations } from '../core/invariants';
 import type { CoreConfig, Observation } from '../core/model';
 import { errorFields, type Logger } from '../log/logger';
@@ -25,9 +26,20 @@ export interface HaLoopProps {
   readonly onLeaseDeadline?: (deadline: number | null) => void;
   /** This member took the lock from `previous`, a live-looking holder that may still be routed to. */
   readonly onTakeover?: (previous: string) => void;
+  /** A loop run completed after `durationMs` (for the agent's metrics). */
+  readonly onRun?: (durationMs: number) => void;
+  /** Asks the failsafe topology for promises (`POST /failsafe`); without it a leader never leads on failsafe. */
+  readonly askFailsafe?: (peers: Readonly<Record<string, string>>, ttlMs: number, timeoutMs: number) => Promise<FailsafeAnswer[]>;
 }
 
-type Outcome = 'done' | 'acquired' | 'renewed' | 'released' | 'lost' | 'skipped' | 'failed';
+/** A failsafe leader's request for a promise, as `POST /failsafe` carries it. */
+export interface FailsafeRequest {
+  readonly from: string;
+  /** How long not to take the lock; absent (a Patroni leader): the lock's ttl. */
+  readonly durationMs?: number;
+}
+
+type Outcome = 'done' | 'acquired' | 'renewed' | 'failsafe' | 'released' | 'lost' | 'skipped' | 'failed';
 
 // Outcomes after which the next run happens at once: the state they change decides the next step (an acquired
 // lock is published, a stopped service lets the lock go, a lost race is looked at again).
@@ -59,6 +71,12 @@ export class HaLoop {
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
   private lastRunAt: number | undefined;
+  /** An acquire of ours is in flight: no failsafe promise may be given meanwhile. */
+  private acquiring = false;
+  /** Until when we promised a failsafe leader not to take the lock (monotonic ms). */
+  private promisedUntil: number | null = null;
+  /** The lease rests on failsafe promises, not on a lock write (Patroni's `failsafe_mode_is_active`). */
+  private onFailsafe = false;
 
   constructor(private readonly props: HaLoopProps) {
     this.log = props.logger;
@@ -78,6 +96,45 @@ export class HaLoop {
   get leading(): boolean {
     const d = this.fence.leaseDeadline();
     return d !== null && this.props.clock.monotonicMs() < d;
+  }
+
+  /** Milliseconds left on the lease while leading; `null` otherwise. */
+  get leaseHeadroomMs(): number | null {
+    const d = this.fence.leaseDeadline();
+    const left = d === null ? 0 : d - this.props.clock.monotonicMs();
+    return left > 0 ? left : null;
+  }
+
+  /** True while this leader leads on its members' failsafe promises because it cannot reach the API. */
+  get failsafeActive(): boolean {
+    return this.onFailsafe && this.leading;
+  }
+
+  /**
+   * Answers a failsafe leader's `POST /failsafe` (see `core/failsafe.ts`). The check and the promise happen in one
+   * turn of the event loop, and an acquire checks the promise right before it writes, so none can slip between.
+   */
+  grantFailsafe(req: FailsafeRequest): FailsafeVerdict {
+    const { store, service, clock } = this.props;
+    const lock = store.lock();
+    const verdict = failsafeVerdict({
+      now: clock.monotonicMs(),
+      enabled: this.core().failsafeMode ?? false,
+      from: req.from,
+      durationMs: req.durationMs ?? lock.ttlMs,
+      leading: this.leading,
+      runsAsPrimary: service.runsAsPrimary?.() ?? false,
+      acquiring: this.acquiring,
+      storeReady: store.ready,
+      holder: lock.holder,
+      promisedUntil: this.promisedUntil,
+    });
+    if (verdict.granted) {
+      if (this.promisedUntil === null || clock.monotonicMs() >= this.promisedUntil)
+        this.log.info('promised the failsafe leader to stay out', { leader: req.from });
+      this.promisedUntil = verdict.until;
+    } else this.log.warn('refused a failsafe request', { from: req.from, reason: verdict.reason });
+    return verdict;
   }
 
   /** Monotonic time the last loop run completed (for `/liveness`); undefined before the first. */
@@ -179,6 +236,8 @@ export class HaLoop {
         ...(facts.state !== undefined ? { state: facts.state } : {}),
         ...(facts.primaryReady !== undefined ? { primaryReady: facts.primaryReady } : {}),
         ...(facts.giveUp !== undefined ? { giveUp: facts.giveUp } : {}),
+        failsafePromiseUntil: this.promisedUntil,
+        failsafeWritten: store.failsafeWritten?.() ?? {},
       },
     });
   }
@@ -186,6 +245,7 @@ export class HaLoop {
   private async runOnce(): Promise<{ nextCheckAt: number; rerun: boolean }> {
     // The API server list (bypass) is re-read in the background: a slow answer must never delay a renew.
     void this.props.store.refresh(this.abort.signal);
+    const runStarted = this.props.clock.monotonicMs();
     await this.props.service.refresh?.();
     const obs = this.observe();
     let decision: Decision = decide(obs, this.core());
@@ -206,6 +266,7 @@ export class HaLoop {
       storeReady: this.props.store.ready,
     });
     this.lastRunAt = this.props.clock.monotonicMs();
+    this.props.onRun?.(this.lastRunAt - runStarted);
     this.log.info('ha loop', {
       reason: decision.reason,
       actions: decision.actions.map((a) => a.type),
@@ -215,6 +276,26 @@ export class HaLoop {
     });
     const rerun = outcomes.some((o) => RERUN_NOW.has(o)) || decision.actions.some((a) => a.type === 'stop-service');
     return { nextCheckAt: decision.nextCheckAt, rerun };
+  }
+
+  /** Leads on: a round of `POST /failsafe` in which every other member promises extends the lease. */
+  private async failsafeRound(peers: Readonly<Record<string, string>>, ttlMs: number): Promise<Outcome> {
+    const { clock, askFailsafe } = this.props;
+    const started = clock.monotonicMs();
+    const deadline = this.fence.leaseDeadline();
+    if (!askFailsafe || deadline === null || deadline <= started) return 'failed';
+    const answers = await askFailsafe(peers, ttlMs, Math.min(FAILSAFE_REQUEST_TIMEOUT_MS, deadline - started));
+    const extended = failsafeRoundDeadline(Object.keys(peers), answers, started, ttlMs);
+    if (extended === null) {
+      this.log.warn('failsafe round failed; leading only until the lease deadline', {
+        refused: answers.filter((a) => a.promisedMs === null || a.promisedMs < ttlMs).map((a) => a.name),
+      });
+      return 'failed';
+    }
+    if (!this.fence.extend(started, extended)) return 'failed';
+    if (!this.onFailsafe) this.log.warn('leading on failsafe promises: the API cannot be reached', { members: Object.keys(peers) });
+    this.onFailsafe = true;
+    return 'failsafe';
   }
 
   private async apply(action: Action, obs: Observation): Promise<Outcome> {
@@ -229,9 +310,18 @@ export class HaLoop {
           // re-acquire of our own lock needs no check.
           if (action.basis.holder !== this.props.name && this.props.service.mayAcquire && !(await this.props.service.mayAcquire(obs))) return 'skipped';
           const started = clock.monotonicMs();
+          // A promise given while the peers were asked holds: checked in the same turn as the write starts.
+          if (promiseBinds({ failsafePromiseUntil: this.promisedUntil }, started)) return 'skipped';
           this.fence.beginWrite(started, ttlMs);
-          const r = await store.acquire(action.basis, retryTimeoutMs, ttlMs / 1000);
+          this.acquiring = true;
+          let r;
+          try {
+            r = await store.acquire(action.basis, retryTimeoutMs, ttlMs / 1000);
+          } finally {
+            this.acquiring = false;
+          }
           if (r.outcome !== 'written') return 'lost';
+          this.onFailsafe = false;
           this.fence.confirm(started, ttlMs);
           const previous = action.basis.holder;
           this.log.info('acquired the lock', { transitions: previous === this.props.name ? action.basis.transitions : action.basis.transitions + 1, previous });
@@ -245,11 +335,21 @@ export class HaLoop {
           const budget = deadline === null ? 0 : Math.min(retryTimeoutMs, deadline - started);
           if (budget <= 0) return 'skipped';
           this.fence.beginWrite(started, ttlMs);
-          const r = await store.renew(action.basis, budget, ttlMs / 1000);
+          let r;
+          try {
+            r = await store.renew(action.basis, budget, ttlMs / 1000);
+          } catch (err) {
+            // The API cannot be reached (a refusal of the write itself is a conflict, never this).
+            if (!action.failsafe) throw err;
+            this.log.warn('renew failed; asking the failsafe topology', { members: Object.keys(action.failsafe), ...errorFields(err) });
+            return await this.failsafeRound(action.failsafe, ttlMs);
+          }
           if (r.outcome !== 'written') {
             this.fence.revoke('lock-lost');
             return 'lost';
           }
+          if (this.onFailsafe) this.log.info('renewed the lock; no longer leading on failsafe promises', {});
+          this.onFailsafe = false;
           this.fence.confirm(started, ttlMs);
           return 'renewed';
         }

@@ -55,6 +55,17 @@ export class LeaderFence {
     this.set(deadline);
   }
 
+  /**
+   * A failsafe round that started at `startedAt` earned `deadline` (see `core/failsafe.ts`): while still leading, the
+   * lease lasts until then if that is later. False when no longer leading: a round never brings leadership back.
+   */
+  extend(startedAt: number, deadline: number): boolean {
+    if (this.deadline === null || this.props.clock.monotonicMs() >= this.deadline) return false;
+    this.lastWriteAt = startedAt;
+    if (deadline > this.deadline) this.set(deadline);
+    return true;
+  }
+
   /** Stop leading now. */
   revoke(cause: StepDownCause): void {
     if (this.deadline === null) return;

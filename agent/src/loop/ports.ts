@@ -21,6 +21,8 @@ export interface ClusterStore {
   members(): MemberView[];
   /** What our own Pod shows; `null` when it does not exist. */
   ownPublished(): MemberStatus | 'other' | null;
+  /** Failsafe topologies our unconfirmed lock writes may have stored (`SelfView.failsafeWritten`). @default {} */
+  failsafeWritten?(): Readonly<Record<string, string>>;
   /** Per-run housekeeping (the API server list for the bypass). Never throws. */
   refresh(signal: AbortSignal): Promise<void>;
   /** Takes the lock; the write carries `ttlSeconds`, by which every member times it. */
@@ -51,6 +53,8 @@ export interface LocalService {
   stopped(): boolean;
   /** State, primary readiness and give-up for the observation (see `SelfView`); absent: derived from `healthy`. */
   facts?(): { readonly state?: SelfView['state']; readonly primaryReady?: boolean; readonly giveUp?: boolean };
+  /** The service runs as a primary now (PostgreSQL accepts writes); such a member never makes a failsafe promise. */
+  runsAsPrimary?(): boolean;
   /** Re-reads the service's own state before each observation. Never throws; bounded in time. */
   refresh?(): Promise<void>;
   /**

@@ -32,8 +32,11 @@ export function buildConninfo(entries: Readonly<Record<string, string | number |
   return parts.join(' ');
 }
 
+/** libpq TLS options of a connection to another member (`sslmode`, `sslrootcert`, …); `sslmode=prefer` unless set. */
+export type TlsOptions = Readonly<Record<string, string | undefined>>;
+
 /** The `primary_conninfo` of a standby: stream as the replication role, named after the member. */
-export function primaryConninfo(o: { upstream: Upstream; user: string; applicationName: string; passfile: string }): string {
+export function primaryConninfo(o: { upstream: Upstream; user: string; applicationName: string; passfile: string; tls?: TlsOptions }): string {
   return buildConninfo({
     host: o.upstream.host,
     port: o.upstream.port,
@@ -46,6 +49,7 @@ export function primaryConninfo(o: { upstream: Upstream; user: string; applicati
     keepalives_interval: 2,
     keepalives_count: 3,
     sslmode: 'prefer',
+    ...o.tls,
   });
 }
 

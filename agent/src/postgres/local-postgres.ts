@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AgentConfig } from '../config/agent-config';
+import type { AgentConfig, PgRole } from '../config/agent-config';
 import { ConfigError, FatalError, TransientError } from '../errors';
 import { ensureReplicationRole, runInitdb } from './bootstrap';
 import type { SettingValue } from './conf-file';
@@ -18,7 +18,7 @@ import { readServerFacts, type ServerFacts } from './snapshot';
 import { ensureCleanShutdown } from './crash-recovery';
 import { stopStrayPostmaster } from './stray-postmaster';
 import { slotNameForMember } from './slot-name';
-import { createPhysicalSlot, dropSlot, listSlots, type ReplicationSlot } from './slots';
+import { advanceSlot, createPhysicalSlot, dropSlot, listSlots, type ReplicationSlot } from './slots';
 import { LocalSession } from './session';
 import { type LocalConnection, withClient } from './sql';
 
@@ -150,7 +150,7 @@ export class LocalPostgres {
       throw new FatalError('cannot clone: the data directory is not empty; remove it first', { dataDir: this.pg.dataDir, found: state.kind });
     await this.prepareRunDir();
     this.props.logger.info('cloning from the leader', { upstream });
-    await runBasebackup({ ...this.cloning(upstream, this.pg.replication.username), timeoutMs: CLONE_TIMEOUT_MS });
+    await runBasebackup({ ...this.cloning(upstream, this.pg.replication), timeoutMs: CLONE_TIMEOUT_MS });
     await this.guard(opts);
     await this.configure(upstream);
   }
@@ -265,7 +265,7 @@ export class LocalPostgres {
       this.props.logger.info('crash recovery done before rewinding', { dataDir: this.pg.dataDir });
     }
     this.props.logger.info('rewinding against the leader', { upstream });
-    const { rewound, output } = await runRewind({ ...this.cloning(upstream, this.pg.superuser.username), timeoutMs: REWIND_TIMEOUT_MS });
+    const { rewound, output } = await runRewind({ ...this.cloning(upstream, this.pg.superuser), timeoutMs: REWIND_TIMEOUT_MS });
     this.props.logger.info('rewind finished', { rewound, output: output.split('\n').slice(-10) });
     // pg_rewind copied the source's configuration files too; put ours back.
     await this.configure(upstream);
@@ -296,6 +296,11 @@ export class LocalPostgres {
   /** Creates a physical slot (on the primary, for a member). False if it existed. */
   createSlot(name: string): Promise<boolean> {
     return this.session.run('creating a slot', (c) => createPhysicalSlot(c, name));
+  }
+
+  /** Advances a physical slot to `lsn` (a permanent slot on a replica, to the leader's position); where it is now. */
+  advanceSlot(name: string, lsn: bigint): Promise<bigint | undefined> {
+    return this.session.run('advancing a slot', (c) => advanceSlot(c, name, lsn));
   }
 
   /** Drops a slot. False if it did not exist; ConflictError while a standby streams from it. */
@@ -391,6 +396,7 @@ export class LocalPostgres {
             user: this.pg.replication.username,
             applicationName: this.props.memberName,
             passfile: this.passfile(),
+            tls: this.pg.replication.tls,
           }),
           primary_slot_name: this.slotName,
           recovery_target_timeline: 'latest',
@@ -415,8 +421,9 @@ export class LocalPostgres {
     return join(this.props.runDir, 'pgpass');
   }
 
-  private cloning(upstream: Upstream, user: string) {
-    return { ...this.spawning(), binDir: this.pg.binDir, dataDir: this.pg.dataDir, runDir: this.props.runDir, upstream, user, passfile: this.passfile() };
+  private cloning(upstream: Upstream, role: PgRole) {
+    const { binDir, dataDir } = this.pg;
+    return { ...this.spawning(), binDir, dataDir, runDir: this.props.runDir, upstream, user: role.username, tls: role.tls, passfile: this.passfile() };
   }
 
   private spawning() {

@@ -77,7 +77,7 @@ export class Postmaster {
     this.recent.length = 0;
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: this.props.cwd,
-      env: childEnvironment(),
+      env: childEnvironment({}, process.env, { switchesUser: this.props.runAs !== undefined }),
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group: a Ctrl-C aimed at the agent must not stop the database behind the agent's back.
       detached: true,

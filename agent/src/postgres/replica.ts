@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { FatalError, TransientError } from '../errors';
-import { buildConninfo, type Upstream } from './conninfo';
+import { buildConninfo, type TlsOptions, type Upstream } from './conninfo';
 import type { SpawnWrapping } from './run-as';
 import { runTool, toolFailureDetails } from './run-tool';
 
@@ -12,6 +12,8 @@ export interface CloneProps extends SpawnWrapping {
   /** The role to connect as; its password is in `passfile`. */
   readonly user: string;
   readonly passfile: string;
+  /** libpq TLS options of the connection to the upstream (the role's). */
+  readonly tls?: TlsOptions;
   readonly timeoutMs: number;
 }
 
@@ -32,7 +34,7 @@ export async function runBasebackup(p: CloneProps): Promise<void> {
       '--checkpoint=fast',
       '--no-password',
       '-d',
-      buildConninfo({ host: p.upstream.host, port: p.upstream.port, user: p.user, application_name: 'pgha_basebackup' }),
+      buildConninfo({ host: p.upstream.host, port: p.upstream.port, user: p.user, application_name: 'pgha_basebackup', ...p.tls }),
     ],
     cwd: p.runDir,
     env: { PGPASSFILE: p.passfile },
@@ -55,7 +57,7 @@ export async function runRewind(p: CloneProps): Promise<{ rewound: boolean; outp
       '--target-pgdata',
       p.dataDir,
       '--source-server',
-      buildConninfo({ host: p.upstream.host, port: p.upstream.port, user: p.user, dbname: 'postgres', passfile: p.passfile }),
+      buildConninfo({ host: p.upstream.host, port: p.upstream.port, user: p.user, dbname: 'postgres', passfile: p.passfile, ...p.tls }),
     ],
     cwd: p.runDir,
     env: { PGPASSFILE: p.passfile },

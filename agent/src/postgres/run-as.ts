@@ -39,8 +39,14 @@ export async function handOver(path: string, runAs: RunAs | undefined): Promise<
 /**
  * The environment for Postgres and its tools: only what they need. The agent's own environment may hold the
  * passwords of the Secret (PATRONI_*_PASSWORD) and stray PG* variables, none of which must leak into a child.
+ * `switchesUser`: the child runs as another user (`runAs`), so the agent's HOME is not its own: libpq would try the
+ * client certificate under it (`~/.postgresql/postgresql.crt`) and fail a TLS connection on "permission denied".
  */
-export function childEnvironment(extra: Readonly<Record<string, string>> = {}, parent: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function childEnvironment(
+  extra: Readonly<Record<string, string>> = {},
+  parent: NodeJS.ProcessEnv = process.env,
+  opts: { readonly switchesUser?: boolean } = {},
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: parent.PATH ?? '/usr/bin:/bin',
     LANG: 'C.UTF-8',
@@ -50,7 +56,7 @@ export function childEnvironment(extra: Readonly<Record<string, string>> = {}, p
   // The user lookup that the image's entrypoint arranges for a UID without a passwd entry (OpenShift's arbitrary
   // UIDs): initdb and postgres refuse to run when getpwuid() fails, so the nss_wrapper settings must reach them.
   for (const key of NSS_WRAPPER_ENV) if (parent[key] !== undefined) env[key] = parent[key];
-  if (parent.HOME !== undefined) env.HOME = parent.HOME;
+  if (parent.HOME !== undefined && !opts.switchesUser) env.HOME = parent.HOME;
   return { ...env, ...extra };
 }
 

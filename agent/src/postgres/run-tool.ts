@@ -23,7 +23,11 @@ export interface ToolResult {
 export function runTool(r: ToolRun): Promise<ToolResult> {
   const argv = wrapCommand(r, r.binary, r.args);
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: r.cwd, env: childEnvironment(r.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: r.cwd,
+      env: childEnvironment(r.env, process.env, { switchesUser: r.runAs !== undefined }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { ConflictError } from '../errors';
-import { parseOptionalLsn } from './lsn';
+import { formatLsn, parseOptionalLsn } from './lsn';
 import { isValidSlotName } from './slot-name';
 
 export interface ReplicationSlot {
@@ -9,6 +9,9 @@ export interface ReplicationSlot {
   readonly active: boolean;
   readonly activePid?: number;
   readonly restartLsn?: bigint;
+  /** Logical slots: the database and output plugin. */
+  readonly database?: string;
+  readonly plugin?: string;
 }
 
 function checkName(name: string): void {
@@ -16,8 +19,17 @@ function checkName(name: string): void {
 }
 
 export async function listSlots(client: Client): Promise<ReplicationSlot[]> {
-  const res = await client.query<{ slot_name: string; slot_type: string; active: boolean; active_pid: number | null; restart_lsn: string | null }>(
-    'SELECT slot_name, slot_type, active, active_pid, restart_lsn::text AS restart_lsn FROM pg_replication_slots ORDER BY slot_name',
+  const res = await client.query<{
+    slot_name: string;
+    slot_type: string;
+    active: boolean;
+    active_pid: number | null;
+    restart_lsn: string | null;
+    database: string | null;
+    plugin: string | null;
+  }>(
+    `SELECT slot_name, slot_type, active, active_pid, restart_lsn::text AS restart_lsn, database, plugin
+       FROM pg_replication_slots WHERE NOT temporary ORDER BY slot_name`,
   );
   return res.rows.map((r) =>
     Object.freeze({
@@ -26,6 +38,8 @@ export async function listSlots(client: Client): Promise<ReplicationSlot[]> {
       active: r.active,
       activePid: r.active_pid ?? undefined,
       restartLsn: parseOptionalLsn(r.restart_lsn),
+      ...(r.database !== null ? { database: r.database } : {}),
+      ...(r.plugin !== null ? { plugin: r.plugin } : {}),
     }),
   );
 }
@@ -42,6 +56,19 @@ export async function createPhysicalSlot(client: Client, name: string): Promise<
     [name],
   );
   return res.rows[0]!.created;
+}
+
+/**
+ * Moves a physical slot forward to `lsn` (on a standby, at most to what it replayed); returns where it is now. Never
+ * moves it back: Postgres refuses that, and so does the plan.
+ */
+export async function advanceSlot(client: Client, name: string, lsn: bigint): Promise<bigint | undefined> {
+  checkName(name);
+  const res = await client.query<{ end_lsn: string | null }>('SELECT end_lsn::text AS end_lsn FROM pg_replication_slot_advance($1, $2::pg_lsn)', [
+    name,
+    formatLsn(lsn),
+  ]);
+  return parseOptionalLsn(res.rows[0]?.end_lsn);
 }
 
 /**

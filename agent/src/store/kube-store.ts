@@ -8,7 +8,7 @@ import { KubeApiError } from '../kube/kube-error';
 import { type CacheChange, type KubeObject, ObjectCache } from '../kube/object-cache';
 import { errorFields, type Logger } from '../log/logger';
 import type { ClusterStore, LockWriteResult } from '../loop/ports';
-import { clusterLabels, labelSelector, lockTimestamp, lockTuple, readLockRecord, type StoreLayout, storeLayout } from './layout';
+import { clusterLabels, labelSelector, lockTimestamp, lockTuple, readFailsafe, readLockRecord, type StoreLayout, storeLayout } from './layout';
 import { leaderSubsets, type Pod, sameSubsets, type Subset } from './leader-endpoints';
 import { parseMemberStatus, podStatusPatch, publishedStatus, type StatusContext } from './member-status';
 import { type ClusterObjectKey, ClusterObjectWrites, type StoreObject } from './cluster-object-writes';
@@ -41,8 +41,8 @@ export interface KubeStoreProps {
   readonly onLockChange: () => void;
   /** Called when the caches become ready. */
   readonly onReady: () => void;
-  /** Annotations every lock write carries besides the lock itself (Patroni's `optime`). */
-  readonly lockAnnotations?: () => Readonly<Record<string, string>>;
+  /** Annotations every lock write carries besides the lock itself (Patroni's `optime`, `failsafe`); `null` removes one. */
+  readonly lockAnnotations?: () => Readonly<Record<string, string | null>>;
   /** Called when `<scope>-config`, `-failover` or `-sync` changes, or what the holder's Pod says about it (from the watches). */
   readonly onClusterObjectChange?: () => void;
 }
@@ -73,6 +73,7 @@ export class KubeStore implements ClusterStore {
   private lockSeen = { tuple: '', at: 0 };
   /** Annotations of the lock object as last seen while it existed; kept when it is deleted (see `lock()`). */
   private lastLockAnnotations: Readonly<Record<string, string>> | undefined;
+  private writtenTopology: Readonly<Record<string, string>> = {};
   private readonly reported = new Set<string>();
 
   constructor(private readonly props: KubeStoreProps) {
@@ -94,10 +95,12 @@ export class KubeStore implements ClusterStore {
     const onReady = () => {
       if (--pending === 0) props.onReady();
     };
-    // A watch whose packets are silently dropped must be noticed within ttl (Patroni sets TCP_USER_TIMEOUT=ttl for
-    // the same reason): the server ends each watch after ttl minus a grace, and one silent for the whole ttl is
-    // given up and resumed on a new connection. The grace covers the answer to a new watch arriving late.
-    const graceSeconds = Math.max(1, Math.floor(props.ttlSeconds / 5));
+    // Watches keep ObjectCache's defaults. They last half an hour, as long as the API server's own limit (Patroni sets none), so a quiet cluster
+    // costs the server its renewals and little else. The lock object's stream carries the leader's renewal every
+    // loop_wait; the Pods' stream may be quiet for minutes. A stream silent for the server's bookmark period plus
+    // retry_timeout is resumed on a fresh connection, so one whose packets are silently dropped is noticed then
+    // (Patroni's TCP keepalive gives up after ttl). No decision waits on it: a lock that stops changing expires in
+    // the HA loop's eyes after ttl all the same, and the write that follows reads the object directly on its 409.
     const common = {
       client: props.client,
       pool: props.pool,
@@ -105,8 +108,6 @@ export class KubeStore implements ClusterStore {
       listTimeoutMs: props.retryTimeoutMs,
       now: () => props.clock.monotonicMs(),
       onReady,
-      watchTimeoutSeconds: Math.max(1, props.ttlSeconds - graceSeconds),
-      watchGraceMs: graceSeconds * 1000,
       onContact: () => this.requests.touch(),
     };
     this.objects = new ObjectCache<StoreObject>({
@@ -174,7 +175,16 @@ export class KubeStore implements ClusterStore {
       transitions: record.transitions,
       acquireTime: record.acquireTime,
       observedAt: this.lockSeen.at,
+      failsafe: record.failsafe,
     };
+  }
+
+  /**
+   * The failsafe topologies our lock writes since the last confirmed one may have stored (see
+   * `SelfView.failsafeWritten`): a write whose answer never came may have landed.
+   */
+  failsafeWritten(): Readonly<Record<string, string>> {
+    return this.writtenTopology;
   }
 
   members(): MemberView[] {
@@ -315,12 +325,20 @@ export class KubeStore implements ClusterStore {
             // The resourceVersion in the body makes the patch conditional: a stale one gets 409.
             body: { metadata: { resourceVersion: version, labels: this.labels, annotations }, ...(subsets ? { subsets } : {}) },
           };
+    const topology = annotations.failsafe ? (readFailsafe(annotations.failsafe, []) ?? {}) : {};
+    this.writtenTopology = { ...this.writtenTopology, ...topology };
     let ambiguous = false;
     let version = basis.version;
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.requests.call<StoreObject>(request(version), budgetMs - (this.props.clock.monotonicMs() - started), () => (ambiguous = true));
+        const res = await this.requests.call<StoreObject>(
+          request(version),
+          budgetMs - (this.props.clock.monotonicMs() - started),
+          () => (ambiguous = true),
+          op === 'renew',
+        );
         this.objects.applyWrite(res.body);
+        this.writtenTopology = topology;
         return { outcome: 'written' };
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;

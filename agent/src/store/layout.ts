@@ -33,6 +33,8 @@ export interface LockRecord {
   /** Seconds; `null` when absent or not a positive integer. */
   readonly ttlSeconds: number | null;
   readonly transitions: number;
+  /** The `failsafe` annotation (member name → REST API URL); `null` when absent or unreadable. */
+  readonly failsafe: Readonly<Record<string, string>> | null;
   /** Annotations that could not be read, e.g. `ttl="abc"`; the caller logs them. */
   readonly problems: readonly string[];
 }
@@ -54,7 +56,22 @@ export function readLockRecord(annotations: Readonly<Record<string, string>> | u
     else problems.push(`transitions=${JSON.stringify(a.transitions)} is not a non-negative integer`);
   }
   if (a.optime !== undefined && !INT.test(a.optime)) problems.push(`optime=${JSON.stringify(a.optime)} is not a non-negative integer`);
-  return { holder, acquireTime: a.acquireTime ?? null, renewTime: a.renewTime ?? null, ttlSeconds, transitions, problems };
+  const failsafe = readFailsafe(a.failsafe, problems);
+  return { holder, acquireTime: a.acquireTime ?? null, renewTime: a.renewTime ?? null, ttlSeconds, transitions, failsafe, problems };
+}
+
+/** The failsafe topology, as Patroni writes it: a JSON object of member name → REST API URL. */
+export function readFailsafe(text: string | undefined, problems: string[]): Readonly<Record<string, string>> | null {
+  if (text === undefined || text === '') return null;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((u) => typeof u === 'string'))
+      return Object.freeze({ ...(v as Record<string, string>) });
+  } catch {
+    // reported below
+  }
+  problems.push(`failsafe=${JSON.stringify(text)} is not a JSON object of member name to REST API URL`);
+  return null;
 }
 
 /**

@@ -6,11 +6,19 @@ import { withRetry } from '../kube/retry';
 import { errorFields, type Logger } from '../log/logger';
 
 /**
+ * Refusals that are often passing: 401 while the kubelet rotates a bound token the server already expired, 403 while
+ * RBAC objects are re-applied or an authorizer webhook restarts (Patroni #3536). A leader renewing its lock retries
+ * them within its budget rather than losing a loop, and with it perhaps the lease.
+ */
+const AUTH_REFUSALS = [401, 403] as const;
+
+/**
  * The store's requests to the API: each retried within its budget on transient failures, sent to the API server
  * the bypass pool picks, and counted as contact with the API when answered (Patroni's `dcs_last_seen`).
  */
 export class StoreRequests {
   private readonly extraRetriable: ReadonlySet<number>;
+  private readonly withRefusals: ReadonlySet<number>;
   private contact: Date | undefined;
 
   constructor(
@@ -23,6 +31,7 @@ export class StoreRequests {
     },
   ) {
     this.extraRetriable = new Set(props.retriableHttpCodes);
+    this.withRefusals = new Set([...props.retriableHttpCodes, ...AUTH_REFUSALS]);
   }
 
   /** When the API last answered (any request or watch data); undefined before the first answer. */
@@ -35,8 +44,11 @@ export class StoreRequests {
     this.contact = this.props.clock.wallTime();
   }
 
-  /** One request with retries within `budgetMs`. `onAmbiguous`: a write may have been applied without an answer. */
-  call<T>(req: KubeRequest, budgetMs: number, onAmbiguous?: () => void): Promise<KubeResponse<T>> {
+  /**
+   * One request with retries within `budgetMs`. `onAmbiguous`: a write may have been applied without an answer.
+   * `retryRefusals`: 401 and 403 are retried too (see `AUTH_REFUSALS`).
+   */
+  call<T>(req: KubeRequest, budgetMs: number, onAmbiguous?: () => void, retryRefusals = false): Promise<KubeResponse<T>> {
     const { client, pool, clock, logger } = this.props;
     return withRetry(
       async ({ timeoutMs }) => {
@@ -62,7 +74,7 @@ export class StoreRequests {
         // With the bypass, every API server gets a share of the budget (as Patroni splits it), so one that
         // swallows packets costs a share, not the whole budget.
         maxAttemptMs: pool.size >= 2 ? budgetMs / pool.size : undefined,
-        extraRetriable: this.extraRetriable,
+        extraRetriable: retryRefusals ? this.withRefusals : this.extraRetriable,
         now: () => clock.monotonicMs(),
         onRetry: (err, attempt, delayMs) =>
           logger.warn('kubernetes request failed; retrying', {

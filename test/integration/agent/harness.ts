@@ -10,6 +10,7 @@ import type { KubeClient } from '../../../agent/src/kube/kube-client';
 import { KubeApiError } from '../../../agent/src/kube/kube-error';
 import type { ControlPlane } from '../../control-plane/control-plane';
 import { sleep } from '../../../agent/src/clock';
+import { pipeBoth } from '../../fixtures/socket-pipe';
 
 /** The repository root, from the sources (ts-jest) or from compiled output under build/ (benchmarks). */
 function repoRoot(): string {
@@ -404,19 +405,7 @@ export class TcpProxy {
         client.on('error', () => client.destroy());
         return;
       }
-      const upstream = net.connect(this.target.port, this.target.host);
-      this.sockets.add(client);
-      this.sockets.add(upstream);
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-        this.sockets.delete(client);
-        this.sockets.delete(upstream);
-      };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-      client.pipe(upstream);
-      upstream.pipe(client);
+      pipeBoth(client, net.connect(this.target.port, this.target.host), this.sockets);
     });
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(this.port, '127.0.0.1', () => resolve()));
     this.port = (server.address() as import('node:net').AddressInfo).port;

@@ -94,7 +94,7 @@ it('notices a watch whose packets are silently dropped within its bound, and res
   const token = suite.cp.state.adminToken;
   // tlsServerName: the proxy is 127.0.0.1 too, but say so explicitly as in-cluster configuration does.
   const client = new CountingClient({ server: proxy.url, caPem: suite.cp.caPem, token: () => token, tlsServerName: 'localhost' });
-  // The bound an agent with ttl 5 gets: the server ends each watch after 4 s, and 1 s of silence on top gives it up.
+  // A stream silent for 5 s is given up (an agent's bound is the server's bookmark period plus retry_timeout).
   const cache = new ObjectCache<KubeObject>({
     client,
     pool: new ApiServerPool({ client, logger: silentLogger, enabled: false, refreshEveryMs: 1000, requestTimeoutMs: 1000 }),
@@ -102,8 +102,7 @@ it('notices a watch whose packets are silently dropped within its bound, and res
     path: `/api/v1/namespaces/${suite.namespace}/configmaps`,
     labelSelector: 'app=cache-drop',
     listTimeoutMs: 5000,
-    watchTimeoutSeconds: 4,
-    watchGraceMs: 1000,
+    silenceLimitMs: 5000,
     onChange: () => undefined,
   });
   const base = `/api/v1/namespaces/${suite.namespace}/configmaps`;
@@ -122,7 +121,7 @@ it('notices a watch whose packets are silently dropped within its bound, and res
       contentType: 'application/merge-patch+json',
       body: { metadata: { annotations: { v: '2' } } },
     });
-    // Without an idle bound the cache would wait for TCP keepalive (about 11 minutes); with it, within 4 + 1 s.
+    // Without a silence limit the cache would wait for TCP keepalive (about 11 minutes); with it, within 5 s.
     await eventually(
       'the change made after the connection went silent',
       async () => (cache.get('drop')?.metadata.annotations?.v === '2' ? true : undefined),
@@ -135,5 +134,45 @@ it('notices a watch whose packets are silently dropped within its bound, and res
     await cache.stop();
     client.close();
     await proxy.close();
+  }
+});
+
+it('keeps one watch open while its objects change, however long past the old bound of ttl it runs', async () => {
+  const token = suite.cp.state.adminToken;
+  const client = new CountingClient({ server: suite.cp.state.server, caPem: suite.cp.caPem, token: () => token });
+  const seen: string[] = [];
+  // An agent's defaults (half-hour streams, a silence limit past the server's bookmark period).
+  const cache = new ObjectCache<KubeObject>({
+    client,
+    pool: new ApiServerPool({ client, logger: silentLogger, enabled: false, refreshEveryMs: 1000, requestTimeoutMs: 1000 }),
+    logger: silentLogger,
+    path: `/api/v1/namespaces/${suite.namespace}/configmaps`,
+    labelSelector: 'app=cache-long',
+    listTimeoutMs: 5000,
+    onChange: (c) => seen.push(c.object?.metadata.annotations?.v ?? 'deleted'),
+  });
+  const base = `/api/v1/namespaces/${suite.namespace}/configmaps`;
+  const obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'long', labels: { app: 'cache-long' }, annotations: { v: '0' } } };
+  try {
+    await suite.admin.request({ method: 'POST', path: base, body: obj });
+    cache.start();
+    await eventually('the first list', async () => (cache.ready ? true : undefined));
+    // A renewal every 2 s for 24 s, as a leader with loop_wait 2 makes: an agent with ttl 10 used to end its stream
+    // every 8 s (three streams or more in this window).
+    for (let v = 1; v <= 12; v++) {
+      await suite.admin.request({
+        method: 'PATCH',
+        path: `${base}/long`,
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { annotations: { v: String(v) } } },
+      });
+      await eventually(`change ${v}`, async () => (seen.includes(String(v)) ? true : undefined), 5000, 20);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+    expect(client.watches).toHaveLength(1);
+    expect(client.lists).toBe(1);
+  } finally {
+    await cache.stop();
+    client.close();
   }
 });

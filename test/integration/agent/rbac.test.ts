@@ -77,3 +77,37 @@ it('cannot take the lock when the role lacks patch on configmaps (the rules are 
   ).toEqual([]);
   await stopAll(agents);
 });
+
+it('a leader whose renew is refused (403) while its RoleBinding is re-created retries within the renew and keeps leading', async () => {
+  const sa = 'pgha-rebind';
+  const kubeconfig = await serviceAccountKubeconfig(sa, agentRoleRules({ useEndpoints: false }));
+  const { scope, names } = await suite.newScope(2);
+  // retry_timeout 3 at ttl 8: a renew may retry for 3 s and the lease still has time left after it.
+  const agents = names.map((name, i) => suite.start({ name, scope, kubeconfig, retryTimeout: 3, podIp: `192.0.2.${40 + i}` }));
+  const holder = await eventually('a holder', () => suite.holderOf(scope, false));
+  const leader = agents.find((a) => a.name === holder)!;
+  const bindings = `/apis/rbac.authorization.k8s.io/v1/namespaces/${suite.namespace}/rolebindings`;
+  const binding = (await suite.admin.request<Record<string, unknown>>({ method: 'GET', path: `${bindings}/${sa}` })).body as {
+    metadata: Record<string, unknown>;
+  };
+  const since = leader.lines.length;
+  await suite.admin.request({ method: 'DELETE', path: `${bindings}/${sa}` });
+  const refusedRenew = (l: Record<string, unknown>) =>
+    l.msg === 'kubernetes request failed; retrying' &&
+    l.method === 'PATCH' &&
+    String(l.path).endsWith(`/configmaps/${scope}-leader`) &&
+    /HTTP 403/.test(JSON.stringify(l));
+  await leader.waitFor('a refused renew being retried', (l) => leader.lines.indexOf(l) >= since && refusedRenew(l), 20_000);
+  const { name } = binding.metadata as { name: string };
+  await suite.admin.request({ method: 'POST', path: bindings, body: { ...binding, metadata: { name } } });
+  await leader.waitFor(
+    'a renew after the binding is back',
+    (l) => leader.lines.indexOf(l) >= since && l.msg === 'ha loop' && l.reason === 'renewing the lock' && (l.outcomes as string[]).includes('renewed'),
+    20_000,
+  );
+  const after = leader.lines.slice(since);
+  expect(after.filter((l) => l.msg === 'stopped acting as leader')).toEqual([]);
+  expect(await suite.holderOf(scope, false)).toBe(holder);
+  expectNoOverlap(agents);
+  await stopAll(agents);
+});

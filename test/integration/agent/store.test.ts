@@ -20,19 +20,25 @@ suite.onTeardown(async () => {
   }
 });
 
-/** A client whose next write reaches the server but whose answer is lost, as when a connection breaks mid-reply. */
+/**
+ * A client whose next write reaches the server but whose answer is lost, as when a connection breaks mid-reply;
+ * with `cutAfterNextWrite`, every request after that write fails too (the API is cut off) until `cut` is cleared.
+ */
 class LossyClient extends KubeClient {
   loseNextWriteAnswer = false;
+  cutAfterNextWrite = false;
+  cut = false;
   writes = 0;
   override async request<T>(req: KubeRequest): Promise<KubeResponse<T>> {
+    if (this.cut) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     const write = req.method === 'PATCH' || req.method === 'POST';
     if (write) this.writes++;
     const res = await super.request<T>(req);
-    if (write) {
-      if (this.loseNextWriteAnswer) {
-        this.loseNextWriteAnswer = false;
-        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-      }
+    if (write && (this.loseNextWriteAnswer || this.cutAfterNextWrite)) {
+      this.cut = this.cutAfterNextWrite;
+      this.loseNextWriteAnswer = false;
+      this.cutAfterNextWrite = false;
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     }
     return res;
   }
@@ -43,6 +49,7 @@ async function makeStore(
   name: string,
   useEndpoints = false,
   onClusterObjectChange?: () => void,
+  lockAnnotations?: () => Record<string, string | null>,
 ): Promise<{ store: KubeStore; client: LossyClient }> {
   const token = suite.cp.state.adminToken;
   const client = new LossyClient({ server: suite.cp.state.server, caPem: suite.cp.caPem, token: () => token });
@@ -75,6 +82,7 @@ async function makeStore(
     onLockChange: () => undefined,
     onReady: ready,
     onClusterObjectChange,
+    ...(lockAnnotations ? { lockAnnotations } : {}),
   });
   await store.start();
   await synced;
@@ -124,6 +132,28 @@ describe('KubeStore', () => {
       body: { metadata: { annotations: { leader: 'c' } } },
     });
     expect(await other.acquire(stale, 5_000, 30)).toEqual({ outcome: 'conflict', holder: 'c' });
+  });
+
+  it('keeps the failsafe topology of a write whose answer was lost until a later write is confirmed', async () => {
+    const scope = `topo${++scopes}`;
+    let topology: Record<string, string> = { a: 'http://a' };
+    const { store, client } = await makeStore(scope, 'a', false, undefined, () => ({ failsafe: JSON.stringify(topology) }));
+    expect((await store.acquire(store.lock(), 5_000, 30)).outcome).toBe('written');
+    expect(store.failsafeWritten()).toEqual({ a: 'http://a' });
+    await eventually('the cache to see our lock', async () => (store.lock().failsafe?.a ? true : undefined));
+    // A member joins; the renew that names it lands, but its answer is lost and the API is cut off after it. (The
+    // watch, which this client does not cut, may or may not show it: the store cannot count on it.)
+    topology = { a: 'http://a', c: 'http://c' };
+    client.cutAfterNextWrite = true;
+    await expect(store.renew(store.lock(), 1_500, 30)).rejects.toThrow(/retries exhausted/);
+    expect((await suite.readLock(scope))?.metadata.annotations?.failsafe).toBe(JSON.stringify(topology));
+    expect(store.failsafeWritten()).toEqual({ a: 'http://a', c: 'http://c' });
+    // Back in touch, c is gone again: once a renew is confirmed, only what it wrote may be stored.
+    client.cut = false;
+    topology = { a: 'http://a' };
+    await eventually('the cache to see the landed write', async () => (store.lock().failsafe?.c ? true : undefined));
+    expect((await store.renew(store.lock(), 5_000, 30)).outcome).toBe('written');
+    expect(store.failsafeWritten()).toEqual({ a: 'http://a' });
   });
 
   it('lets exactly one store win the initialize race on <scope>-config', async () => {

@@ -31,10 +31,33 @@ const suite = haSuite(
 
 const setting = async (name: string, guc: string) => (await cluster.query<{ v: string }>(name, `SELECT current_setting('${guc}') AS v`))[0]!.v;
 
+it("GET /metrics: Patroni's gauges and the agent's own, from a real leader and a streaming replica", async () => {
+  const sample = (text: string, name: string, labels = '') => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  const leader = (await cluster.api(primary, 'GET', '/metrics')).text;
+  expect(sample(leader, 'patroni_primary')).toBe(1);
+  // The leader renews its lock with conditional PATCHes; every one is counted, and it has lease left.
+  expect(sample(leader, 'pgha_kubernetes_requests_total', 'verb="PATCH",code="200"')).toBeGreaterThan(0);
+  expect(sample(leader, 'pgha_lease_headroom_seconds')).toBeGreaterThan(0);
+  expect(sample(leader, 'pgha_lease_headroom_seconds')).toBeLessThanOrEqual(10);
+  expect(sample(leader, 'pgha_ha_loop_duration_seconds_count')).toBeGreaterThan(0);
+  expect(sample(leader, 'pgha_event_loop_delay_seconds', 'quantile="0.99"')).toBeGreaterThanOrEqual(0);
+  const follower = await eventually('the replica reports streaming', async () => {
+    const text = (await cluster.api(replica, 'GET', '/metrics')).text;
+    return sample(text, 'patroni_postgres_streaming') === 1 ? text : undefined;
+  });
+  expect(sample(follower, 'patroni_replica')).toBe(1);
+  expect(sample(follower, 'pgha_lease_headroom_seconds')).toBeUndefined();
+});
+
 it("GET /cluster and /config answer in Patroni's shapes", async () => {
-  const body = await eventually('replica lag known', async () => {
+  // The replica publishes its state on its Pod; streaming in pg_stat_replication may come a loop before that.
+  const body = await eventually('the replica published as streaming, its lag known', async () => {
     const b = JSON.parse((await cluster.api(replica, 'GET', '/cluster')).text) as { members: Record<string, unknown>[] };
-    return typeof b.members.find((m) => m.name === replica)?.lag === 'number' ? b : undefined;
+    const m = b.members.find((x) => x.name === replica);
+    return typeof m?.lag === 'number' && m.state === 'streaming' ? b : undefined;
   });
   expect(body).toMatchObject({
     scope: 'rest',

@@ -46,9 +46,9 @@ describe('commandUsage', () => {
     expect(text).toContain('exit codes: 0 done');
   });
 
-  it('does not offer scheduled restarts, which the agent does not carry out yet', () => {
-    expect(commandUsage('restart')).not.toContain('--scheduled');
-    expect(() => parseCommand(['restart', '--scheduled', '2030-01-01T00:00:00Z'])).toThrow('pgha restart does not take --scheduled');
+  it('offers scheduled restarts', () => {
+    expect(commandUsage('restart')).toContain('--scheduled ISO8601');
+    expect(parseCommand(['restart', '--scheduled', '2030-01-01T00:00:00Z'])).toMatchObject({ name: 'restart', scheduled: '2030-01-01T00:00:00Z' });
   });
 
   it.each([

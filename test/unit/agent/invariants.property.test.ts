@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import type { Action } from '../../../agent/src/core/actions';
 import { decide } from '../../../agent/src/core/decide';
 import { violations } from '../../../agent/src/core/invariants';
+import { type FailsafeAnswer, failsafeRoundDeadline, failsafeVerdict } from '../../../agent/src/core/failsafe';
 import { leaseCappedByWrite, leaseDeadlineAfterWrite } from '../../../agent/src/core/lease';
 import type { CoreConfig, LockView, Observation } from '../../../agent/src/core/model';
 
@@ -32,6 +33,9 @@ const observation: fc.Arbitrary<Observation> = fc
     shuttingDown: fc.boolean(),
     stopped: fc.boolean(),
     published: status,
+    failsafe: fc.option(fc.constantFrom<Record<string, string>>({ a: 'u' }, { b: 'u', c: 'u' }, { a: 'u', b: 'u' })),
+    failsafePromiseUntil: fc.option(fc.integer({ min: 0, max: 200_000 })),
+    failsafeWritten: fc.constantFrom<Record<string, string>>({}, { a: 'u' }, { a: 'u', c: 'u' }),
   })
   .map((r) => ({
     now: r.now,
@@ -43,10 +47,13 @@ const observation: fc.Arbitrary<Observation> = fc
       transitions: r.transitions,
       acquireTime: null,
       observedAt: r.observedAt,
+      failsafe: r.failsafe,
     },
     members: [],
     self: {
       name: 'a',
+      failsafePromiseUntil: r.failsafePromiseUntil,
+      failsafeWritten: r.failsafeWritten,
       healthy: r.healthy,
       nofailover: r.nofailover,
       leaseDeadline: r.leaseDeadline,
@@ -60,8 +67,8 @@ const observation: fc.Arbitrary<Observation> = fc
 describe('safety rules', () => {
   it('decide never breaks a rule, whatever it observes', () => {
     fc.assert(
-      fc.property(observation, fc.integer({ min: 1_000, max: 20_000 }), (o, loopWaitMs) => {
-        const d = decide(o, { ttlMs: 30_000, loopWaitMs });
+      fc.property(observation, fc.integer({ min: 1_000, max: 20_000 }), fc.boolean(), (o, loopWaitMs, failsafeMode) => {
+        const d = decide(o, { ttlMs: 30_000, loopWaitMs, failsafeMode });
         expect(violations(o, d)).toEqual([]);
         expect(d.nextCheckAt).toBeGreaterThanOrEqual(o.now);
       }),
@@ -95,6 +102,8 @@ interface Stored {
   ttlMs: number;
   transitions: number;
   renewSeq: number;
+  /** The holder's failsafe topology (names), written with each lock write in failsafe mode. */
+  failsafe: string[] | null;
 }
 
 interface SimNode {
@@ -106,13 +115,33 @@ interface SimNode {
   busy: boolean;
   acting: { from: number; to: number } | null;
   intervals: { from: number; to: number }[];
+  acquiring: boolean;
+  promisedUntil: number | null;
+  round: { id: number; startedAt: number; ttlMs: number; asked: string[]; answers: FailsafeAnswer[] } | null;
+  /** Some failsafe round extended this node's lease. */
+  extendedByFailsafe: boolean;
+  /** Topologies its lock writes since the last confirmed one carried (`SelfView.failsafeWritten`). */
+  written: Record<string, string>;
 }
 
 type SimEvent =
   | { at: number; kind: 'tick'; node: number }
-  | { at: number; kind: 'land'; node: number; action: Action; startedAt: number; ttlMs: number }
-  | { at: number; kind: 'answer'; node: number; action: Action; startedAt: number; ttlMs: number; ok: boolean }
-  | { at: number; kind: 'deliver'; node: number; value: Stored };
+  | { at: number; kind: 'land'; node: number; action: Action; startedAt: number; ttlMs: number; topology: string[] | null }
+  | {
+      at: number;
+      kind: 'answer';
+      node: number;
+      action: Action;
+      startedAt: number;
+      ttlMs: number;
+      ok: boolean;
+      conflict?: boolean;
+      topology: string[] | null;
+    }
+  | { at: number; kind: 'deliver'; node: number; value: Stored }
+  | { at: number; kind: 'fs-ask'; node: number; from: number; round: number; durationMs: number }
+  | { at: number; kind: 'fs-reply'; node: number; round: number; answer: FailsafeAnswer }
+  | { at: number; kind: 'fs-close'; node: number; round: number };
 
 interface SimOptions {
   /** The ttl in force (the dynamic configuration) at time t; each write carries the one in force when it starts. */
@@ -122,12 +151,19 @@ interface SimOptions {
    * `keep-longest`: the old, wrong rule (the longest deadline ever confirmed), to show the test can tell them apart.
    */
   readonly leaseRule?: 'real' | 'keep-longest';
+  /**
+   * Failsafe mode: a leader whose renew cannot reach the store asks the others over a network of its own (cut and
+   * lossy too) for promises. `ignore-promises`: members promise but do not keep them, to show the promise matters.
+   */
+  readonly failsafe?: 'on' | 'ignore-promises';
 }
 
 function simulate(random: () => number, nodeCount: number, config: CoreConfig, durationMs: number, opts: SimOptions = {}): SimNode[] {
   const ttlAt = opts.ttlAt ?? (() => config.ttlMs);
   const rule = opts.leaseRule ?? 'real';
-  const store: Stored = { version: 1, exists: false, holder: null, ttlMs: config.ttlMs, transitions: 0, renewSeq: 0 };
+  const store: Stored = { version: 1, exists: false, holder: null, ttlMs: config.ttlMs, transitions: 0, renewSeq: 0, failsafe: null };
+  const failsafe = opts.failsafe;
+  let rounds = 0;
   const nodes: SimNode[] = Array.from({ length: nodeCount }, (_, i) => ({
     name: `n${i}`,
     view: null,
@@ -137,7 +173,13 @@ function simulate(random: () => number, nodeCount: number, config: CoreConfig, d
     busy: false,
     acting: null,
     intervals: [],
+    acquiring: false,
+    promisedUntil: null,
+    round: null,
+    extendedByFailsafe: false,
+    written: {},
   }));
+  const urls = (names: readonly string[] | null) => Object.fromEntries((names ?? []).map((name) => [name, `http://${name}`]));
   const queue: SimEvent[] = [];
   const push = (e: SimEvent) => queue.push(e);
   // Half of all delays are zero (the common, fast case); that is where a too-long lease would show.
@@ -169,6 +211,30 @@ function simulate(random: () => number, nodeCount: number, config: CoreConfig, d
     return windows;
   });
   const cut = (i: number, at: number) => cuts[i]!.some((w) => at >= w.from && at < w.to);
+  // The members' own network (REST API) fails too, independently of the API's.
+  const peerCuts = nodes.map(() => {
+    const windows: { from: number; to: number }[] = [];
+    for (let t = delay(config.ttlMs * 4); t < durationMs; t += config.ttlMs + delay(config.ttlMs * 6)) {
+      const len = delay(config.ttlMs * 2);
+      windows.push({ from: t, to: t + len });
+      t += len;
+    }
+    return windows;
+  });
+  const peerCut = (i: number, at: number) => peerCuts[i]!.some((w) => at >= w.from && at < w.to);
+  const closeRound = (n: SimNode, nodeIndex: number) => {
+    const r = n.round!;
+    n.round = null;
+    n.busy = false;
+    const extended = failsafeRoundDeadline(r.asked, r.answers, r.startedAt, r.ttlMs);
+    if (extended !== null && n.acting && n.leaseDeadline !== null && now < n.leaseDeadline) {
+      n.leaseDeadline = Math.max(n.leaseDeadline, extended);
+      n.extendedByFailsafe = true;
+      n.lastRenewAt = r.startedAt;
+      n.acting.to = n.leaseDeadline;
+    }
+    push({ at: now, kind: 'tick', node: nodeIndex });
+  };
 
   let now = 0;
   // Each node's first list arrives at a different time.
@@ -201,6 +267,7 @@ function simulate(random: () => number, nodeCount: number, config: CoreConfig, d
           transitions: v?.transitions ?? 0,
           acquireTime: null,
           observedAt: n.observedAt,
+          failsafe: v && v.exists && v.failsafe ? urls(v.failsafe) : null,
         };
         const o: Observation = {
           now,
@@ -216,21 +283,28 @@ function simulate(random: () => number, nodeCount: number, config: CoreConfig, d
             shuttingDown: false,
             stopped: false,
             published: null,
+            failsafePromiseUntil: failsafe === 'on' ? n.promisedUntil : null,
+            failsafeWritten: n.written,
           },
         };
         const ttlMs = ttlAt(now);
-        const nodeConfig = { ttlMs, loopWaitMs: Math.max(1000, Math.floor(ttlMs / 3)) };
+        const nodeConfig = { ttlMs, loopWaitMs: Math.max(1000, Math.floor(ttlMs / 3)), failsafeMode: failsafe !== undefined };
         const d = decide(o, nodeConfig);
         expect(violations(o, d)).toEqual([]);
         for (const a of d.actions) {
           if (a.type === 'step-down') endActing(n, now);
           if (a.type === 'acquire' || a.type === 'renew') {
             n.busy = true;
+            n.acquiring = a.type === 'acquire';
             if (rule === 'real') {
               n.leaseDeadline = leaseCappedByWrite(n.leaseDeadline, now, ttlMs);
               if (n.acting && n.leaseDeadline !== null) n.acting.to = n.leaseDeadline;
             }
-            push({ at: now + delay(2_000), kind: 'land', node: e.node, action: a, startedAt: now, ttlMs });
+            // The topology goes with the write (the members the writer knows of: those that have a view), and
+            // counts as possibly stored until a write is confirmed.
+            const topology = failsafe ? nodes.filter((x) => x.view !== null || x === n).map((x) => x.name) : null;
+            n.written = { ...n.written, ...urls(topology) };
+            push({ at: now + delay(2_000), kind: 'land', node: e.node, action: a, startedAt: now, ttlMs, topology });
             break;
           }
         }
@@ -253,17 +327,45 @@ function simulate(random: () => number, nodeCount: number, config: CoreConfig, d
             ttlMs: e.ttlMs,
             transitions: store.transitions + (changed ? 1 : 0),
             renewSeq: store.renewSeq + 1,
+            failsafe: e.topology,
           });
           deliverAll();
         }
         // Answers can be slow or lost; a lost answer looks like a failed request even though the write landed.
         const lost = random() < 0.2;
-        push({ at: now + delay(4_000), kind: 'answer', node: e.node, action: a, startedAt: e.startedAt, ttlMs: e.ttlMs, ok: matches && !lost });
+        const conflict = !matches && !cut(e.node, e.startedAt) && !cut(e.node, now);
+        push({
+          at: now + delay(4_000),
+          kind: 'answer',
+          node: e.node,
+          action: a,
+          startedAt: e.startedAt,
+          ttlMs: e.ttlMs,
+          ok: matches && !lost,
+          conflict,
+          topology: e.topology,
+        });
         break;
       }
       case 'answer': {
         n.busy = false;
+        n.acquiring = false;
+        const peers = e.action.type === 'renew' ? e.action.failsafe : undefined;
+        if (!e.ok && !e.conflict && peers && n.acting) {
+          // The renew could not reach the store: a failsafe round, which keeps the loop busy until it ends.
+          n.busy = true;
+          const id = ++rounds;
+          n.round = { id, startedAt: now, ttlMs: e.ttlMs, asked: Object.keys(peers), answers: [] };
+          for (const name of Object.keys(peers)) {
+            const to = nodes.findIndex((x) => x.name === name);
+            if (!peerCut(e.node, now) && !peerCut(to, now) && random() > 0.1)
+              push({ at: now + delay(1_500), kind: 'fs-ask', node: to, from: e.node, round: id, durationMs: e.ttlMs });
+          }
+          push({ at: now + 2_000, kind: 'fs-close', node: e.node, round: id });
+          break;
+        }
         if (e.ok) {
+          n.written = urls(e.topology);
           const deadline = leaseDeadlineAfterWrite(e.startedAt, e.ttlMs);
           if (deadline > now) {
             n.leaseDeadline = rule === 'real' ? deadline : Math.max(n.leaseDeadline ?? 0, deadline);
@@ -274,6 +376,37 @@ function simulate(random: () => number, nodeCount: number, config: CoreConfig, d
           endActing(n, now); // a 409 on renew: lock lost
         }
         push({ at: now, kind: 'tick', node: e.node });
+        break;
+      }
+      case 'fs-ask': {
+        const v = n.view;
+        const leading = n.acting !== null && n.leaseDeadline !== null && now < n.leaseDeadline;
+        const verdict = failsafeVerdict({
+          now,
+          enabled: true,
+          from: nodes[e.from]!.name,
+          durationMs: e.durationMs,
+          leading,
+          runsAsPrimary: leading,
+          acquiring: n.acquiring,
+          storeReady: v !== null,
+          holder: v && v.exists ? v.holder : null,
+          promisedUntil: n.promisedUntil,
+        });
+        if (verdict.granted) n.promisedUntil = verdict.until;
+        const answer = { name: n.name, promisedMs: verdict.granted ? verdict.promisedMs : null };
+        if (!peerCut(e.node, now) && !peerCut(e.from, now) && random() > 0.1)
+          push({ at: now + delay(1_500), kind: 'fs-reply', node: e.from, round: e.round, answer });
+        break;
+      }
+      case 'fs-reply': {
+        if (n.round?.id !== e.round) break;
+        n.round.answers.push(e.answer);
+        if (n.round.answers.length === n.round.asked.length) closeRound(n, e.node);
+        break;
+      }
+      case 'fs-close': {
+        if (n.round?.id === e.round) closeRound(n, e.node);
         break;
       }
     }
@@ -346,6 +479,36 @@ describe('simulated cluster', () => {
       { numRuns: 100 },
     );
     expect(someoneLed).toBeGreaterThan(80);
+  });
+
+  it('never has two leaders in failsafe mode, while leaders lead on promises through API and member-network cuts', () => {
+    let onPromises = 0;
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 2, max: 5 }), fc.integer({ min: 5, max: 30 }), (seed, count, ttlSeconds) => {
+        const config = { ttlMs: ttlSeconds * 1000, loopWaitMs: Math.max(1000, Math.floor((ttlSeconds * 1000) / 3)) };
+        const nodes = simulate(mulberry32(seed), count, config, 200_000, { failsafe: 'on' });
+        // Not vacuous: some leader acted past its last lock write's ttl, on promises alone.
+        if (nodes.some((n) => n.extendedByFailsafe)) onPromises++;
+        expect(overlapOf(nodes)).toBeNull();
+      }),
+      // 300: a vacuous round (a leader whose view of its topology names only itself, after a write that added a
+      // member landed unanswered) showed in about one of 300 runs before rounds asked the written topologies too.
+      { numRuns: 300 },
+    );
+    expect(onPromises).toBeGreaterThan(90);
+  });
+
+  it('a leader that knew of no other member and wrote one in, unanswered, still asks it (seed that split the brain)', () => {
+    const config = { ttlMs: 23_000, loopWaitMs: Math.floor(23_000 / 3) };
+    expect(overlapOf(simulate(mulberry32(-1208786875), 3, config, 200_000, { failsafe: 'on' }))).toBeNull();
+  });
+
+  it('tells failsafe apart: members that promise but still take the lock do split the brain', () => {
+    let found = 0;
+    for (let seed = 1; seed <= 300 && found === 0; seed++) {
+      if (overlapOf(simulate(mulberry32(seed), 3, { ttlMs: 10_000, loopWaitMs: 3_000 }, 200_000, { failsafe: 'ignore-promises' }))) found++;
+    }
+    expect(found).toBeGreaterThan(0);
   });
 
   it('tells the rules apart: keeping the longest confirmed lease (the old rule) does split the brain when ttl drops', () => {

@@ -25,14 +25,21 @@ describe('storeLayout', () => {
 
 describe('readLockRecord', () => {
   it("reads Patroni's annotations", () => {
-    expect(readLockRecord({ leader: 'm1', ttl: '30', transitions: '4', acquireTime: 'x', renewTime: 'y' })).toEqual({
+    const failsafe = '{"m1":"http://192.0.2.1:8008/patroni","m2":"http://192.0.2.2:8008/patroni"}';
+    expect(readLockRecord({ leader: 'm1', ttl: '30', transitions: '4', acquireTime: 'x', renewTime: 'y', failsafe })).toEqual({
       holder: 'm1',
       ttlSeconds: 30,
       transitions: 4,
       acquireTime: 'x',
       renewTime: 'y',
+      failsafe: { m1: 'http://192.0.2.1:8008/patroni', m2: 'http://192.0.2.2:8008/patroni' },
       problems: [],
     });
+  });
+  it.each(['[]', '{"m1": 1}', 'not json', 'null'])('reports a failsafe annotation %p that is not a map of names to URLs, and reads none', (failsafe) => {
+    const r = readLockRecord({ leader: 'm1', failsafe });
+    expect(r.failsafe).toBeNull();
+    expect(r.problems).toEqual([expect.stringContaining('failsafe=')]);
   });
   it.each([
     [{ leader: '' }, null],

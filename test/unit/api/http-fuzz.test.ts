@@ -32,6 +32,10 @@ const backend: ApiBackend = {
   reload: boom,
   reinitialize: boom,
   metrics: () => '',
+  failsafeTopology: () => ({ a: 'http://127.0.0.1:1/patroni' }),
+  failsafe: () => {
+    throw new Error('the agent failed');
+  },
 };
 
 /** Sends raw bytes and resolves with the status code of the answer, or 0 when the socket closed without one. */

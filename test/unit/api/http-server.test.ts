@@ -6,7 +6,8 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ApiBackend, ApiResult, SwitchoverRequest } from '../../../agent/src/api/backend';
+import { FailsafeClient } from '../../../agent/src/loop/failsafe-client';
+import type { ApiBackend, ApiResult, FailsafeRequestBody, SwitchoverRequest } from '../../../agent/src/api/backend';
 import type { HealthFacts } from '../../../agent/src/api/health';
 import { ApiServer } from '../../../agent/src/api/http-server';
 import { silentLogger } from '../../../agent/src/log/logger';
@@ -75,6 +76,14 @@ class RecordingBackend implements ApiBackend {
   metrics() {
     return '# TYPE patroni_primary gauge\npatroni_primary 0\n';
   }
+  failsafeRequests: FailsafeRequestBody[] = [];
+  failsafeTopology() {
+    return null;
+  }
+  failsafe(req: FailsafeRequestBody): ApiResult {
+    this.failsafeRequests.push(req);
+    return { status: 200, body: 'Accepted', headers: { 'x-pgha-failsafe-promise-ms': '30000' } };
+  }
 }
 
 interface Reply {
@@ -108,6 +117,23 @@ describe('ApiServer over HTTP', () => {
     base = `http://${server.address()}`;
   });
   afterAll(() => server.stop());
+
+  it('takes a failsafe request from an authenticated leader and states the promise in a header', async () => {
+    expect((await call(base, 'POST', '/failsafe', { body: '{"name":"m0"}' })).status).toBe(401);
+    const client = new FailsafeClient({
+      self: { name: 'm0', connUrl: 'postgres://192.0.2.1:5432/postgres', apiUrl: 'http://192.0.2.1:8008/patroni' },
+      auth: { username: 'admin', password: 's3cret' },
+    });
+    expect(await client.ask({ m1: `${base}/patroni` }, 10_000, 2_000)).toEqual([{ name: 'm1', promisedMs: 30_000 }]);
+    expect(backend.failsafeRequests.at(-1)).toEqual({ name: 'm0', ttlSeconds: 10 });
+    const wrongAuth = new FailsafeClient({ self: { name: 'm0', connUrl: '', apiUrl: '' }, auth: { username: 'admin', password: 'nope' } });
+    expect(await wrongAuth.ask({ m1: `${base}/patroni` }, 10_000, 2_000)).toEqual([{ name: 'm1', promisedMs: null }]);
+    const bad = await call(base, 'POST', '/failsafe', { body: '{"name":"m0","ttl":-1}', auth: 'admin:s3cret' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatch(/ttl must be a number of seconds above 0 and at most 3600; got -1/);
+    expect((await call(base, 'POST', '/failsafe', { body: '{}', auth: 'admin:s3cret' })).body).toMatch(/name must be/);
+    expect(await call(base, 'GET', '/failsafe')).toMatchObject({ status: 502, body: 'failsafe_mode is not enabled' });
+  });
 
   it('answers health checks with Patroni status codes and the status body', async () => {
     const primary = await call(base, 'GET', '/primary');

@@ -30,8 +30,26 @@ describe('renderMetrics', () => {
     expect(text).not.toContain('patroni_postgres_timeline');
   });
 
-  it('emits pgha counters and escapes label values', () => {
-    const text = renderMetrics({ scope: 'a"b', name: 'n', status: {}, counters: { loop_runs_total: { help: 'HA loop runs.', value: 42 } } });
-    expect(text).toContain('# TYPE pgha_loop_runs_total counter\npgha_loop_runs_total{scope="a\\"b",name="n"} 42\n');
+  it("emits the agent's own families with their labels, and escapes label values", () => {
+    const text = renderMetrics({
+      scope: 'a"b',
+      name: 'n',
+      status: {},
+      families: [
+        { name: 'pgha_kubernetes_requests_total', help: 'Requests.', type: 'counter', samples: [{ labels: { verb: 'PATCH', code: '409' }, value: 3 }] },
+        { name: 'pgha_ha_loop_duration_seconds', help: 'Runs.', type: 'summary', samples: [{ suffix: '_count', value: 42 }] },
+      ],
+    });
+    expect(text).toContain('# TYPE pgha_kubernetes_requests_total counter\npgha_kubernetes_requests_total{scope="a\\"b",name="n",verb="PATCH",code="409"} 3\n');
+    expect(text).toContain('# TYPE pgha_ha_loop_duration_seconds summary\npgha_ha_loop_duration_seconds_count{scope="a\\"b",name="n"} 42\n');
+  });
+
+  it("reports a streaming replica and a failsafe leader under Patroni's names", () => {
+    const replica = renderMetrics({ scope: 'd', name: 'r', status: { role: 'replica', replication_state: 'streaming' } });
+    expect(replica).toContain('patroni_postgres_streaming{scope="d",name="r"} 1\n');
+    expect(replica).toContain('patroni_postgres_in_archive_recovery{scope="d",name="r"} 0\n');
+    const leader = renderMetrics({ scope: 'd', name: 'l', status: { role: 'primary', failsafe_mode_is_active: true } });
+    expect(leader).toContain('patroni_postgres_streaming{scope="d",name="l"} 0\n');
+    expect(leader).toContain('patroni_failsafe_mode_is_active{scope="d",name="l"} 1\n');
   });
 });

@@ -57,7 +57,27 @@ describe('parseRestart', () => {
     [{ role: 'leader' }, /role must be primary or replica; got "leader"/],
     [{ timeout: -1 }, /timeout must be a positive number of seconds; got -1/],
     [{ when: 'now' }, /unknown restart condition "when"/],
+    [{ postgres_version: '15' }, /postgres_version must be X.Y or X.Y.Z .*; got "15"/],
   ])('fails on %j', (body, expected) => {
     expect(message(() => parseRestart(body))).toMatch(expected);
+  });
+
+  it('takes a schedule with a time zone', () => {
+    expect(parseRestart({ schedule: '2030-01-01T10:00:00+01:00' })).toEqual({ scheduledAt: new Date('2030-01-01T09:00:00Z') });
+  });
+
+  it.each<[unknown, number, string]>([
+    ['2030-01-01T10:00:00', 400, 'Timezone information is mandatory for the scheduled restart (schedule: "2030-01-01T10:00:00" has none; add Z or +HH:MM)'],
+    ['tomorrow Z', 422, 'Unable to parse scheduled timestamp (schedule: "tomorrow Z"). It should be in ISO 8601 format.'],
+    [42, 422, 'schedule must be an ISO 8601 time with a time zone; got 42'],
+  ])("fails on the schedule %j with Patroni's status %d", (schedule, status, text) => {
+    try {
+      parseRestart({ schedule });
+      throw new Error('expected BadRequest');
+    } catch (err) {
+      expect(err).toBeInstanceOf(BadRequest);
+      expect((err as BadRequest).status).toBe(status);
+      expect((err as Error).message).toBe(text);
+    }
   });
 });

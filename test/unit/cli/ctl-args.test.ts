@@ -75,6 +75,13 @@ describe('parseCtlArgs', () => {
     expect(parseCtlArgs('restart', ['--', '-odd-name']).members).toEqual(['-odd-name']);
   });
 
+  it('takes a time for a scheduled restart', () => {
+    expect(parseCtlArgs('restart', ['m1', '--scheduled', '2030-01-01T10:00:00+00:00'])).toMatchObject({
+      members: ['m1'],
+      scheduled: '2030-01-01T10:00:00+00:00',
+    });
+  });
+
   it.each([
     ['failover', [], /needs --candidate NAME/],
     ['failover', ['--candidate='], /needs --candidate NAME/],

@@ -43,6 +43,28 @@ describe('format', () => {
     });
   });
 
+  it("shows a member's scheduled restart in a column of its own, and in JSON", () => {
+    const scheduled = clusterView({
+      scope: 'demo',
+      pods: [
+        pod('demo-0', {
+          conn_url: 'postgres://127.0.0.10:5432/postgres',
+          state: 'running',
+          role: 'replica',
+          scheduled_restart: { schedule: '2030-01-01T10:00:00+00:00' },
+        }),
+        pod('demo-1', { conn_url: 'postgres://127.0.0.11:5432/postgres', state: 'running', role: 'replica' }),
+      ],
+    });
+    expect(formatList(scheduled).split('\n').slice(1, 3)).toEqual([
+      'Member  Host        Role     State    TL  Lag in MB  Scheduled restart',
+      'demo-0  127.0.0.10  Replica  running                 2030-01-01T10:00:00+00:00',
+    ]);
+    const members = listJson(scheduled).members as Record<string, unknown>[];
+    expect(members).toMatchObject([{ name: 'demo-0', scheduled_restart: '2030-01-01T10:00:00+00:00' }, { name: 'demo-1' }]);
+    expect(members[1]).not.toHaveProperty('scheduled_restart');
+  });
+
   it('says when no member has published a status', () => {
     expect(formatList(clusterView({ scope: 'x', pods: [] }))).toContain('(no members have published a status)');
   });

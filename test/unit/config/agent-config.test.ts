@@ -19,7 +19,7 @@ describe('loadAgentConfig', () => {
     });
     expect(c.restapi.connectAddress).toBe('192.0.2.3:8008');
     expect(c.postgresql.connectAddress).toBe('192.0.2.3:5432');
-    expect(c.postgresql.superuser).toEqual({ username: 'postgres', password: 's3cret' });
+    expect(c.postgresql.superuser).toEqual({ username: 'postgres', password: 's3cret', tls: {} });
   });
 
   it('lets the environment override the file', () => {
@@ -76,7 +76,6 @@ describe('loadAgentConfig', () => {
       'bootstrap.post_bootstrap',
       'log',
       'postgresql.authentication.rewind',
-      'postgresql.authentication.superuser.sslmode',
       'postgresql.before_stop',
       'postgresql.parameters.logging_collector',
       'postgresql.parameters.unix_socket_directories',
@@ -88,7 +87,8 @@ describe('loadAgentConfig', () => {
     expect(config.namespace).toBe('db');
     expect(config.postgresql.parameters).toEqual({ work_mem: '8MB' });
     for (const [yaml, extra, key] of [
-      ['postgresql:\n  authentication:\n    replication: {username: r, sslmode: verify-full}\n', {}, 'postgresql.authentication.replication.sslmode'],
+      ['postgresql:\n  authentication:\n    replication: {username: r, sslpassword: k}\n', {}, 'postgresql.authentication.replication.sslpassword'],
+      ['', { PATRONI_SUPERUSER_SSLNEGOTIATION: 'direct' }, 'PATRONI_SUPERUSER_SSLNEGOTIATION'],
       ['restapi: {verify_client: required}\n', {}, 'restapi.verify_client'],
       ['', { PATRONI_RESTAPI_VERIFY_CLIENT: 'required' }, 'PATRONI_RESTAPI_VERIFY_CLIENT'],
       ['standby_cluster: {host: 192.0.2.1}\n', {}, 'standby_cluster'],
@@ -98,6 +98,29 @@ describe('loadAgentConfig', () => {
         new RegExp(`^invalid configuration: ${key.replace(/\./g, '\\.')}=.*; is not supported: `),
       );
     }
+  });
+
+  it("takes Patroni's libpq TLS options for the roles' connections to other members, checked", () => {
+    const yaml = [
+      'postgresql:',
+      '  authentication:',
+      '    replication: {username: r, sslmode: verify-full, sslrootcert: /etc/pgha/ca.crt, channel_binding: require}',
+      '    superuser: {username: postgres, sslmode: require}',
+    ].join('\n');
+    const config = buildAgentConfig(loadFlatConfig({ yaml, env: { ...env, PATRONI_REPLICATION_SSLCERT: '/etc/pgha/tls.crt' } }), () => 'pw');
+    expect(config.postgresql.replication.tls).toEqual({
+      sslmode: 'verify-full',
+      sslrootcert: '/etc/pgha/ca.crt',
+      sslcert: '/etc/pgha/tls.crt',
+      channel_binding: 'require',
+    });
+    expect(config.postgresql.superuser.tls).toEqual({ sslmode: 'require' });
+    expect(() => loadAgentConfig({ yaml: 'postgresql:\n  authentication:\n    replication: {sslmode: verify}\n', env })).toThrow(
+      /postgresql\.authentication\.replication\.sslmode="verify"; must be one of disable, allow, prefer, require, verify-ca, verify-full/,
+    );
+    expect(() => loadAgentConfig({ yaml: 'postgresql:\n  authentication:\n    replication: {sslrootcert: ca.crt}\n', env })).toThrow(
+      /postgresql\.authentication\.replication\.sslrootcert="ca\.crt"; must be an absolute path/,
+    );
   });
 
   it('translates wal_keep_segments into wal_keep_size, as Patroni does for PostgreSQL 13 and later', () => {

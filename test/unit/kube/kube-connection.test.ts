@@ -104,4 +104,17 @@ describe('tokenFromFile', () => {
     now = 60_000;
     expect(token()).toBe('second');
   });
+
+  it('reads the file again on the next call once told the server refused the token (401)', () => {
+    const path = join(dir, 'expired');
+    writeFileSync(path, 'old');
+    const token = tokenFromFile(path, () => 0);
+    expect(token()).toBe('old');
+    writeFileSync(path, 'rotated');
+    expect(token()).toBe('old');
+    token.stale?.();
+    expect(token()).toBe('rotated');
+    writeFileSync(path, 'later');
+    expect(token()).toBe('rotated');
+  });
 });

@@ -26,6 +26,10 @@ describe('childEnvironment', () => {
     expect(env.PGPASSFILE).toBe('/run/pass');
   });
 
+  it("leaves the agent's HOME out when the child runs as another user (its TLS client files would be looked up there)", () => {
+    expect(childEnvironment({}, parent, { switchesUser: true }).HOME).toBeUndefined();
+  });
+
   it('adds nothing when the parent has no nss_wrapper settings', () => {
     expect(Object.keys(childEnvironment({}, { PATH: '/bin' })).sort()).toEqual(['LANG', 'LC_MESSAGES', 'PATH']);
   });
