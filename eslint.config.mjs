@@ -7,7 +7,7 @@ export default defineConfig(
   {
     // Generated, installed or run output, not source (as in .gitignore). Plain JavaScript (jest.config.js, a helper
     // run by node) is not type-checked.
-    ignores: ['build/', 'dist/', 'node_modules/', 'templates/', 'cdk8s.out/', 'coverage/', '.sandbox/', '**/*.js', '**/*.mjs', '!eslint.config.mjs'],
+    ignores: ['build/', 'lib/', 'dist/', 'node_modules/', 'templates/', 'cdk8s.out/', 'coverage/', '.sandbox/', '**/*.js', '**/*.mjs', '!eslint.config.mjs'],
   },
   tseslint.configs.strictTypeChecked,
   {

@@ -1,4 +1,5 @@
-// The cdk8s app (`cdk8s synth` runs this): writes the plain manifests to dist/.
-import { buildApp } from './app';
+// The cdk8s app (`cdk8s synth` compiles and runs this, see cdk8s.yaml): writes the plain manifests to the directory
+// the CLI names in CDK8S_OUTDIR (`-o DIR`, or a temporary one it prints for `--stdout`), by default dist/.
+import { buildApp, synthManifests } from './app';
 
-buildApp().synth();
+synthManifests(buildApp());

@@ -2,16 +2,18 @@
 //   dist/*.k8s.yaml                              plain manifests (the default cluster and the README's examples)
 //   dist/helm/pgha/                              the Helm chart
 //   templates/pgha-{ephemeral,persistent}.yaml   OpenShift Templates (committed; CI checks they match)
+//   docs/configuration.md                        the agent's configuration reference (committed; a synth test checks it)
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Persistence } from '../constructs';
-import { buildApp } from './app';
+import { buildApp, synthManifests } from './app';
+import { configurationReference } from './outputs/configuration-reference';
 import { helmChartFiles } from './outputs/helm-chart';
 import { openshiftTemplateYaml } from './outputs/openshift-template';
 
 const root = join(__dirname, '..', '..');
 
-buildApp(join(root, 'dist')).synth();
+synthManifests(buildApp(join(root, 'dist')));
 
 const chartDir = join(root, 'dist', 'helm', 'pgha');
 rmSync(chartDir, { recursive: true, force: true });
@@ -24,3 +26,6 @@ mkdirSync(join(root, 'templates'), { recursive: true });
 for (const persistence of [Persistence.EPHEMERAL, Persistence.PERSISTENT]) {
   writeFileSync(join(root, 'templates', `pgha-${persistence}.yaml`), openshiftTemplateYaml(persistence));
 }
+
+mkdirSync(join(root, 'docs'), { recursive: true });
+writeFileSync(join(root, 'docs', 'configuration.md'), configurationReference());
