@@ -138,23 +138,44 @@ export class ClusterUnderTest {
    * from it (pg_stat_replication on the primary). Returns the holder.
    */
   async healthy(timeoutMs = 180_000, replicas = this.d.replicas): Promise<string> {
-    return eventually(
-      `${this.d.name}: ${replicas} members Ready, one primary, ${replicas - 1} streaming replicas`,
-      async () => {
-        const pods = await this.pods();
-        const holder = await this.holder();
-        if (!holder || pods.length !== replicas || pods.some((p) => !p.ready)) return undefined;
-        for (const p of pods) if (p.role !== (p.name === holder ? this.d.leaderLabelValue : this.d.followerLabelValue)) return undefined;
-        const rows = await this.sql<{ primary: boolean; streaming: string }>(
-          await this.target(),
-          "SELECT NOT pg_is_in_recovery() AS primary, (SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming') AS streaming",
-        );
-        if (!rows[0]?.primary || Number(rows[0].streaming) !== replicas - 1) return undefined;
-        return holder;
-      },
-      timeoutMs,
-      500,
-    );
+    let seen = 'nothing yet';
+    try {
+      return await eventually(
+        `${this.d.name}: ${replicas} members Ready, one primary, ${replicas - 1} streaming replicas`,
+        async () => {
+          const pods = await this.pods();
+          const holder = await this.holder();
+          seen = `holder ${holder ?? 'none'}; ${pods.map((p) => `${p.name} ${p.phase} ready=${p.ready} role=${p.role ?? '-'} restarts=${p.restarts}`).join('; ')}`;
+          if (!holder || pods.length !== replicas || pods.some((p) => !p.ready)) return undefined;
+          for (const p of pods) if (p.role !== (p.name === holder ? this.d.leaderLabelValue : this.d.followerLabelValue)) return undefined;
+          const rows = await this.sql<{ primary: boolean; streaming: string }>(
+            await this.target(),
+            "SELECT NOT pg_is_in_recovery() AS primary, (SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming') AS streaming",
+          );
+          seen += `; through the primary Service: primary=${rows[0]?.primary}, streaming=${rows[0]?.streaming}`;
+          if (!rows[0]?.primary || Number(rows[0].streaming) !== replicas - 1) return undefined;
+          return holder;
+        },
+        timeoutMs,
+        500,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nlast seen: ${seen}\n${await this.diagnose()}`, { cause: err });
+    }
+  }
+
+  /** What an operator would look at first when the cluster does not come whole: Pods, events, each member's log tail. */
+  async diagnose(): Promise<string> {
+    const run = (args: string[]) => this.cluster.kubectl(args).catch((e: unknown) => (e instanceof Error ? e.message : JSON.stringify(e)));
+    const parts = [
+      await run(['get', 'pods', '-n', this.namespace, '-o', 'wide']),
+      await run(['get', 'events', '-n', this.namespace, '--sort-by=.lastTimestamp']).then((t) => t.split('\n').slice(-25).join('\n')),
+    ];
+    for (const p of await this.pods().catch(() => [])) {
+      parts.push(`--- ${p.name} log (last 40 lines)\n${await run(['logs', '-n', this.namespace, p.name, '--tail=40'])}`);
+      if (p.restarts > 0) parts.push(`--- ${p.name} previous log\n${await run(['logs', '-n', this.namespace, p.name, '--previous', '--tail=40'])}`);
+    }
+    return parts.join('\n');
   }
 
   async exec(pod: string, command: readonly string[]): Promise<string> {
