@@ -4,7 +4,6 @@
 // counts the changes of primary). Also the agent's memory in its container. A 3-member cluster from the plain
 // manifests, ttl 10, loop_wait 2, retry_timeout 4.
 //   npm run bench -- failover-outage [runs]        (default 5 runs of each event)
-import { readFileSync } from 'node:fs';
 import { buildImage } from '../test/fixtures/agent-image';
 import { eventually } from '../test/fixtures/cluster';
 import { Writer } from '../test/fixtures/writer';
@@ -14,21 +13,11 @@ import { removeDeployFiles } from '../test/e2e/support/deploy';
 import { RealCluster } from '../test/node/real-cluster';
 import { describeOutage, outageReport, writesResumed } from './lib/outage-window';
 import { formatSummary, summarize } from './lib/stats';
+import { residentMb } from './lib/proc-usage';
 import { sleep } from '../agent/src/clock';
 
 const EVENTS = ['switchover', 'delete-pod', 'sigkill-container', 'rolling-update'] as const;
 type Event = (typeof EVENTS)[number];
-
-/** Resident memory of a process in MB from /proc: VmRSS (all resident pages) or RssAnon (private: heap, stacks). */
-function residentMb(pid: number | undefined, field: 'VmRSS' | 'RssAnon'): number | undefined {
-  if (!pid) return undefined;
-  try {
-    const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-    return Number.isFinite(kb) ? kb / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Steady state three checks in a row: every member Ready, one primary, the others streaming. */
 async function steady(c: ClusterUnderTest): Promise<string> {
