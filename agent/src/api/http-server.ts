@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Credentials } from '../config/agent-config';
+import { followedPassword } from '../config/followed-password';
 import { errorFields, type Logger } from '../log/logger';
 import type { ApiBackend, ApiResult } from './backend';
 import { type ApiRequest, route, UNSAFE_METHODS } from './router';
@@ -12,8 +14,11 @@ export interface ApiServerOptions {
   readonly listen: string;
   readonly backend: ApiBackend;
   readonly logger: Logger;
-  /** Basic-auth credentials required for unsafe methods; none means the API is open. */
-  readonly authentication?: { readonly username: string; readonly password: string };
+  /**
+   * Basic-auth credentials required for unsafe methods; none means the API is open. A `passwordFile` is read again
+   * at each unsafe request, so a rotated Secret takes effect without a restart.
+   */
+  readonly authentication?: Credentials;
   /** PEM files; both set means HTTPS. */
   readonly certfile?: string;
   readonly keyfile?: string;
@@ -36,8 +41,14 @@ function sameSecret(a: string, b: string): boolean {
 /** The REST API on its own port (8008 by default), with Patroni's routes and status codes. */
 export class ApiServer {
   private server: Server | undefined;
+  private readonly password: (() => string) | undefined;
 
-  constructor(private readonly options: ApiServerOptions) {}
+  constructor(private readonly options: ApiServerOptions) {
+    const creds = options.authentication;
+    this.password =
+      creds &&
+      followedPassword(creds, (file, why) => options.logger.warn('the REST API password file cannot be used; keeping the password in force', { file, why }));
+  }
 
   async start(): Promise<void> {
     const o = this.options;
@@ -85,12 +96,12 @@ export class ApiServer {
 
   private authenticated(req: IncomingMessage): boolean {
     const creds = this.options.authentication;
-    if (!creds || !UNSAFE_METHODS.has((req.method ?? '').toUpperCase())) return true;
+    if (!creds || !this.password || !UNSAFE_METHODS.has((req.method ?? '').toUpperCase())) return true;
     const header = req.headers.authorization ?? '';
     if (!header.startsWith('Basic ')) return false;
     const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
     const sep = decoded.indexOf(':');
-    return sep >= 0 && sameSecret(decoded.slice(0, sep), creds.username) && sameSecret(decoded.slice(sep + 1), creds.password);
+    return sep >= 0 && sameSecret(decoded.slice(0, sep), creds.username) && sameSecret(decoded.slice(sep + 1), this.password());
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

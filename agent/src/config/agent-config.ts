@@ -12,7 +12,10 @@ export interface PortSpec {
 
 export interface Credentials {
   readonly username: string;
+  /** As configured, or as `passwordFile` held when the configuration was loaded. */
   readonly password: string;
+  /** `password_file`, when the password came from one: the agent reads it again to follow a rotated Secret. */
+  readonly passwordFile?: string;
 }
 
 /** A PostgreSQL role the agent connects to other members as, with the libpq TLS options of those connections. */
@@ -93,12 +96,16 @@ function hostPart(ip: string): string {
   return ip.includes(':') ? `[${ip}]` : ip;
 }
 
-/** Password from `password` or `password_file`, never both; the file is read here, once. */
 /** A password file's secret: its text with one trailing newline dropped (what `echo pw > file` and Secrets leave). */
 export function readPasswordFile(path: string, readFile: (p: string) => string): string {
   return readFile(path).replace(/\r?\n$/, '');
 }
 
+function apiCredentials(username: string, password: string, passwordFile: string | undefined): Credentials {
+  return { username, password, ...(passwordFile === undefined ? {} : { passwordFile }) };
+}
+
+/** Password from `password` or `password_file`, never both; the file is read here, at load. */
 function password(flat: FlatConfig, prefix: string, readFile: (p: string) => string): string | undefined {
   const inline = flat.get(`${prefix}.password`) as string | undefined;
   const file = flat.get(`${prefix}.password_file`) as string | undefined;
@@ -137,7 +144,8 @@ export function buildAgentConfig(flat: FlatConfig, readFile: (p: string) => stri
   const credentials = (prefix: string): Credentials => {
     const pw = password(flat, prefix, readFile);
     if (pw === undefined || pw === '') throw new ConfigError(`${prefix}.password`, undefined, `is required (or ${prefix}.password_file)`);
-    return { username: get<string>(`${prefix}.username`), password: pw };
+    const file = get<string | undefined>(`${prefix}.password_file`);
+    return { username: get<string>(`${prefix}.username`), password: pw, ...(file === undefined ? {} : { passwordFile: file }) };
   };
   const pgRole = (prefix: string): PgRole => ({
     ...credentials(prefix),
@@ -193,7 +201,8 @@ export function buildAgentConfig(flat: FlatConfig, readFile: (p: string) => stri
     restapi: {
       listen: get('restapi.listen'),
       connectAddress: connect('restapi'),
-      authentication: apiUser !== undefined ? { username: apiUser, password: apiPassword! } : undefined,
+      authentication:
+        apiUser !== undefined ? apiCredentials(apiUser, apiPassword!, get<string | undefined>('restapi.authentication.password_file')) : undefined,
       certfile,
       keyfile,
     },

@@ -109,6 +109,10 @@ export class PostgresService implements LocalService {
   private replicaSlotsAt: number | undefined;
   /** `POST /restart` with a schedule: the restart the loop carries out at its time. */
   readonly restarts = new RestartSchedule();
+  /** The database was checked to accept the passwords in force since this member last became the running primary. */
+  private passwordsAligned = false;
+  /** The password files last found unusable, so each is logged once, not every loop. */
+  private unusablePasswordFiles = '';
 
   constructor(private readonly props: PostgresServiceProps) {
     this.events = new CallbackEvents((action, role) => props.callbacks.fire(action, role));
@@ -222,6 +226,7 @@ export class PostgresService implements LocalService {
       }
       this.snap = snap;
       this.snapAt = this.props.clock.monotonicMs();
+      await this.followPasswordFiles();
       if (snap.server && !this.busy && !this.state.opState && !this.state.bootstrapping)
         this.events.seenRunning(snap.server.inRecovery ? 'replica' : 'primary');
       if (snap.server) {
@@ -239,6 +244,31 @@ export class PostgresService implements LocalService {
       if (!this.snapFailed) this.props.logger.warn('could not read the postgres state', errorFields(err));
       this.snap = Object.freeze({ running: this.props.pg.pid !== undefined, accepting: false, error: String(err) });
       this.snapFailed = true;
+    }
+  }
+
+  /** A rotated Secret: a changed password file is in force at once; the primary sets it in the database (duties). */
+  private async followPasswordFiles(): Promise<void> {
+    const { changed, unusable, passfileError } = await this.props.pg.rereadPasswords();
+    if (passfileError) this.props.logger.warn('could not write the password file; trying again next loop', { error: passfileError });
+    if (changed.length) {
+      this.props.logger.info('a password file changed; the new password is in force', { roles: changed });
+      this.passwordsAligned = false;
+    }
+    const key = JSON.stringify(unusable);
+    if (key !== this.unusablePasswordFiles && unusable.length)
+      this.props.logger.warn('a password file cannot be used; keeping the password in force', { files: unusable });
+    this.unusablePasswordFiles = key;
+  }
+
+  /** On the primary: the superuser and replication passwords stored as the files say (once per change or term). */
+  private async alignPasswords(): Promise<void> {
+    try {
+      const set = await this.props.pg.alignRolePasswords(true);
+      if (set.length) this.props.logger.info('set the passwords of the agent roles in the database', { roles: set });
+      this.passwordsAligned = true;
+    } catch (err) {
+      this.props.logger.warn('could not set the passwords of the agent roles; trying again next loop', errorFields(err));
     }
   }
 
@@ -401,6 +431,7 @@ export class PostgresService implements LocalService {
     // Positions listed while leading are published only while leading.
     if (!ctx.leading) this.slotPositions = undefined;
     const duties = step.kind === 'none' && ctx.leading && this.snap?.server && !this.snap.server.inRecovery && !this.state.checkpointPending;
+    if (!duties) this.passwordsAligned = false;
     // Logged once per change, waiting states included ("rewind failed; waiting for reinit"): why Postgres is as it is.
     this.logStep(step);
     if (step.kind === 'none' && !ctx.leading && this.replicaSlotsDue()) {
@@ -429,6 +460,7 @@ export class PostgresService implements LocalService {
           paused: this.dyn.pause,
         });
         if (positions && this.props.leadingNow()) this.slotPositions = positions;
+        if (!this.passwordsAligned) await this.alignPasswords();
       } else {
         await runStep(step, this.stepContext(ctx));
         // Whatever the step did to the files, the parameters are checked again once Postgres answers.

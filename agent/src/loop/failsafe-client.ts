@@ -1,5 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { Credentials } from '../config/agent-config';
+import { followedPassword } from '../config/followed-password';
 import type { FailsafeAnswer } from '../core/failsafe';
 
 /** The header in which a member states the promise it made (ms); an answer without it promises nothing. */
@@ -8,8 +10,11 @@ export const PROMISE_HEADER = 'x-pgha-failsafe-promise-ms';
 export interface FailsafeClientProps {
   /** What the request says about the leader (Patroni's body: `name`, `conn_url`, `api_url`). */
   readonly self: { readonly name: string; readonly connUrl: string; readonly apiUrl: string };
-  /** REST API credentials of the cluster, sent as basic auth (members require them for POST). */
-  readonly auth?: { readonly username: string; readonly password: string };
+  /**
+   * REST API credentials of the cluster, sent as basic auth (members require them for POST); a `passwordFile` is
+   * read at each request, as the REST API reads it (which also reports a file it cannot use).
+   */
+  readonly auth?: Credentials;
 }
 
 /** Where a member answers `POST /failsafe`, from the `api_url` it publishes (which ends in `/patroni`). */
@@ -21,7 +26,11 @@ export function failsafeUrl(apiUrl: string): string {
 
 /** Asks members for failsafe promises over their REST API (`POST /failsafe`). */
 export class FailsafeClient {
-  constructor(private readonly props: FailsafeClientProps) {}
+  private readonly password: (() => string) | undefined;
+
+  constructor(private readonly props: FailsafeClientProps) {
+    this.password = props.auth && followedPassword(props.auth, () => undefined);
+  }
 
   /** Asks every member in `peers` (name → REST API URL) at once for a promise of `ttlMs`; never throws. */
   ask(peers: Readonly<Record<string, string>>, ttlMs: number, timeoutMs: number): Promise<FailsafeAnswer[]> {
@@ -41,7 +50,7 @@ export class FailsafeClient {
       }
       const { auth } = this.props;
       const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
-      if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+      if (auth && this.password) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${this.password()}`).toString('base64')}`;
       const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
       // Members serve certificates for their pod IPs that no CA we hold may have signed (as for the race's GETs).
       const req = fn(url, { method: 'POST', headers, timeout: timeoutMs, rejectUnauthorized: false }, (res) => {

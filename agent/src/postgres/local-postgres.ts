@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentConfig, PgRole } from '../config/agent-config';
@@ -20,6 +20,8 @@ import { stopStrayPostmaster } from './stray-postmaster';
 import { slotNameForMember } from './slot-name';
 import { advanceSlot, createPhysicalSlot, dropSlot, listSlots, type ReplicationSlot } from './slots';
 import { LocalSession } from './session';
+import { AGENT_ROLES, type AgentRole, type PasswordReread, RolePasswords } from './role-passwords';
+import { scramSha256Verifier, verifierAccepts } from './scram';
 import { type LocalConnection, withClient } from './sql';
 
 export interface LocalPostgresProps {
@@ -74,10 +76,15 @@ export class LocalPostgres {
   private clientHba: readonly string[] | undefined;
   /** The one session the routine calls share; the rare long ones open their own (withClient). */
   private readonly session: LocalSession;
+  /** The superuser and replication passwords in force (they follow their password files). */
+  private readonly passwords: RolePasswords;
+  /** A password changed since the password file was last written. */
+  private passfileStale = false;
 
   constructor(private readonly props: LocalPostgresProps) {
     this.pg = props.postgresql;
     this.clientHba = props.postgresql.pgHba;
+    this.passwords = new RolePasswords({ superuser: this.pg.superuser, replication: this.pg.replication }, (p) => readFileSync(p, 'utf8'));
     this.postmaster = new Postmaster({ ...this.spawning(), binDir: this.pg.binDir, dataDir: this.pg.dataDir, cwd: props.runDir, logger: props.logger });
     this.session = new LocalSession(this.connection(), props.logger);
     // A postmaster that exited took the session's backend with it.
@@ -120,12 +127,12 @@ export class LocalPostgres {
         binDir: this.pg.binDir,
         dataDir: this.pg.dataDir,
         runDir: this.props.runDir,
-        superuser: this.pg.superuser,
+        superuser: this.credentials('superuser'),
         locale: this.props.locale ?? 'C.UTF-8',
       });
       await this.configure(undefined);
       await this.start();
-      await withClient(this.connection(), 'creating the replication role', (c) => ensureReplicationRole(c, this.pg.replication));
+      await withClient(this.connection(), 'creating the replication role', (c) => ensureReplicationRole(c, this.credentials('replication')));
       const { server } = await this.snapshot();
       if (!server) throw new TransientError('postgres stopped answering right after initialization', { dataDir: this.pg.dataDir });
       this.props.logger.info('cluster initialized', { systemIdentifier: server.systemIdentifier });
@@ -406,15 +413,77 @@ export class LocalPostgres {
     await setStandbySignal(this.pg.dataDir, standby, this.props.runAs);
   }
 
-  /** The run directory and the password file (superuser and replication lines; libpq picks by user name). */
+  /**
+   * Reads the password files again (a rotated Secret). A changed password is written to the password file at once,
+   * so the next clone, rewind or WAL receiver connection uses it; the database itself learns it from
+   * `alignRolePasswords` on the primary. A password file that could not be written is tried again on the next call
+   * and reported in `passfileError`.
+   */
+  async rereadPasswords(): Promise<PasswordReread & { passfileError?: string }> {
+    const found = this.passwords.reread();
+    if (found.changed.length) this.passfileStale = true;
+    if (!this.passfileStale || !existsSync(this.props.runDir)) return found;
+    try {
+      await this.writePassfile();
+      return found;
+    } catch (err) {
+      return { ...found, passfileError: String(err) };
+    }
+  }
+
+  /**
+   * Brings the database's stored passwords in line with the ones in force. On a primary, a role whose stored verifier
+   * does not accept its password gets a new SCRAM verifier (the clear text never reaches SQL or a log); a standby only
+   * reads what the primary replicated. Returns the roles whose password was set here.
+   */
+  async alignRolePasswords(primary: boolean): Promise<AgentRole[]> {
+    const names = AGENT_ROLES.map((r) => this.passwords.username(r));
+    const rows = await this.session.run(
+      'reading the stored passwords',
+      async (c) =>
+        (await c.query<{ rolname: string; rolpassword: string | null }>('SELECT rolname, rolpassword FROM pg_authid WHERE rolname = ANY($1)', [names])).rows,
+    );
+    const set: AgentRole[] = [];
+    for (const role of AGENT_ROLES) {
+      const name = this.passwords.username(role);
+      const stored = rows.find((r) => r.rolname === name)?.rolpassword ?? null;
+      if (verifierAccepts(stored, this.passwords.password(role), name)) {
+        this.passwords.settled(role);
+        continue;
+      }
+      if (!primary) continue;
+      const password = this.passwords.password(role);
+      await withClient(this.connection(), `setting the ${role} password`, async (c) => {
+        // Session settings: a verifier is not the password, but it is still not for the server log.
+        await c.query("SET log_statement = 'none'");
+        await c.query("SET log_min_error_statement = 'panic'");
+        await c.query(`ALTER ROLE ${c.escapeIdentifier(name)} PASSWORD ${c.escapeLiteral(scramSha256Verifier(password) ?? password)}`);
+      });
+      this.passwords.settled(role);
+      set.push(role);
+    }
+    return set;
+  }
+
+  /** The run directory and the password file. */
   private async prepareRunDir(): Promise<void> {
     await mkdir(this.props.runDir, { recursive: true, mode: 0o700 });
     await handOver(this.props.runDir, this.props.runAs);
+    await this.writePassfile();
+  }
+
+  /** The password file: superuser and replication lines (libpq picks by user name). */
+  private async writePassfile(): Promise<void> {
     const lines = [
-      passfileLine(this.pg.replication.username, this.pg.replication.password),
-      passfileLine(this.pg.superuser.username, this.pg.superuser.password),
+      passfileLine(this.pg.replication.username, this.passwords.password('replication')),
+      passfileLine(this.pg.superuser.username, this.passwords.password('superuser')),
     ];
     await writeOwnedFile(this.passfile(), `${lines.join('\n')}\n`, 0o600, this.props.runAs);
+    this.passfileStale = false;
+  }
+
+  private credentials(role: AgentRole): { username: string; password: string } {
+    return { username: this.passwords.username(role), password: this.passwords.password(role) };
   }
 
   private passfile(): string {
@@ -431,6 +500,11 @@ export class LocalPostgres {
   }
 
   private connection(): LocalConnection {
-    return { socketDir: this.props.runDir, port: parseListen(this.pg.listen).port, superuser: this.pg.superuser };
+    return {
+      socketDir: this.props.runDir,
+      port: parseListen(this.pg.listen).port,
+      superuser: this.pg.superuser.username,
+      passwords: () => this.passwords.candidates('superuser'),
+    };
   }
 }

@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { TransientError } from '../errors';
 import type { Logger } from './logger';
-import { CONNECT_TIMEOUT_MS, classifyCallError, connectLocal, type LocalConnection, localClient, STATEMENT_TIMEOUT_MS } from './sql';
+import { CONNECT_TIMEOUT_MS, classifyCallError, connectLocal, type LocalConnection, STATEMENT_TIMEOUT_MS } from './sql';
 
 export interface LocalSessionOptions {
   /** The server-side bound on each statement (set once, when the session connects). @default 10 s */
@@ -86,9 +86,8 @@ export class LocalSession {
   }
 
   private async connect(what: string): Promise<Client> {
-    const client = localClient(this.conn, this.statementTimeoutMs);
     this.connections++;
-    await connectLocal(client, what);
+    const client = await connectLocal(this.conn, what, this.statementTimeoutMs);
     // The server ended it (a restart, a crash, pg_terminate_backend): the next call connects again.
     client.once('end', () => {
       if (this.client !== client) return;

@@ -1,12 +1,16 @@
 import { Client, type ClientConfig } from 'pg';
 import { ConfigError, ConflictError, FatalError, TransientError } from '../errors';
-import type { Credentials } from '../config/agent-config';
 
 /** How the agent reaches its own Postgres: the unix socket in the run directory, as the superuser. */
 export interface LocalConnection {
   readonly socketDir: string;
   readonly port: number;
-  readonly superuser: Credentials;
+  readonly superuser: string;
+  /**
+   * The superuser passwords to try, in order: the one in force, then, while a rotation is under way, the one before
+   * it (the database may not have the new one yet). Asked at each connect.
+   */
+  passwords(): readonly string[];
 }
 
 /** A refused or stalled connection to a local socket means Postgres is down or busy; a few seconds tell. */
@@ -34,13 +38,16 @@ export function classifyCallError(what: string, err: unknown): unknown {
   return classifySqlError(what, err);
 }
 
+/** The SQLSTATE of a wrong password (`invalid_password`). */
+const INVALID_PASSWORD = '28P01';
+
 /** A client for the local socket, not yet connected. `statementTimeoutMs` 0: no bound. */
-export function localClient(conn: LocalConnection, statementTimeoutMs: number): Client {
+function localClient(conn: LocalConnection, password: string, statementTimeoutMs: number): Client {
   const config: ClientConfig = {
     host: conn.socketDir,
     port: conn.port,
-    user: conn.superuser.username,
-    password: conn.superuser.password,
+    user: conn.superuser,
+    password,
     database: 'postgres',
     application_name: 'pgha',
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -52,13 +59,22 @@ export function localClient(conn: LocalConnection, statementTimeoutMs: number): 
   return client;
 }
 
-/** Connects `client`; a failure is thrown classified, and the client closed. */
-export async function connectLocal(client: Client, what: string): Promise<void> {
-  try {
-    await client.connect();
-  } catch (err) {
-    await client.end().catch(() => undefined);
-    throw classifySqlError(`connection for ${what}`, err);
+/**
+ * A connected client for the local socket. Each of the connection's passwords is tried in turn while the server
+ * refuses the password itself; any other failure is thrown classified at once, the client closed.
+ */
+export async function connectLocal(conn: LocalConnection, what: string, statementTimeoutMs: number): Promise<Client> {
+  const passwords = conn.passwords();
+  for (let i = 0; ; i++) {
+    const client = localClient(conn, passwords[i] ?? '', statementTimeoutMs);
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      if ((err as { code?: string }).code === INVALID_PASSWORD && i + 1 < passwords.length) continue;
+      throw classifySqlError(`connection for ${what}`, err);
+    }
   }
 }
 
@@ -73,8 +89,7 @@ export async function withClient<T>(
   fn: (client: Client) => Promise<T>,
   statementTimeoutMs: number = STATEMENT_TIMEOUT_MS,
 ): Promise<T> {
-  const client = localClient(conn, statementTimeoutMs);
-  await connectLocal(client, what);
+  const client = await connectLocal(conn, what, statementTimeoutMs);
   try {
     return await fn(client);
   } catch (err) {

@@ -98,7 +98,7 @@ export interface AgentSpec {
   /** @default true - the agent manages no PostgreSQL and serves no REST API (leader-election tests) */
   readonly lockOnly?: boolean;
   /** Extra environment variables. */
-  readonly env?: Record<string, string>;
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** One agent process. */

@@ -1,7 +1,7 @@
 // Runs HA clusters of real agent processes, each managing its own real PostgreSQL (as the pgha-test user) on its
 // own loopback ports, against the test control plane. Everything started is stopped by PID.
 import { chown, mkdir, rm } from 'node:fs/promises';
-import { writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
@@ -48,7 +48,15 @@ export interface HaClusterOptions {
    * with the agent, so a killed test run leaves nothing behind).
    */
   readonly postgresOutlivesAgent?: (name: string) => boolean;
+  /**
+   * Members read their superuser and replication passwords from files (`PATRONI_*_PASSWORD_FILE`), as from a mounted
+   * Secret; `writePasswordFiles` changes them. @default false (inline passwords)
+   */
+  readonly passwordFiles?: boolean;
 }
+
+/** The two roles whose passwords a member may read from files. */
+export type PasswordRole = 'superuser' | 'replication';
 
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -64,6 +72,8 @@ export class HaCluster {
   readonly agents = new Map<string, AgentProcess>();
   readonly all: AgentProcess[] = [];
   readonly members: MemberSpec[] = [];
+  /** The superuser password the harness's own connections use (a rotation test changes it). */
+  superuserPassword = PASSWORD;
 
   private constructor(
     readonly o: HaClusterOptions,
@@ -114,7 +124,10 @@ export class HaCluster {
         retryTimeout: 2,
         podIp: '127.0.0.1',
         lockOnly: false,
-        env: o.postgresOutlivesAgent?.(name) ? {} : { PGHA_TEST_KILL_POSTGRES_WITH_AGENT: '1' },
+        env: {
+          ...(o.postgresOutlivesAgent?.(name) ? {} : { PGHA_TEST_KILL_POSTGRES_WITH_AGENT: '1' }),
+          ...(o.passwordFiles ? this.passwordFileEnv(m) : {}),
+        },
         extra: deepMerge(
           {
             restapi: {
@@ -153,6 +166,32 @@ export class HaCluster {
     const file = join(dirname(m.dataDir), 'restapi-password');
     writeFileSync(file, `${auth.password}\n`, { mode: 0o600 });
     return { username: auth.username, password_file: file };
+  }
+
+  /** Where a member's password for `role` is kept when `passwordFiles` is on. */
+  passwordFile(name: string, role: PasswordRole): string {
+    return join(dirname(this.member(name).dataDir), `${role}-password`);
+  }
+
+  /** Replaces a member's password files, as the kubelet does when the Secret changes (a new file moved into place). */
+  writePasswordFiles(name: string, passwords: Partial<Record<PasswordRole, string>>): void {
+    for (const [role, password] of Object.entries(passwords) as [PasswordRole, string][]) {
+      const file = this.passwordFile(name, role);
+      writeFileSync(`${file}.new`, `${password}\n`, { mode: 0o600 });
+      renameSync(`${file}.new`, file);
+    }
+  }
+
+  /** The environment that points a member at its password files (written with PASSWORD first). */
+  private passwordFileEnv(m: MemberSpec): NodeJS.ProcessEnv {
+    const files = { superuser: this.passwordFile(m.name, 'superuser'), replication: this.passwordFile(m.name, 'replication') };
+    for (const [role, file] of Object.entries(files) as [PasswordRole, string][]) if (!existsSync(file)) this.writePasswordFiles(m.name, { [role]: PASSWORD });
+    return {
+      PATRONI_SUPERUSER_PASSWORD: undefined,
+      PATRONI_REPLICATION_PASSWORD: undefined,
+      PATRONI_SUPERUSER_PASSWORD_FILE: files.superuser,
+      PATRONI_REPLICATION_PASSWORD_FILE: files.replication,
+    };
   }
 
   startAll(): AgentProcess[] {
@@ -230,7 +269,7 @@ export class HaCluster {
       host: '127.0.0.1',
       port: this.member(name).pgPort,
       user: 'postgres',
-      password: PASSWORD,
+      password: this.superuserPassword,
       database: 'postgres',
       connectionTimeoutMillis: 3000,
     });

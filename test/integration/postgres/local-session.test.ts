@@ -29,7 +29,9 @@ afterAll(async () => {
 
 /** A session of its own on the member's socket, as LocalPostgres makes one. */
 function session(opts: LocalSessionOptions = {}): LocalSession {
-  const s = new LocalSession({ socketDir: m.runDir, port: parseListen(m.config.listen).port, superuser: m.config.superuser }, m.logger, opts);
+  const { username, password } = m.config.superuser;
+  const conn = { socketDir: m.runDir, port: parseListen(m.config.listen).port, superuser: username, passwords: () => [password] };
+  const s = new LocalSession(conn, m.logger, opts);
   sessions.push(s);
   return s;
 }

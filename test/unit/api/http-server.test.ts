@@ -1,7 +1,7 @@
 // The REST API over real HTTP(S) on loopback, with a recording backend standing in for the agent (the component
 // under test is the HTTP layer: routing, authentication, TLS, limits and Patroni's status codes).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -204,6 +204,38 @@ describe('ApiServer over HTTP', () => {
   it('refuses bodies over 1 MiB with 413', async () => {
     const r = await call(base, 'PATCH', '/config', { body: `{"x":"${'a'.repeat(1024 * 1024)}"}`, auth: 'admin:s3cret' });
     expect(r.status).toBe(413);
+  });
+});
+
+describe('ApiServer with restapi.authentication.password_file', () => {
+  it('takes the password the file holds now: a rotated Secret needs no restart; an emptied file keeps the last', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pgha-api-pw-'));
+    const file = join(dir, 'restapi-password');
+    writeFileSync(file, 'first\n');
+    const warnings: unknown[] = [];
+    const logger = { ...silentLogger, warn: (msg: string, fields?: unknown) => warnings.push({ msg, fields }) };
+    const server = new ApiServer({
+      listen: '127.0.0.1:0',
+      backend: new RecordingBackend(),
+      logger,
+      authentication: { username: 'admin', password: 'first', passwordFile: file },
+    });
+    await server.start();
+    try {
+      const base = `http://${server.address()}`;
+      const reload = (auth: string) => call(base, 'POST', '/reload', { auth }).then((r) => r.status);
+      expect(await reload('admin:first')).toBe(202);
+      writeFileSync(file, 'second\n');
+      expect(await reload('admin:first')).toBe(401);
+      expect(await reload('admin:second')).toBe(202);
+      writeFileSync(file, '');
+      expect(await reload('admin:second')).toBe(202);
+      expect(await reload('admin:second')).toBe(202);
+      expect(warnings).toEqual([{ msg: 'the REST API password file cannot be used; keeping the password in force', fields: { file, why: 'empty' } }]);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
