@@ -127,7 +127,7 @@ describe('PostgresCluster (ConfigMaps mode, defaults)', () => {
     const config = loadAgentConfig({ yaml: cm.data['pgha.yaml'], env: { ...POD_ENV, PATRONI_NAME: 'demo-1' } }, (p) => files[p]!);
     expect(config).toMatchObject({ scope: 'demo', name: 'demo-1', ttl: 30, loopWait: 10, retryTimeout: 10 });
     // The REST API needs basic auth: the user from the file, the password from the mounted Secret's file.
-    expect(config.restapi.authentication).toEqual({ username: 'pgha', password: 'api-pw' });
+    expect(config.restapi.authentication).toEqual({ username: 'pgha', password: 'api-pw', passwordFile: '/a' });
     expect(config.kubernetes).toMatchObject({ useEndpoints: false, labels: { 'app.kubernetes.io/name': 'pgha' }, scopeLabel: 'cluster-name' });
     expect(config.postgresql.dataDir).toBe('/var/lib/pgha/data');
     expect(cm.data['pgha.yaml']).not.toMatch(/password/);

@@ -1,5 +1,5 @@
-// `restapi.authentication.password_file`: the REST API's basic-auth password read once at start, as the superuser's
-// and the replication role's password files are.
+// `restapi.authentication.password_file`: the REST API's basic-auth password read at start (a missing file is an
+// error then), with the file kept so the API reads it again per request (a rotated Secret).
 import { loadAgentConfig } from '../../../agent/src/config/agent-config';
 
 const env = {
@@ -18,12 +18,12 @@ const read = (p: string) => {
 describe('restapi.authentication.password_file', () => {
   it('reads the password from the file (one trailing newline dropped), from the file key or PATRONI_RESTAPI_PASSWORD_FILE', () => {
     const yaml = 'restapi:\n  authentication:\n    username: pgha\n    password_file: /run/api-pw\n';
-    expect(loadAgentConfig({ yaml, env }, read).restapi.authentication).toEqual({ username: 'pgha', password: 'from-file' });
+    expect(loadAgentConfig({ yaml, env }, read).restapi.authentication).toEqual({ username: 'pgha', password: 'from-file', passwordFile: '/run/api-pw' });
     const viaEnv = loadAgentConfig(
       { yaml: 'restapi:\n  authentication:\n    username: pgha\n', env: { ...env, PATRONI_RESTAPI_PASSWORD_FILE: '/run/api-pw' } },
       read,
     );
-    expect(viaEnv.restapi.authentication).toEqual({ username: 'pgha', password: 'from-file' });
+    expect(viaEnv.restapi.authentication).toEqual({ username: 'pgha', password: 'from-file', passwordFile: '/run/api-pw' });
   });
 
   it('fails with both password and password_file', () => {
