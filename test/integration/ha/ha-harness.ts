@@ -198,6 +198,15 @@ export class HaCluster {
     return this.members.map((m) => this.start(m.name));
   }
 
+  /** Starts every member of a two-member cluster and waits for a writable primary and its streaming replica. */
+  async startPair(timeoutMs = 120_000): Promise<{ primary: string; replica: string }> {
+    this.startAll();
+    const primary = await this.writablePrimary(timeoutMs);
+    const replica = this.members.map((m) => m.name).find((n) => n !== primary)!;
+    await this.streaming(replica);
+    return { primary, replica };
+  }
+
   agent(name: string): AgentProcess {
     const a = this.agents.get(name);
     if (!a) throw new Error(`no agent ${name}`);

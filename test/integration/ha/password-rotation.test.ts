@@ -14,10 +14,7 @@ let primary: string;
 let replica: string;
 haSuite('ha-pwrot', { scope: 'pwrot', size: 2, ttl: 10, passwordFiles: true }, async (c) => {
   cluster = c;
-  c.startAll();
-  primary = await c.writablePrimary(120_000);
-  replica = c.members.map((m) => m.name).find((n) => n !== primary)!;
-  await c.streaming(replica);
+  ({ primary, replica } = await c.startPair());
 });
 
 const CHANGED = 'a password file changed; the new password is in force';

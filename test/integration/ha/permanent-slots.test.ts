@@ -15,10 +15,7 @@ const suite = haSuite(
   { scope: 'slots', size: 2, ttl: 10, dcs: { slots: { keep: { type: 'physical' } }, ignore_slots: [{ name: 'ext_kept' }] } },
   async (c) => {
     cluster = c;
-    c.startAll();
-    primary = await c.writablePrimary(120_000);
-    replica = c.members.map((m) => m.name).find((n) => n !== primary)!;
-    await c.streaming(replica);
+    ({ primary, replica } = await c.startPair());
   },
 );
 

@@ -22,10 +22,7 @@ const suite = haSuite(
   },
   async (c) => {
     cluster = c;
-    c.startAll();
-    primary = await c.writablePrimary(120_000);
-    replica = c.members.map((m) => m.name).find((n) => n !== primary)!;
-    await c.streaming(replica);
+    ({ primary, replica } = await c.startPair());
   },
 );
 

@@ -12,10 +12,7 @@ let primary: string;
 let replica: string;
 const suite = haSuite('ha-sched', { scope: 'sched', size: 2, ttl: 10 }, async (c) => {
   cluster = c;
-  c.startAll();
-  primary = await c.writablePrimary(120_000);
-  replica = c.members.map((m) => m.name).find((n) => n !== primary)!;
-  await c.streaming(replica);
+  ({ primary, replica } = await c.startPair());
 });
 
 const target = (): PatronictlTarget => ({ scope: 'sched', namespace: suite.namespace, kubeconfig: suite.kubeconfig, context: 'c' });
