@@ -5,11 +5,10 @@
 //   docs/configuration.md                        the agent's configuration reference (committed; a synth test checks it)
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Persistence } from '../constructs';
 import { buildApp, synthManifests } from './app';
 import { configurationReference } from './outputs/configuration-reference';
 import { helmChartFiles } from './outputs/helm-chart';
-import { openshiftTemplateYaml } from './outputs/openshift-template';
+import { openshiftTemplateYaml, TEMPLATE_VARIANTS, templateName } from './outputs/openshift-template';
 
 const root = join(__dirname, '..', '..');
 
@@ -23,8 +22,8 @@ for (const [path, text] of Object.entries(helmChartFiles())) {
 }
 
 mkdirSync(join(root, 'templates'), { recursive: true });
-for (const persistence of [Persistence.EPHEMERAL, Persistence.PERSISTENT]) {
-  writeFileSync(join(root, 'templates', `pgha-${persistence}.yaml`), openshiftTemplateYaml(persistence));
+for (const variant of TEMPLATE_VARIANTS) {
+  writeFileSync(join(root, 'templates', `${templateName(variant)}.yaml`), openshiftTemplateYaml(variant));
 }
 
 mkdirSync(join(root, 'docs'), { recursive: true });

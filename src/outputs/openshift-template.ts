@@ -8,6 +8,7 @@ import {
   DEFAULT_RESTAPI_USERNAME,
   Persistence,
   Platform,
+  REPLICATION_PASSWORD_KEY,
   RESTAPI_PASSWORD_KEY,
   StoreMode,
   SUPERUSER_PASSWORD_KEY,
@@ -29,7 +30,65 @@ interface TemplateParameter extends Parameter {
 
 const PASSWORD_EXPRESSION = '[a-zA-Z0-9]{24}';
 
-function parameters(persistence: Persistence): Record<string, TemplateParameter> {
+/**
+ * Which Template: where the data lives, and where the passwords come from — generated into the Secret
+ * `<CLUSTER_NAME>-credentials` the Template creates, or a Secret the user made (or syncs) beforehand, named in
+ * `CREDENTIALS_SECRET`, of which the Template creates nothing. A Template cannot leave an object out by a parameter,
+ * hence one Template per choice.
+ */
+export interface TemplateVariant {
+  readonly persistence: Persistence;
+  /** @default false - the Template generates the passwords and creates the Secret */
+  readonly existingSecret?: boolean;
+}
+
+/** The Template's name and file stem: `pgha-<persistence>[-existing-secret]`. */
+export function templateName(v: TemplateVariant): string {
+  return `pgha-${v.persistence}${v.existingSecret ? '-existing-secret' : ''}`;
+}
+
+/** Every Template `npm run synth` writes to templates/. */
+export const TEMPLATE_VARIANTS: readonly TemplateVariant[] = [Persistence.EPHEMERAL, Persistence.PERSISTENT].flatMap((persistence) => [
+  { persistence },
+  { persistence, existingSecret: true },
+]);
+
+function passwordParameters(): Record<string, TemplateParameter> {
+  return {
+    SUPERUSER_PASSWORD: {
+      marker: 'p0superuser0p',
+      displayName: 'Superuser password',
+      description: 'Password of the postgres superuser; generated when not given.',
+      generate: PASSWORD_EXPRESSION,
+    },
+    REPLICATION_PASSWORD: {
+      marker: 'p0replication0p',
+      displayName: 'Replication password',
+      description: 'Password replicas stream with; generated when not given.',
+      generate: PASSWORD_EXPRESSION,
+    },
+    RESTAPI_PASSWORD: {
+      marker: 'p0apipassword0p',
+      displayName: 'REST API password',
+      description: `Basic-auth password of the agents' REST API (user ${DEFAULT_RESTAPI_USERNAME}), required for switchover, restart, reinitialize and configuration changes; key ${RESTAPI_PASSWORD_KEY} of the credentials Secret. Generated when not given.`,
+      generate: PASSWORD_EXPRESSION,
+    },
+  };
+}
+
+function secretParameter(): Record<string, TemplateParameter> {
+  return {
+    CREDENTIALS_SECRET: {
+      marker: 'p0credentials0p',
+      displayName: 'Credentials Secret',
+      description: `Name of a Secret in the project, created (or synced) before this Template is processed, with the keys ${SUPERUSER_PASSWORD_KEY}, ${REPLICATION_PASSWORD_KEY} and ${RESTAPI_PASSWORD_KEY}. The members mount it; the Template creates no Secret. Change its keys to rotate the passwords: no restart is needed.`,
+      required: true,
+    },
+  };
+}
+
+function parameters(v: TemplateVariant): Record<string, TemplateParameter> {
+  const { persistence } = v;
   const common: Record<string, TemplateParameter> = {
     CLUSTER_NAME: {
       marker: 'p0name0p',
@@ -50,24 +109,7 @@ function parameters(persistence: Persistence): Record<string, TemplateParameter>
     CPU_REQUEST: { marker: '7774m', displayName: 'CPU request', description: 'CPU each member requests.', value: '250m', required: true },
     MEMORY_REQUEST: { marker: '7772Mi', displayName: 'Memory request', description: 'Memory each member requests.', value: '512Mi', required: true },
     MEMORY_LIMIT: { marker: '7773Mi', displayName: 'Memory limit', description: 'Memory limit of each member.', value: '1Gi', required: true },
-    SUPERUSER_PASSWORD: {
-      marker: 'p0superuser0p',
-      displayName: 'Superuser password',
-      description: 'Password of the postgres superuser; generated when not given.',
-      generate: PASSWORD_EXPRESSION,
-    },
-    REPLICATION_PASSWORD: {
-      marker: 'p0replication0p',
-      displayName: 'Replication password',
-      description: 'Password replicas stream with; generated when not given.',
-      generate: PASSWORD_EXPRESSION,
-    },
-    RESTAPI_PASSWORD: {
-      marker: 'p0apipassword0p',
-      displayName: 'REST API password',
-      description: `Basic-auth password of the agents' REST API (user ${DEFAULT_RESTAPI_USERNAME}), required for switchover, restart, reinitialize and configuration changes; key ${RESTAPI_PASSWORD_KEY} of the credentials Secret. Generated when not given.`,
-      generate: PASSWORD_EXPRESSION,
-    },
+    ...(v.existingSecret ? secretParameter() : passwordParameters()),
     POSTGRESQL_PARAMETERS: {
       marker: 'p0pgparameters0p',
       displayName: 'PostgreSQL parameters',
@@ -124,9 +166,9 @@ function parameterizeSettings(objects: Manifest[]): Manifest[] {
 const REPLICAS_SUFFIX = '-replicas';
 
 /** What `oc new-app` prints once the objects are created: where to connect, the password, the client label. */
-function connectionMessage(): string {
+function connectionMessage(v: TemplateVariant): string {
   const name = '${CLUSTER_NAME}';
-  const secret = `${name}-credentials`;
+  const secret = v.existingSecret ? '${CREDENTIALS_SECRET}' : `${name}-credentials`;
   return [
     `PostgreSQL cluster ${name}: \${REPLICAS} members, port ${POSTGRES_PORT}, superuser postgres.`,
     `  read-write: ${name} (always the current primary)`,
@@ -164,9 +206,10 @@ function substitute(value: unknown, params: Record<string, TemplateParameter>): 
  * restricted-v2 SCC assigns them), passwords generated by the template processor unless given, the REST API behind
  * basic auth and the NetworkPolicy, as the construct's defaults.
  */
-export function openshiftTemplate(persistence: Persistence): Record<string, unknown> {
+export function openshiftTemplate(v: TemplateVariant): Record<string, unknown> {
+  const { persistence } = v;
   const persistent = persistence === Persistence.PERSISTENT;
-  const params = parameters(persistence);
+  const params = parameters(v);
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T comes from where the marker goes: a placeholder for a prop of any type
   const marker = <T>(name: string) => params[name]!.marker as unknown as T;
   const objects = modelObjects({
@@ -181,11 +224,13 @@ export function openshiftTemplate(persistence: Persistence): Record<string, unkn
     memoryRequest: Size.mebibytes(Number.parseInt(marker<string>('MEMORY_REQUEST'), 10)),
     memoryLimit: Size.mebibytes(Number.parseInt(marker<string>('MEMORY_LIMIT'), 10)),
     ...(persistent ? { storageSize: Size.mebibytes(Number.parseInt(marker<string>('VOLUME_SIZE'), 10)) } : {}),
-    credentials: ClusterCredentials.fromPasswords({
-      superuser: marker('SUPERUSER_PASSWORD'),
-      replication: marker('REPLICATION_PASSWORD'),
-      restApi: marker('RESTAPI_PASSWORD'),
-    }),
+    credentials: v.existingSecret
+      ? ClusterCredentials.fromSecret(marker('CREDENTIALS_SECRET'))
+      : ClusterCredentials.fromPasswords({
+          superuser: marker('SUPERUSER_PASSWORD'),
+          replication: marker('REPLICATION_PASSWORD'),
+          restApi: marker('RESTAPI_PASSWORD'),
+        }),
     storeMode: StoreMode.CONFIG_MAPS,
     platform: Platform.OPENSHIFT,
     persistence,
@@ -193,17 +238,19 @@ export function openshiftTemplate(persistence: Persistence): Record<string, unkn
     synchronousMode: true,
   });
   parameterizeSettings(objects);
-  const name = `pgha-${persistence}`;
+  const name = templateName(v);
   const template = {
     apiVersion: 'template.openshift.io/v1',
     kind: 'Template',
     metadata: {
       name,
       annotations: {
-        'openshift.io/display-name': `PostgreSQL HA (pgha, ${persistent ? 'persistent' : 'ephemeral'})`,
-        description: persistent
-          ? 'A highly available PostgreSQL cluster run by the pgha agent, one PersistentVolumeClaim per member.'
-          : 'A highly available PostgreSQL cluster run by the pgha agent, on emptyDir volumes: data is lost with the Pods. For tests and demos.',
+        'openshift.io/display-name': `PostgreSQL HA (pgha, ${persistent ? 'persistent' : 'ephemeral'}${v.existingSecret ? ', your own Secret' : ''})`,
+        description:
+          (persistent
+            ? 'A highly available PostgreSQL cluster run by the pgha agent, one PersistentVolumeClaim per member.'
+            : 'A highly available PostgreSQL cluster run by the pgha agent, on emptyDir volumes: data is lost with the Pods. For tests and demos.') +
+          (v.existingSecret ? ' The passwords come from a Secret you create beforehand (CREDENTIALS_SECRET).' : ''),
         'openshift.io/long-description': 'Generated by `npm run synth` from the PostgresCluster construct; do not edit by hand.',
         'openshift.io/provider-display-name': 'pgha',
         iconClass: 'icon-postgresql',
@@ -211,7 +258,7 @@ export function openshiftTemplate(persistence: Persistence): Record<string, unkn
       },
     },
     labels: { template: name },
-    message: connectionMessage(),
+    message: connectionMessage(v),
     objects: substitute(objects, params),
     parameters: Object.entries(params).map(([pname, p]) => ({
       name: pname,
@@ -225,9 +272,9 @@ export function openshiftTemplate(persistence: Persistence): Record<string, unkn
   return template;
 }
 
-/** The committed file text of `templates/pgha-<persistence>.yaml`. */
-export function openshiftTemplateYaml(persistence: Persistence): string {
-  const text = `# Generated by \`npm run synth\` from constructs/ — do not edit; CI fails when this file differs from synth output.\n${stringify(openshiftTemplate(persistence), { lineWidth: 0 })}`;
-  assertNoMarkers(text, parameters(persistence), `templates/pgha-${persistence}.yaml`);
+/** The committed file text of `templates/<templateName>.yaml`. */
+export function openshiftTemplateYaml(v: TemplateVariant): string {
+  const text = `# Generated by \`npm run synth\` from constructs/ — do not edit; CI fails when this file differs from synth output.\n${stringify(openshiftTemplate(v), { lineWidth: 0 })}`;
+  assertNoMarkers(text, parameters(v), `templates/${templateName(v)}.yaml`);
   return text;
 }

@@ -2,14 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Persistence } from '../../constructs';
-import { openshiftTemplate, openshiftTemplateYaml } from '../../src/outputs/openshift-template';
+import { openshiftTemplate, openshiftTemplateYaml, TEMPLATE_VARIANTS, templateName } from '../../src/outputs/openshift-template';
 
-describe.each([Persistence.EPHEMERAL, Persistence.PERSISTENT])('OpenShift Template (%s)', (persistence) => {
-  const template = openshiftTemplate(persistence) as any;
-  const text = openshiftTemplateYaml(persistence);
+describe.each(TEMPLATE_VARIANTS.map((v) => [templateName(v), v] as const))('OpenShift Template %s', (name, v) => {
+  const { persistence } = v;
+  const template = openshiftTemplate(v) as any;
+  const text = openshiftTemplateYaml(v);
+  const secret = v.existingSecret ? '${CREDENTIALS_SECRET}' : '${CLUSTER_NAME}-credentials';
 
   it('is the committed templates/ file, byte for byte (run `npm run synth` after changing the model)', () => {
-    expect(readFileSync(join(__dirname, '..', '..', 'templates', `pgha-${persistence}.yaml`), 'utf8')).toBe(text);
+    expect(readFileSync(join(__dirname, '..', '..', 'templates', `${name}.yaml`), 'utf8')).toBe(text);
   });
 
   it('uses every parameter it declares, and declares every parameter it uses', () => {
@@ -31,7 +33,7 @@ describe.each([Persistence.EPHEMERAL, Persistence.PERSISTENT])('OpenShift Templa
     const [orders, billing] = [names('orders'), names('billing')];
     expect(new Set(orders).size).toBe(orders.length);
     expect(orders.filter((n) => billing.includes(n))).toEqual([]);
-    expect(orders).toEqual(expect.arrayContaining(['Service/orders', 'Service/orders-replicas', 'Secret/orders-credentials']));
+    expect(orders).toEqual(expect.arrayContaining(['Service/orders', 'Service/orders-replicas', ...(v.existingSecret ? [] : ['Secret/orders-credentials'])]));
     expect(template.parameters.map((p: Param) => p.name)).not.toEqual(expect.arrayContaining(['PRIMARY_SERVICE_NAME']));
     expect(template.parameters.map((p: Param) => p.name)).not.toEqual(expect.arrayContaining(['REPLICAS_SERVICE_NAME']));
   });
@@ -55,23 +57,36 @@ describe.each([Persistence.EPHEMERAL, Persistence.PERSISTENT])('OpenShift Templa
   it('tells in its message where to connect and how to read the password, with declared parameters only', () => {
     expect(template.message).toContain('psql "host=${CLUSTER_NAME} port=5432 user=postgres"');
     expect(template.message).toContain('${CLUSTER_NAME}-replicas');
-    expect(template.message).toContain("oc get secret ${CLUSTER_NAME}-credentials -o jsonpath='{.data.superuser-password}' | base64 -d");
+    expect(template.message).toContain(`oc get secret ${secret} -o jsonpath='{.data.superuser-password}' | base64 -d`);
     const declared = template.parameters.map((p: { name: string }) => p.name);
     for (const [, used] of (template.message as string).matchAll(/\$\{\{?([A-Z_]+)\}?\}/g)) expect(declared).toContain(used);
   });
 
-  it('generates the three passwords, each described, and has no default password', () => {
-    for (const name of ['SUPERUSER_PASSWORD', 'REPLICATION_PASSWORD', 'RESTAPI_PASSWORD']) {
-      const p = template.parameters.find((x: { name: string }) => x.name === name);
-      expect(p).toMatchObject({ generate: 'expression', from: '[a-zA-Z0-9]{24}', description: expect.stringMatching(/generated when not given/i) });
-      expect(p.value).toBeUndefined();
-    }
-  });
+  const passwordParameters = ['SUPERUSER_PASSWORD', 'REPLICATION_PASSWORD', 'RESTAPI_PASSWORD'];
+  if (v.existingSecret) {
+    it('takes no password, creates no Secret, and mounts the one CREDENTIALS_SECRET names (required, no default)', () => {
+      const declared = template.parameters.map((p: { name: string }) => p.name);
+      for (const p of passwordParameters) expect(declared).not.toContain(p);
+      expect(template.parameters.find((p: { name: string }) => p.name === 'CREDENTIALS_SECRET')).toMatchObject({ required: true });
+      expect(template.parameters.find((p: { name: string }) => p.name === 'CREDENTIALS_SECRET').value).toBeUndefined();
+      expect(template.objects.filter((o: { kind: string }) => o.kind === 'Secret')).toEqual([]);
+      const sts = template.objects.find((o: { kind: string }) => o.kind === 'StatefulSet');
+      expect(JSON.stringify(sts.spec.template.spec.volumes)).toContain('"secretName":"${CREDENTIALS_SECRET}"');
+    });
+  } else {
+    it('generates the three passwords, each described, and has no default password', () => {
+      for (const pname of passwordParameters) {
+        const p = template.parameters.find((x: { name: string }) => x.name === pname);
+        expect(p).toMatchObject({ generate: 'expression', from: '[a-zA-Z0-9]{24}', description: expect.stringMatching(/generated when not given/i) });
+        expect(p.value).toBeUndefined();
+      }
+      expect(template.objects.find((o: { kind: string }) => o.kind === 'Secret').stringData['restapi-password']).toBe('${RESTAPI_PASSWORD}');
+    });
+  }
 
   it('turns REST API authentication on, with the password only as a file, and includes the NetworkPolicy', () => {
     const byKind = (kind: string) => template.objects.find((o: { kind: string }) => o.kind === kind);
     expect(parse(byKind('ConfigMap').data['pgha.yaml']).restapi.authentication).toEqual({ username: 'pgha' });
-    expect(byKind('Secret').stringData['restapi-password']).toBe('${RESTAPI_PASSWORD}');
     expect(byKind('StatefulSet').spec.template.spec.containers[0].env).toContainEqual({
       name: 'PATRONI_RESTAPI_PASSWORD_FILE',
       value: '/etc/pgha-credentials/restapi-password',

@@ -79,7 +79,7 @@ describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Templa
     expect(parse(text).bootstrap.dcs.synchronous_mode).toBe(true);
     const defaults = (processTemplate(file, {}).find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> }).data['pgha.yaml']!;
     expect(parse(defaults)).toMatchObject({ postgresql: { parameters: {} }, bootstrap: { dcs: { synchronous_mode: false } } });
-    expect(loadAgentConfig({ yaml: defaults, env }, () => 'pw').restapi.authentication).toEqual({ username: 'pgha', password: 'pw' });
+    expect(loadAgentConfig({ yaml: defaults, env }, () => 'pw').restapi.authentication).toEqual({ username: 'pgha', password: 'pw', passwordFile: '/a' });
   });
 
   it('refuses an unknown parameter', () => {
@@ -112,5 +112,27 @@ describe.each(['pgha-ephemeral.yaml', 'pgha-persistent.yaml'])('OpenShift Templa
       'tpl-0',
       'tpl-1',
     ]);
+  });
+});
+
+describe.each(['pgha-ephemeral-existing-secret.yaml', 'pgha-persistent-existing-secret.yaml'])('OpenShift Template %s', (file) => {
+  const suite = toolkitSuite();
+
+  it('needs CREDENTIALS_SECRET, and takes no password', () => {
+    const missing = runStatus(toolBinary('template-process'), ['-f', repoPath('templates', file)]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('parameter CREDENTIALS_SECRET is required and must be specified');
+    const password = runStatus(toolBinary('template-process'), ['-f', repoPath('templates', file), '-p', 'CREDENTIALS_SECRET=x', '-p', 'SUPERUSER_PASSWORD=x']);
+    expect(password.stderr).toContain('unknown parameter name "SUPERUSER_PASSWORD"');
+  });
+
+  it('creates no Secret and mounts the named one, then applies with no warnings in a restricted namespace', async () => {
+    const items = processTemplate(file, { CLUSTER_NAME: 'own', CREDENTIALS_SECRET: 'own-passwords' });
+    expect(items.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(JSON.stringify(items)).not.toContain('${');
+    const sts = items.find((o) => o.kind === 'StatefulSet') as any;
+    expect(sts.spec.template.spec.volumes).toContainEqual(expect.objectContaining({ secret: expect.objectContaining({ secretName: 'own-passwords' }) }));
+    const ns = await suite.restrictedNamespace('tk-tpl-own');
+    expect(warningsOf(await serverSideApply(suite.admin, ns, items, { dryRun: true }))).toEqual({});
   });
 });
