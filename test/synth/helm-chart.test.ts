@@ -35,6 +35,7 @@ describe('Helm chart files', () => {
         'templates/service-replicas.yaml',
         'templates/serviceaccount.yaml',
         'templates/statefulset.yaml',
+        'templates/tests/connection.yaml',
       ].sort(),
     );
   });
@@ -160,8 +161,11 @@ describe('Helm chart conventions, rendered by helm', () => {
 
   type Obj = { kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: any };
   let valuesFiles = 0;
-  /** `helm template` with values given as a values file (lists and maps as they are written in one). */
-  function template(values: Record<string, unknown> = {}, set: string[] = []): Obj[] {
+  /**
+   * `helm template` with values given as a values file (lists and maps as they are written in one): the release's
+   * objects, without the `helm test` Pod unless `set` asks for it (`--show-only templates/tests/connection.yaml`).
+   */
+  function template(values: Record<string, unknown> = {}, set: string[] = ['--skip-tests']): Obj[] {
     const file = join(work, `values-${valuesFiles++}.yaml`);
     writeFileSync(file, stringify(values));
     return parseAllDocuments(run(toolBinary('helm'), ['template', 'r', chart, '-f', file, ...set], helmEnv))
@@ -406,5 +410,24 @@ describe('Helm chart conventions, rendered by helm', () => {
     ],
   ])('refuses %s, naming the value', (_name, values, message) => {
     expect(refused(values)).toContain(message);
+  });
+  it('has a helm test hook: a client Pod that must write through the read-write Service, with the mounted superuser password', () => {
+    const hookOnly = ['--show-only', 'templates/tests/connection.yaml'];
+    const [pod] = template({}, hookOnly);
+    expect(pod!.kind).toBe('Pod');
+    expect(pod!.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'test' });
+    // The NetworkPolicy admits clients with this label.
+    expect(pod!.metadata.labels).toMatchObject({ 'pgha.io/client': 'r' });
+    const c = pod!.spec.containers[0];
+    // The image's entrypoint runs (args only), so an arbitrary UID gets its passwd entry as the members do.
+    expect(c.command).toBeUndefined();
+    expect(c.args.join(' ')).toContain('host=r port=5432 user=postgres');
+    expect(c.args.join(' ')).toContain('CREATE TEMP TABLE');
+    expect(pod!.spec.volumes).toContainEqual(expect.objectContaining({ secret: expect.objectContaining({ secretName: 'r-credentials' }) }));
+    const [own] = template({ existingSecret: 'mine', image: { pullSecrets: ['regcred'] } }, hookOnly);
+    expect(own!.spec.volumes).toContainEqual(expect.objectContaining({ secret: expect.objectContaining({ secretName: 'mine' }) }));
+    expect(own!.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    // Not one of the release's objects: helm install (and template --skip-tests) leave it out.
+    expect(template().map((o) => o.kind)).not.toContain('Pod');
   });
 });

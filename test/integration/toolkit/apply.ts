@@ -16,6 +16,7 @@ const RESOURCES: Record<string, { plural: string; namespaced: boolean }> = {
   StatefulSet: { plural: 'statefulsets', namespaced: true },
   PodDisruptionBudget: { plural: 'poddisruptionbudgets', namespaced: true },
   NetworkPolicy: { plural: 'networkpolicies', namespaced: true },
+  Pod: { plural: 'pods', namespaced: true },
 };
 
 export function objectPath(m: Manifest, namespace: string): string {
