@@ -6,7 +6,8 @@
 import { Duration, Size } from 'cdk8s';
 import { repoPath } from '../integration/toolkit/tools';
 import type { ClusterUnderTest } from './support/cluster-under-test';
-import { createSecret, deployHelm, deployOpenShift, deployPlain } from './support/deploy';
+import { createSecret, deployHelm, deployOpenShift, deployPlain, helm, patchSecret } from './support/deploy';
+import { eventually } from '../fixtures/cluster';
 import { Cpu } from 'cdk8s-plus-33';
 import { E2eSession, SMALL } from './support/e2e-cluster';
 
@@ -86,6 +87,11 @@ it('a Helm release installed with helm', async () => {
     'resources.requests.memory': SMALL.memoryRequest,
   });
   await writesAndStreams(session.track(d));
+  // helm test: the chart's test Pod writes through the read-write Service with the Secret's superuser password
+  // (its log is psql's answer to the CREATE TEMP TABLE).
+  const tested = helm(session.cluster, ['test', 'orders', '-n', ns, '--timeout', '3m', '--logs']);
+  expect(tested).toMatch(/TEST SUITE:\s+orders-test-connection[\s\S]*Phase:\s+Succeeded/);
+  expect(tested).toContain('CREATE TABLE');
 }, 300_000);
 
 it('a Helm release with existingSecret: the members take every password from a Secret made beforehand', async () => {
@@ -108,8 +114,47 @@ it('a Helm release with existingSecret: the members take every password from a S
   expect(secrets).not.toContain('secret/stock-credentials');
   // Connecting as postgres with the test's password, replicas streaming with its replication password, the REST API
   // taking its restapi-password: all of writesAndStreams.
-  await writesAndStreams(session.track(d));
-}, 300_000);
+  const c = session.track(d);
+  await writesAndStreams(c);
+  await rotateSecret(c, 'stock-passwords', passwords);
+}, 600_000);
+
+/**
+ * The user changes every password in the Secret. The kubelet updates each member's mounted files on its own sync (up
+ * to a minute or so); the agents follow them and the primary stores the new passwords. Nothing restarts, nobody is
+ * locked out for longer than a member's files lag behind, and the old passwords stop working.
+ */
+async function rotateSecret(c: ClusterUnderTest, secret: string, before: Readonly<Record<string, string>>): Promise<void> {
+  const restarts = (await c.pods()).map((p) => [p.name, p.restarts]);
+  const rotated = { 'superuser-password': 'rotated-su-e2e', 'replication-password': 'rotated-repl-e2e', 'restapi-password': 'rotated-api-e2e' };
+  await patchSecret(c.cluster, c.namespace, secret, rotated);
+  const primary = await c.target();
+  const withNew = { ...primary, password: rotated['superuser-password'] };
+  await eventually(
+    'the new superuser password works through the primary Service',
+    () => c.sql(withNew, 'SELECT 1 AS one').catch(() => undefined),
+    240_000,
+    1000,
+  );
+  await expect(c.sql(primary, 'SELECT 1 AS one')).rejects.toMatchObject({ code: '28P01' });
+  c.superuserPassword = rotated['superuser-password'];
+  const holder = await c.healthy();
+  c.restApiAuth = { username: 'pgha', password: rotated['restapi-password'] };
+  await eventually(
+    'the REST API takes the new password',
+    async () => ((await c.api(holder, 'POST', '/reload')).status === 202 ? true : undefined),
+    240_000,
+    1000,
+  );
+  c.restApiAuth = { username: 'pgha', password: before['restapi-password']! };
+  expect((await c.api(holder, 'POST', '/reload')).status).toBe(401);
+  c.restApiAuth = { username: 'pgha', password: rotated['restapi-password'] };
+  // New replication connections (the WAL senders ended) log in with the new replication password, once each
+  // replica's files have it: the cluster is whole again.
+  await c.sql(await c.target(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'walsender'");
+  await c.healthy(240_000);
+  expect((await c.pods()).map((p) => [p.name, p.restarts])).toEqual(restarts);
+}
 
 it('the OpenShift Template processed by library-go, run as an arbitrary UID with no passwd entry', async () => {
   const ns = await session.namespace('e2e-openshift');
@@ -124,4 +169,21 @@ it('the OpenShift Template processed by library-go, run as an arbitrary UID with
   const pod = (await c.pods())[0]!.name;
   const id = (await c.exec(pod, ['id', '-u'])).trim();
   expect(Number(id)).toBeGreaterThanOrEqual(1000650000);
+}, 300_000);
+
+it('the OpenShift Template for a Secret of your own: no Secret created, the members mount the one made beforehand', async () => {
+  const ns = await session.namespace('e2e-openshift-own');
+  const passwords = { 'superuser-password': 'tpl-su-e2e', 'replication-password': 'tpl-repl-e2e', 'restapi-password': 'tpl-api-e2e' };
+  await createSecret(session.cluster, ns, 'ledger-passwords', passwords);
+  const d = await deployOpenShift(session.cluster, ns, repoPath('templates', 'pgha-ephemeral-existing-secret.yaml'), {
+    CLUSTER_NAME: 'ledger',
+    CREDENTIALS_SECRET: 'ledger-passwords',
+    REPLICAS: '2',
+    CPU_REQUEST: SMALL.cpuRequest,
+    MEMORY_REQUEST: SMALL.memoryRequest,
+  });
+  expect(d.superuserPassword).toBe(passwords['superuser-password']);
+  const secrets = (await session.cluster.kubectl(['get', 'secrets', '-n', ns, '-o', 'name'])).trim().split('\n');
+  expect(secrets).toEqual(['secret/ledger-passwords']);
+  await writesAndStreams(session.track(d));
 }, 300_000);

@@ -421,7 +421,7 @@ describe('Helm chart conventions, rendered by helm', () => {
     const c = pod!.spec.containers[0];
     // The image's entrypoint runs (args only), so an arbitrary UID gets its passwd entry as the members do.
     expect(c.command).toBeUndefined();
-    expect(c.args.join(' ')).toContain('host=r port=5432 user=postgres');
+    expect(c.args.join(' ')).toContain('host=${R_SERVICE_HOST:-r} port=5432 user=postgres');
     expect(c.args.join(' ')).toContain('CREATE TEMP TABLE');
     expect(pod!.spec.volumes).toContainEqual(expect.objectContaining({ secret: expect.objectContaining({ secretName: 'r-credentials' }) }));
     const [own] = template({ existingSecret: 'mine', image: { pullSecrets: ['regcred'] } }, hookOnly);

@@ -28,12 +28,19 @@ interface RawPod {
  */
 export class ClusterUnderTest {
   private readonly relays = new Map<string, Promise<Relay>>();
+  /** The superuser password this side connects with: the deployment's, until a test rotates the Secret. */
+  superuserPassword: string;
+  /** The REST API credentials this side sends: the deployment's, until a test rotates the Secret. */
+  restApiAuth: Deployment['restApiAuth'];
 
   constructor(
     readonly cluster: RealCluster,
     readonly admin: KubeClient,
     readonly d: Deployment,
-  ) {}
+  ) {
+    this.superuserPassword = d.superuserPassword;
+    this.restApiAuth = d.restApiAuth;
+  }
 
   get namespace(): string {
     return this.d.namespace;
@@ -85,7 +92,7 @@ export class ClusterUnderTest {
 
   async target(service = this.d.primaryService): Promise<WriterTarget> {
     const r = await this.service(service);
-    return { host: r.host, port: r.port, user: 'postgres', password: this.d.superuserPassword };
+    return { host: r.host, port: r.port, user: 'postgres', password: this.superuserPassword };
   }
 
   private async podIp(pod: string): Promise<string> {
@@ -97,7 +104,7 @@ export class ClusterUnderTest {
   /** A loopback address that reaches one Pod's PostgreSQL directly (its Pod IP). */
   async podTarget(pod: string): Promise<WriterTarget & { relay: Relay }> {
     const relay = await this.cluster.relay(`${await this.podIp(pod)}:5432`);
-    return { host: relay.host, port: relay.port, user: 'postgres', password: this.d.superuserPassword, relay };
+    return { host: relay.host, port: relay.port, user: 'postgres', password: this.superuserPassword, relay };
   }
 
   /**
@@ -107,7 +114,7 @@ export class ClusterUnderTest {
   async api(pod: string, method: string, path: string, opts: { body?: unknown; auth?: boolean } = {}): Promise<{ status: number; text: string }> {
     const relay = await this.cluster.relay(`${await this.podIp(pod)}:8008`);
     try {
-      const creds = opts.auth === false ? undefined : this.d.restApiAuth;
+      const creds = opts.auth === false ? undefined : this.restApiAuth;
       const headers: Record<string, string> = creds ? { authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` } : {};
       const res = await fetch(`http://${relay.host}:${relay.port}${path}`, {
         method,

@@ -50,6 +50,11 @@ export async function createSecret(cluster: RealCluster, namespace: string, name
   await cluster.kubectl(['create', 'secret', 'generic', name, '-n', namespace, ...Object.entries(passwords).map(([key, pw]) => `--from-literal=${key}=${pw}`)]);
 }
 
+/** Changes keys of an existing Secret (`kubectl patch` with stringData), as a user rotating passwords does. */
+export async function patchSecret(cluster: RealCluster, namespace: string, name: string, passwords: Readonly<Record<string, string>>): Promise<void> {
+  await cluster.kubectl(['patch', 'secret', name, '-n', namespace, '--type', 'merge', '-p', JSON.stringify({ stringData: passwords })]);
+}
+
 /** The credentials Secret's keys, decoded. */
 async function secretData(cluster: RealCluster, namespace: string, name: string): Promise<Record<string, string>> {
   const secret = JSON.parse(await cluster.kubectl(['get', 'secret', name, '-n', namespace, '-o', 'json'])) as { data: Record<string, string> };
@@ -182,7 +187,7 @@ export async function deployOpenShift(
   }
   await applyManifests(cluster, namespace, list.items);
   const name = params.CLUSTER_NAME!;
-  const passwords = await secretData(cluster, namespace, `${name}-credentials`);
+  const passwords = await secretData(cluster, namespace, params.CREDENTIALS_SECRET ?? `${name}-credentials`);
   return {
     namespace,
     name,
