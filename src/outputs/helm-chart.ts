@@ -15,6 +15,7 @@ import { CONFIG_FILE_NAME } from '../../constructs/agent-config-file';
 import { defaultTerminationGrace, resolveClusterSpec } from '../../constructs/cluster-spec';
 import { CONFIG_DIGEST_ANNOTATION, livenessTiming } from '../../constructs/postgres-stateful-set';
 import { IMAGE_PULL_POLICY_DEFAULT, NOTES, SERVICE_TYPE_DEFAULT, valuesSchema, valuesYaml } from './helm-values';
+import { helmPodMonitor } from './helm-pod-monitor';
 import { helmTestHook } from './helm-test-hook';
 import { assertNoMarkers, type Manifest, markerPattern, modelObjects, type Parameter } from './parameters';
 
@@ -613,6 +614,7 @@ export function helmChartFiles(): Record<string, string> {
     'templates/_helpers.tpl': helpers(),
     'templates/NOTES.txt': NOTES,
     'templates/tests/connection.yaml': helmTestHook(),
+    'templates/podmonitor.yaml': helmPodMonitor(),
     ...objectTemplates(),
   };
   for (const [path, text] of Object.entries(files)) assertNoMarkers(text, PARAMS, `helm chart ${path}`);

@@ -130,6 +130,23 @@ function podAndServiceSchema(): Record<string, unknown> {
       description: "Environment variables added to the agent's container, as in a container spec (name and value or valueFrom).",
       items: fieldsOf({ name: { type: 'string', pattern: ENV_NAME }, value: { type: 'string' }, valueFrom: { type: 'object' } }, ['name']),
     },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['podMonitor'],
+      properties: {
+        podMonitor: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['enabled'],
+          properties: {
+            enabled: { type: 'boolean', description: "A Prometheus Operator PodMonitor for the members' /metrics (needs the PodMonitor CRD)." },
+            interval: { type: 'string', pattern: '^(([0-9]+(ms|s|m|h))+)?$', description: "Scrape interval, e.g. 30s; empty: the Prometheus' own." },
+            labels: stringMap(LABEL_KEY, { pattern: LABEL_VALUE }, "Labels of the PodMonitor, e.g. the ones a Prometheus' podMonitorSelector matches."),
+          },
+        },
+      },
+    },
     service: {
       type: 'object',
       additionalProperties: false,
@@ -169,6 +186,7 @@ export function valuesSchema(): Record<string, unknown> {
       'networkPolicy',
       'credentials',
       'service',
+      'metrics',
     ],
     properties: {
       clusterName: {
@@ -347,6 +365,16 @@ podLabels: {}
 # Names the chart sets itself (PATRONI_NAME, PATRONICTL_CONFIG_FILE, …) are refused.
 extraEnv: []
 # The read-write (<cluster name>) and read-only (<cluster name>-replicas) Services; the headless members Service stays as it is.
+metrics:
+  podMonitor:
+    # A PodMonitor (Prometheus Operator, monitoring.coreos.com/v1) that scrapes every member's /metrics on the REST
+    # API port ${API_PORT} (a GET: no credentials needed). The PodMonitor CRD must be installed. With
+    # networkPolicy.enabled, admit your Prometheus to port ${API_PORT} with a NetworkPolicy of your own.
+    enabled: false
+    # Scrape interval, e.g. 30s; empty: the Prometheus' own.
+    interval: ""
+    # Labels of the PodMonitor, e.g. the ones a Prometheus' podMonitorSelector matches (release: prometheus).
+    labels: {}
 service:
   # ${SERVICE_TYPE_DEFAULT}, NodePort or LoadBalancer.
   type: ${SERVICE_TYPE_DEFAULT}

@@ -31,12 +31,16 @@ template_dir=$(key_of template-process "${template_version##*-}" "$here/template
 pause_src="$here/../node/pause"
 pause_dir=$(key_of pause "$(cat "$pause_src/main.go" "$pause_src/make-oci-archive.sh" | sha256sum | cut -c1-8)" "$pause_src")
 
+crd_dir="$cache_root/prometheus-operator-crds-$PROMETHEUS_OPERATOR_VERSION"
+podmonitor_crd="$crd_dir/monitoring.coreos.com_podmonitors.yaml"
+
 if [ "${1:-}" = "--print" ]; then
   echo "K8S_BIN_DIR=$k8s_dir/bin"
   echo "ETCD_BIN_DIR=$etcd_dir/bin"
   echo "HELM_BIN_DIR=$helm_dir/bin"
   echo "TEMPLATE_BIN_DIR=$template_dir/bin"
   echo "PAUSE_ARCHIVE=$pause_dir/pause.oci.tar"
+  echo "PODMONITOR_CRD=$podmonitor_crd"
   exit 0
 fi
 
@@ -46,7 +50,7 @@ go_bin=${PGHA_GO:-go}
 if [ -z "${PGHA_GO:-}" ] && ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then go_bin=/usr/local/go/bin/go; fi
 needs_build() {
   local d
-  for d in "$k8s_dir" "$etcd_dir" "$helm_dir" "$template_dir" "$pause_dir"; do [ -f "$d/.complete" ] || return 0; done
+  for d in "$k8s_dir" "$etcd_dir" "$helm_dir" "$template_dir" "$pause_dir" "$crd_dir"; do [ -f "$d/.complete" ] || return 0; done
   return 1
 }
 if needs_build && ! command -v "$go_bin" >/dev/null 2>&1; then
@@ -94,8 +98,20 @@ if [ ! -f "$pause_dir/pause.oci.tar" ]; then
   bash "$pause_src/make-oci-archive.sh" "$pause_dir/bin/pause" localhost/pgha-pause:1 "$pause_dir/pause.oci.tar"
 fi
 
+# The PodMonitor CRD as the Prometheus Operator release ships it (its module holds the generated CRDs).
+if [ ! -f "$crd_dir/.complete" ]; then
+  mkdir -p "$crd_dir"
+  echo "control-plane build: fetching the Prometheus Operator CRDs $PROMETHEUS_OPERATOR_VERSION into $crd_dir" >&2
+  module_dir=$(cd "$crd_dir" && GOFLAGS=-mod=mod "$go_bin" mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" |
+    awk -F'"' '$2 == "Dir" { print $4 }') || fail "downloading github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION failed"
+  [ -f "$module_dir/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml" ] || fail "the PodMonitor CRD is missing from $module_dir"
+  cp "$module_dir/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml" "$podmonitor_crd"
+  touch "$crd_dir/.complete"
+fi
+
 echo "K8S_BIN_DIR=$k8s_dir/bin"
 echo "ETCD_BIN_DIR=$etcd_dir/bin"
 echo "HELM_BIN_DIR=$helm_dir/bin"
 echo "TEMPLATE_BIN_DIR=$template_dir/bin"
 echo "PAUSE_ARCHIVE=$pause_dir/pause.oci.tar"
+echo "PODMONITOR_CRD=$podmonitor_crd"

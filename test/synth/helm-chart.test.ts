@@ -36,6 +36,7 @@ describe('Helm chart files', () => {
         'templates/serviceaccount.yaml',
         'templates/statefulset.yaml',
         'templates/tests/connection.yaml',
+        'templates/podmonitor.yaml',
       ].sort(),
     );
   });
@@ -429,5 +430,33 @@ describe('Helm chart conventions, rendered by helm', () => {
     expect(own!.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
     // Not one of the release's objects: helm install (and template --skip-tests) leave it out.
     expect(template().map((o) => o.kind)).not.toContain('Pod');
+  });
+  it("renders a PodMonitor for the members' /metrics only with metrics.podMonitor.enabled, with its interval and labels", () => {
+    expect(template().map((o) => o.kind)).not.toContain('PodMonitor');
+    const objects = template({ metrics: { podMonitor: { enabled: true, interval: '15s', labels: { release: 'prometheus' } } } });
+    const monitor = find(objects, 'PodMonitor');
+    expect(monitor.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(monitor.metadata.labels).toMatchObject({ release: 'prometheus', 'app.kubernetes.io/component': 'metrics' });
+    // It selects the members as the StatefulSet does, and scrapes the port the agent's container names for its API.
+    const sts = find(objects, 'StatefulSet');
+    expect(monitor.spec.selector.matchLabels).toEqual(sts.spec.selector.matchLabels);
+    expect(monitor.spec.podMetricsEndpoints).toEqual([{ port: 'api', path: '/metrics', interval: '15s' }]);
+    expect(sts.spec.template.spec.containers[0].ports).toContainEqual(expect.objectContaining({ name: 'api', containerPort: 8008 }));
+    expect(find(template({ metrics: { podMonitor: { enabled: true } } }), 'PodMonitor').spec.podMetricsEndpoints).toEqual([{ port: 'api', path: '/metrics' }]);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'an interval Prometheus cannot read',
+      { metrics: { podMonitor: { enabled: true, interval: 'fast' } } },
+      "at '/metrics/podMonitor/interval': 'fast' does not match pattern",
+    ],
+    [
+      'a PodMonitor label the chart sets',
+      { metrics: { podMonitor: { enabled: true, labels: { 'helm.sh/chart': 'x' } } } },
+      'invalid metrics.podMonitor.labels.helm.sh/chart: the chart sets that label itself',
+    ],
+  ])('refuses %s, naming the value', (_name, values, message) => {
+    expect(refused(values)).toContain(message);
   });
 });

@@ -23,11 +23,17 @@ export class E2eSession {
   readonly admin = this.cluster.adminClient();
   private readonly namespaces: TestNamespace[] = [];
   private readonly deployed: ClusterUnderTest[] = [];
+  private readonly undo: (() => Promise<unknown>)[] = [];
 
   async namespace(prefix: string): Promise<string> {
     const ns = await createTestNamespace(this.admin, prefix, { restricted: true });
     this.namespaces.push(ns);
     return ns.name;
+  }
+
+  /** Something else the test made (a CRD, …): removed by `cleanup`, after the namespaces, last made first. */
+  onCleanup(remove: () => Promise<unknown>): void {
+    this.undo.push(remove);
   }
 
   track(d: Deployment): ClusterUnderTest {
@@ -59,6 +65,7 @@ export class E2eSession {
         250,
       );
     }
+    for (const remove of this.undo.splice(0).reverse()) await remove();
   }
 
   async close(): Promise<void> {

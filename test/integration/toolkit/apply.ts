@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
-import { createTestNamespace, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
+import { podMonitorCrd } from './tools';
 
 export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
 
-/** REST plural and scope of every kind the toolkit synthesizes. */
+/** REST plural and scope of every kind the toolkit synthesizes (and the CRD its PodMonitor needs). */
 const RESOURCES: Record<string, { plural: string; namespaced: boolean }> = {
   ServiceAccount: { plural: 'serviceaccounts', namespaced: true },
   ConfigMap: { plural: 'configmaps', namespaced: true },
@@ -17,6 +20,8 @@ const RESOURCES: Record<string, { plural: string; namespaced: boolean }> = {
   PodDisruptionBudget: { plural: 'poddisruptionbudgets', namespaced: true },
   NetworkPolicy: { plural: 'networkpolicies', namespaced: true },
   Pod: { plural: 'pods', namespaced: true },
+  CustomResourceDefinition: { plural: 'customresourcedefinitions', namespaced: false },
+  PodMonitor: { plural: 'podmonitors', namespaced: true },
 };
 
 export function objectPath(m: Manifest, namespace: string): string {
@@ -161,5 +166,26 @@ export function toolkitSuite(): ToolkitSuite {
       namespaces.push(ns);
       return ns.name;
     },
+  };
+}
+
+/**
+ * Installs the Prometheus Operator's PodMonitor CRD (the release's own file) and waits until the API server serves
+ * it. Returns the function that removes it again.
+ */
+export async function installPodMonitorCrd(admin: KubeClient): Promise<() => Promise<void>> {
+  const crd = parseYaml(readFileSync(podMonitorCrd(), 'utf8')) as Manifest;
+  await serverSideApply(admin, 'default', [crd], { dryRun: false });
+  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`;
+  await eventually(
+    `the CRD ${crd.metadata.name} established`,
+    async () => {
+      const r = await admin.request<{ status?: { conditions?: { type: string; status: string }[] } }>({ method: 'GET', path });
+      return r.body.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') || undefined;
+    },
+    30_000,
+  );
+  return async () => {
+    await admin.request({ method: 'DELETE', path });
   };
 }

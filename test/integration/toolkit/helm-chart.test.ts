@@ -8,7 +8,7 @@ import { App, Chart, Duration } from 'cdk8s';
 import { PostgresCluster, type PostgresClusterProps } from '../../../constructs';
 import { helmChartFiles } from '../../../src/outputs/helm-chart';
 import { createTestNamespace, eventually, testControlPlane, type TestNamespace } from '../../fixtures/cluster';
-import { grantControllerRoles, podsSelectedBy, serverSideApply, storedNetworkPolicy, warningsOf, type Manifest } from './apply';
+import { grantControllerRoles, installPodMonitorCrd, podsSelectedBy, serverSideApply, storedNetworkPolicy, warningsOf, type Manifest } from './apply';
 import { run, runStatus, toolBinary } from './tools';
 
 const work = mkdtempSync(join(tmpdir(), 'pgha-helm-'));
@@ -349,5 +349,27 @@ describe('Helm chart', () => {
     expect(events.body.items.filter((e) => e.reason === 'FailedCreate')).toEqual([]);
     // The NetworkPolicy the API server accepted selects exactly the StatefulSet's Pods.
     expect(await podsSelectedBy(admin, ns, (await storedNetworkPolicy(admin, ns, 'pg')).spec.podSelector.matchLabels)).toEqual(['pg-0', 'pg-1']);
+  });
+  it("renders a PodMonitor the Prometheus Operator's own CRD accepts, selecting exactly the members", async () => {
+    const removeCrd = await installPodMonitorCrd(admin);
+    try {
+      const ns = await restricted('tk-helm-pm');
+      const objects = template('pg', { 'metrics.podMonitor.enabled': 'true', 'metrics.podMonitor.interval': '15s' }, ['--skip-tests', '--namespace', ns]);
+      expect(warningsOf(await serverSideApply(admin, ns, objects, { dryRun: false }))).toEqual({});
+      type Monitor = Manifest & { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Record<string, unknown>[] } };
+      const monitor = byKind(objects, 'PodMonitor') as Monitor;
+      const stored = await admin.request<Monitor>({ method: 'GET', path: `/apis/monitoring.coreos.com/v1/namespaces/${ns}/podmonitors/pg` });
+      expect(stored.body.spec.podMetricsEndpoints).toEqual([{ port: 'api', path: '/metrics', interval: '15s' }]);
+      // The CRD's schema is enforced, so the PodMonitor above passed a real check.
+      const bad = { ...monitor, spec: { ...monitor.spec, podMetricsEndpoints: [{ port: 'api', interval: 'fast' }] } };
+      await expect(serverSideApply(admin, ns, [bad], { dryRun: true })).rejects.toThrow(/interval/);
+      await eventually(
+        'the PodMonitor selects the three members the StatefulSet controller made',
+        async () => ((await podsSelectedBy(admin, ns, stored.body.spec.selector.matchLabels)).join() === 'pg-0,pg-1,pg-2' ? true : undefined),
+        60_000,
+      );
+    } finally {
+      await removeCrd();
+    }
   });
 });

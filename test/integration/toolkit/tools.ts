@@ -4,14 +4,25 @@ import { join } from 'node:path';
 
 const REPO = join(__dirname, '..', '..', '..');
 
-/** Path of a toolkit checker binary that test/control-plane/build.sh built into its cache (`helm`, `template-process`). */
-export function toolBinary(name: 'helm' | 'template-process'): string {
+/** `build.sh --print`'s value of `key`. */
+function printed(key: string): string | undefined {
   const out = execFileSync('bash', [join(REPO, 'test', 'control-plane', 'build.sh'), '--print'], { encoding: 'utf8' });
-  const key = name === 'helm' ? 'HELM_BIN_DIR' : 'TEMPLATE_BIN_DIR';
-  const dir = out
+  return out
     .split('\n')
     .find((l) => l.startsWith(`${key}=`))
     ?.slice(key.length + 1);
+}
+
+/** The Prometheus Operator's PodMonitor CRD, as its release ships it (build.sh takes it from the operator's Go module). */
+export function podMonitorCrd(): string {
+  const path = printed('PODMONITOR_CRD') ?? '';
+  if (!existsSync(path)) throw new Error(`the PodMonitor CRD is missing at ${path}; run test/control-plane/build.sh`);
+  return path;
+}
+
+/** Path of a toolkit checker binary that test/control-plane/build.sh built into its cache (`helm`, `template-process`). */
+export function toolBinary(name: 'helm' | 'template-process'): string {
+  const dir = printed(name === 'helm' ? 'HELM_BIN_DIR' : 'TEMPLATE_BIN_DIR');
   const path = join(dir ?? '', name);
   if (!existsSync(path)) throw new Error(`${name} is missing at ${path}; run test/control-plane/build.sh`);
   return path;
