@@ -264,7 +264,7 @@ export class PostgresService implements LocalService {
   /** On the primary: the superuser and replication passwords stored as the files say (once per change or term). */
   private async alignPasswords(): Promise<void> {
     try {
-      const set = await this.props.pg.alignRolePasswords(true);
+      const set = await this.props.pg.alignRolePasswords();
       if (set.length) this.props.logger.info('set the passwords of the agent roles in the database', { roles: set });
       this.passwordsAligned = true;
     } catch (err) {

@@ -432,11 +432,11 @@ export class LocalPostgres {
   }
 
   /**
-   * Brings the database's stored passwords in line with the ones in force. On a primary, a role whose stored verifier
-   * does not accept its password gets a new SCRAM verifier (the clear text never reaches SQL or a log); a standby only
-   * reads what the primary replicated. Returns the roles whose password was set here.
+   * On the primary: brings the database's stored passwords in line with the ones in force. A role whose stored
+   * verifier does not accept its password gets a new SCRAM verifier (the clear text never reaches SQL or a log).
+   * Returns the roles whose password was set.
    */
-  async alignRolePasswords(primary: boolean): Promise<AgentRole[]> {
+  async alignRolePasswords(): Promise<AgentRole[]> {
     const names = AGENT_ROLES.map((r) => this.passwords.username(r));
     const rows = await this.session.run(
       'reading the stored passwords',
@@ -451,7 +451,6 @@ export class LocalPostgres {
         this.passwords.settled(role);
         continue;
       }
-      if (!primary) continue;
       const password = this.passwords.password(role);
       await withClient(this.connection(), `setting the ${role} password`, async (c) => {
         // Session settings: a verifier is not the password, but it is still not for the server log.
