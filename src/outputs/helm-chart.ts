@@ -16,6 +16,7 @@ import { defaultTerminationGrace, resolveClusterSpec } from '../../constructs/cl
 import { CONFIG_DIGEST_ANNOTATION, livenessTiming } from '../../constructs/postgres-stateful-set';
 import { IMAGE_PULL_POLICY_DEFAULT, NOTES, SERVICE_TYPE_DEFAULT, valuesSchema, valuesYaml } from './helm-values';
 import { helmPodMonitor } from './helm-pod-monitor';
+import { helmReadme } from './helm-readme';
 import { helmTestHook } from './helm-test-hook';
 import { assertNoMarkers, type Manifest, markerPattern, modelObjects, type Parameter } from './parameters';
 
@@ -610,6 +611,7 @@ export function helmChartFiles(): Record<string, string> {
       keywords: ['postgresql', 'high-availability', 'patroni'],
     }),
     'values.yaml': valuesYaml(),
+    'README.md': helmReadme(valuesSchema(), valuesYaml()),
     'values.schema.json': `${JSON.stringify(valuesSchema(), null, 2)}\n`,
     'templates/_helpers.tpl': helpers(),
     'templates/NOTES.txt': NOTES,

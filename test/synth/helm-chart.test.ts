@@ -19,6 +19,7 @@ describe('Helm chart files', () => {
     expect(Object.keys(files).sort()).toEqual(
       [
         'Chart.yaml',
+        'README.md',
         'values.yaml',
         'values.schema.json',
         'templates/_helpers.tpl',
@@ -39,6 +40,25 @@ describe('Helm chart files', () => {
         'templates/podmonitor.yaml',
       ].sort(),
     );
+  });
+
+  it('has a README generated from values.schema.json: every value of values.yaml, with its default and description', () => {
+    const readme = files['README.md']!;
+    const rows = new Map(
+      [...readme.matchAll(/^\| `([^`]+)` \| (.+?) \| `(.*?)` \| (.+) \|$/gm)].map((m) => [m[1]!, { type: m[2]!, defaultValue: m[3]!, description: m[4]! }]),
+    );
+    const values = parse(files['values.yaml']!) as Record<string, unknown>;
+    // Every leaf of values.yaml is a row, or lies inside one (a map or list value such as affinity or postgresql.parameters).
+    const leaves = (v: unknown, path: string[]): string[] =>
+      v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 && !rows.has(path.join('.'))
+        ? Object.entries(v).flatMap(([k, x]) => leaves(x, [...path, k]))
+        : [path.join('.')];
+    for (const path of Object.keys(values).flatMap((k) => leaves(values[k], [k]))) {
+      expect({ path, row: rows.has(path) }).toEqual({ path, row: true });
+      expect(JSON.parse(rows.get(path)!.defaultValue.replace(/\\\|/g, '|'))).toEqual(path.split('.').reduce<any>((o, k) => o[k], values));
+    }
+    expect(rows.get('image.pullPolicy')!.type).toBe('"IfNotPresent" \\| "Always" \\| "Never"');
+    expect(rows.get('metrics.podMonitor.enabled')).toMatchObject({ type: 'boolean', defaultValue: 'false' });
   });
 
   it("defaults its values to the construct's defaults", () => {
