@@ -3,7 +3,7 @@
 import { ApiServerPool } from '../../../agent/src/kube/api-server-pool';
 import { KubeClient, type KubeRequest, type KubeResponse, type Query, type WatchEvent } from '../../../agent/src/kube/kube-client';
 import { KubeApiError } from '../../../agent/src/kube/kube-error';
-import { type KubeObject, ObjectCache } from '../../../agent/src/kube/object-cache';
+import { type KubeObject, ObjectCache, type ObjectCacheProps } from '../../../agent/src/kube/object-cache';
 import { silentLogger } from '../../../agent/src/log/logger';
 import { eventually } from '../../fixtures/cluster';
 import { integrationSuite } from '../suite';
@@ -48,18 +48,24 @@ const cm = (name: string, value: string) => ({
   metadata: { name, labels: { app: 'cache-test' }, annotations: { v: value } },
 });
 
-it('resumes a broken watch from the last resourceVersion and lists again only after 410', async () => {
-  const token = suite.cp.state.adminToken;
-  const client = new CountingClient({ server: suite.cp.state.server, caPem: suite.cp.caPem, token: () => token });
-  const cache = new ObjectCache<KubeObject>({
+/** A cache of the suite namespace's ConfigMaps labelled `app=<app>`, as an agent keeps one (no bypass pool). */
+function configMapCache(client: KubeClient, app: string, extra: Partial<ObjectCacheProps<KubeObject>> = {}): ObjectCache<KubeObject> {
+  return new ObjectCache<KubeObject>({
     client,
     pool: new ApiServerPool({ client, logger: silentLogger, enabled: false, refreshEveryMs: 1000, requestTimeoutMs: 1000 }),
     logger: silentLogger,
     path: `/api/v1/namespaces/${suite.namespace}/configmaps`,
-    labelSelector: 'app=cache-test',
+    labelSelector: `app=${app}`,
     listTimeoutMs: 5000,
     onChange: () => undefined,
+    ...extra,
   });
+}
+
+it('resumes a broken watch from the last resourceVersion and lists again only after 410', async () => {
+  const token = suite.cp.state.adminToken;
+  const client = new CountingClient({ server: suite.cp.state.server, caPem: suite.cp.caPem, token: () => token });
+  const cache = configMapCache(client, 'cache-test');
   const base = `/api/v1/namespaces/${suite.namespace}/configmaps`;
   try {
     await suite.admin.request({ method: 'POST', path: base, body: cm('one', '1') });
@@ -95,16 +101,7 @@ it('notices a watch whose packets are silently dropped within its bound, and res
   // tlsServerName: the proxy is 127.0.0.1 too, but say so explicitly as in-cluster configuration does.
   const client = new CountingClient({ server: proxy.url, caPem: suite.cp.caPem, token: () => token, tlsServerName: 'localhost' });
   // A stream silent for 5 s is given up (an agent's bound is the server's bookmark period plus retry_timeout).
-  const cache = new ObjectCache<KubeObject>({
-    client,
-    pool: new ApiServerPool({ client, logger: silentLogger, enabled: false, refreshEveryMs: 1000, requestTimeoutMs: 1000 }),
-    logger: silentLogger,
-    path: `/api/v1/namespaces/${suite.namespace}/configmaps`,
-    labelSelector: 'app=cache-drop',
-    listTimeoutMs: 5000,
-    silenceLimitMs: 5000,
-    onChange: () => undefined,
-  });
+  const cache = configMapCache(client, 'cache-drop', { silenceLimitMs: 5000 });
   const base = `/api/v1/namespaces/${suite.namespace}/configmaps`;
   const obj = (v: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'drop', labels: { app: 'cache-drop' }, annotations: { v } } });
   try {
@@ -142,15 +139,7 @@ it('keeps one watch open while its objects change, however long past the old bou
   const client = new CountingClient({ server: suite.cp.state.server, caPem: suite.cp.caPem, token: () => token });
   const seen: string[] = [];
   // An agent's defaults (half-hour streams, a silence limit past the server's bookmark period).
-  const cache = new ObjectCache<KubeObject>({
-    client,
-    pool: new ApiServerPool({ client, logger: silentLogger, enabled: false, refreshEveryMs: 1000, requestTimeoutMs: 1000 }),
-    logger: silentLogger,
-    path: `/api/v1/namespaces/${suite.namespace}/configmaps`,
-    labelSelector: 'app=cache-long',
-    listTimeoutMs: 5000,
-    onChange: (c) => seen.push(c.object?.metadata.annotations?.v ?? 'deleted'),
-  });
+  const cache = configMapCache(client, 'cache-long', { onChange: (c) => seen.push(c.object?.metadata.annotations?.v ?? 'deleted') });
   const base = `/api/v1/namespaces/${suite.namespace}/configmaps`;
   const obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'long', labels: { app: 'cache-long' }, annotations: { v: '0' } } };
   try {
