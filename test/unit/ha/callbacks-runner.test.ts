@@ -73,20 +73,22 @@ it('ends a callback still running, with its children, when the next one starts; 
   const cb = new Callbacks({ on_start: path, on_role_change: path, on_reload: path }, 'demo', logger);
   cb.fire('on_start', 'replica');
   await until('the first callback to hold', () => existsSync(join(dir, 'child')));
-  const child = Number(readFileSync(join(dir, 'child'), 'utf8'));
+  const child = seen(Number(readFileSync(join(dir, 'child'), 'utf8')));
   rmSync(join(dir, 'child'));
   cb.fire('on_reload', 'replica');
   await until('on_reload to hold', () => existsSync(join(dir, 'child')));
-  const reloadChild = Number(readFileSync(join(dir, 'child'), 'utf8'));
+  const reloadChild = seen(Number(readFileSync(join(dir, 'child'), 'utf8')));
   cb.fire('on_role_change', 'primary');
   await until('the first callback to be ended', () => logger.records.some((r) => r.msg === 'callback failed' && r.fields.action === 'on_start'));
   expect(logger.records.find((r) => r.msg === 'callback failed' && r.fields.action === 'on_start')?.fields.signal).toBe('SIGKILL');
-  await until("the first callback's child to be gone", () => !alive(child));
+  await until("the first callback's child to be gone", () => !running(child)).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}: /proc/${child.pid} shows ${JSON.stringify(procStat(child.pid))} (started at ${child.start})`);
+  });
   // on_reload has its own slot: the role change did not end it.
-  expect(alive(reloadChild)).toBe(true);
+  expect(running(reloadChild)).toBe(true);
   expect(calls()).toEqual(['on_start replica demo', 'on_reload replica demo', 'on_role_change primary demo']);
   cb.stop();
-  await until('every callback to be ended', () => !alive(reloadChild));
+  await until('every callback to be ended', () => !running(reloadChild));
 });
 
 it('logs a command that cannot be started, and goes on', async () => {
@@ -99,11 +101,30 @@ it('logs a command that cannot be started, and goes on', async () => {
   });
 });
 
-function alive(pid: number): boolean {
+/** A process as /proc shows it: its state letter and start time (clock ticks after boot), or undefined when gone. */
+function procStat(pid: number): { state: string; start: string } | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
+    // The command name (field 2) is in parentheses and may hold spaces; the fields after it are plain.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: rest[0]!, start: rest[19]! };
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * The process seen when the test read its PID, still running: not gone, not a zombie waiting for its reaper, and not
+ * another process that got the PID since (PIDs wrap at 32768 here, and a busy machine reuses them within seconds).
+ */
+function running(p: { pid: number; start: string }): boolean {
+  const now = procStat(p.pid);
+  return now !== undefined && now.state !== 'Z' && now.start === p.start;
+}
+
+/** The process `pid`, identified by its start time, so `running` is about this one process and no later one. */
+function seen(pid: number): { pid: number; start: string } {
+  const s = procStat(pid);
+  if (!s) throw new Error(`process ${pid} is already gone`);
+  return { pid, start: s.start };
 }
