@@ -3,16 +3,15 @@
 // same superuser and replication credentials, same small PostgreSQL settings, a Pod per member for Patroni to patch.
 // Patroni reads the API server from a kubeconfig of its own (static admin token). Everything is stopped by PID.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chownSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, createWriteStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { KubeClient } from '../../agent/src/kube/kube-client';
 import { livePostmasterPid } from '../../agent/src/postgres/data-dir';
 import { sleep } from '../../agent/src/clock';
-import { freePort } from '../../test/control-plane/free-port';
 import { killAndWait, PG_BIN_DIR, testRunAs } from '../../test/fixtures/postgres';
-import { createMemberPods, workDir, writeKubeconfig } from '../../test/integration/agent/harness';
-import { PASSWORD } from '../../test/integration/ha/ha-harness';
+import { workDir, writeKubeconfig } from '../../test/integration/agent/harness';
+import { allocateMembers, PASSWORD } from '../../test/integration/ha/ha-harness';
 import type { AgentTiming } from './agent-cluster';
 
 export const PATRONI_BIN = '/usr/bin/patroni';
@@ -56,19 +55,8 @@ export class PatroniCluster {
     const ca = join(root, 'ca.crt');
     copyFileSync(o.caFile, ca);
     c.kubeconfig = writeKubeconfig(root, 'patroni', o.server, ca, o.token);
-    for (let i = 0; i < o.size; i++) {
-      const name = `${o.scope}-${i}`;
-      const home = join(root, name);
-      mkdirSync(home);
-      c.members.push({ name, pgPort: await freePort(), apiPort: await freePort(), home, dataDir: join(home, 'data') });
-    }
-    if (runAs) for (const p of [root, ca, c.kubeconfig, ...c.members.map((m) => m.home)]) chownSync(p, runAs.uid, runAs.gid);
-    await createMemberPods(
-      o.admin,
-      o.namespace,
-      o.scope,
-      c.members.map((m) => m.name),
-    );
+    if (runAs) for (const p of [root, ca, c.kubeconfig]) chownSync(p, runAs.uid, runAs.gid);
+    for (const m of await allocateMembers(o, root)) c.members.push({ ...m, dataDir: join(m.home, 'data') });
     return c;
   }
 

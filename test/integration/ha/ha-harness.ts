@@ -67,6 +67,37 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   return out;
 }
 
+/** One member's place: its name (`<scope>-<i>`), a home directory of its own, and two free ports. */
+export interface MemberPlace {
+  readonly name: string;
+  readonly home: string;
+  readonly pgPort: number;
+  readonly apiPort: number;
+}
+
+/**
+ * Makes `size` members' homes under `root` (owned by the PostgreSQL test user when there is one) and their Pod
+ * objects, as any system under test needs them (pgha here, Patroni in the side-by-side bench).
+ */
+export async function allocateMembers(o: { admin: KubeClient; namespace: string; scope: string; size: number }, root: string): Promise<MemberPlace[]> {
+  const runAs = testRunAs();
+  const places: MemberPlace[] = [];
+  for (let i = 0; i < o.size; i++) {
+    const name = `${o.scope}-${i}`;
+    const home = join(root, name);
+    await mkdir(home);
+    if (runAs) await chown(home, runAs.uid, runAs.gid);
+    places.push({ name, home, pgPort: await freePort(), apiPort: await freePort() });
+  }
+  await createMemberPods(
+    o.admin,
+    o.namespace,
+    o.scope,
+    places.map((m) => m.name),
+  );
+  return places;
+}
+
 /** A cluster of agents with PostgreSQL; `stop()` stops every agent and every postmaster it left. */
 export class HaCluster {
   readonly agents = new Map<string, AgentProcess>();
@@ -86,19 +117,7 @@ export class HaCluster {
     const root = workDir(`ha-${o.scope}`);
     if (runAs) await chown(root, runAs.uid, runAs.gid);
     const c = new HaCluster(o, root, root);
-    for (let i = 0; i < o.size; i++) {
-      const name = `${o.scope}-${i}`;
-      const home = join(root, name);
-      await mkdir(home);
-      if (runAs) await chown(home, runAs.uid, runAs.gid);
-      c.members.push({ name, pgPort: await freePort(), apiPort: await freePort(), dataDir: join(home, 'data'), runDir: join(home, 'run') });
-    }
-    await createMemberPods(
-      o.admin,
-      o.namespace,
-      o.scope,
-      c.members.map((m) => m.name),
-    );
+    for (const m of await allocateMembers(o, root)) c.members.push({ ...m, dataDir: join(m.home, 'data'), runDir: join(m.home, 'run') });
     return c;
   }
 
