@@ -1,7 +1,7 @@
 // Runs HA clusters of real agent processes, each managing its own real PostgreSQL (as the pgha-test user) on its
 // own loopback ports, against the test control plane. Everything started is stopped by PID.
 import { chown, mkdir, rm } from 'node:fs/promises';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import type { KubeClient } from '../../../agent/src/kube/kube-client';
@@ -187,29 +187,51 @@ export class HaCluster {
     return { username: auth.username, password_file: file };
   }
 
-  /** Where a member's password for `role` is kept when `passwordFiles` is on. */
+  /** Where a member's password for `role` is kept when `passwordFiles` is on (a mounted Secret's key). */
   passwordFile(name: string, role: PasswordRole): string {
-    return join(dirname(this.member(name).dataDir), `${role}-password`);
+    return join(this.credentialsDir(name), `${role}-password`);
   }
 
-  /** Replaces a member's password files, as the kubelet does when the Secret changes (a new file moved into place). */
+  /**
+   * Changes a member's password files as the kubelet updates a Secret volume: the keys live in a new directory, and
+   * one rename of the `..data` symlink switches every key at once (each key is a symlink through `..data`), so no
+   * reader sees one key new and another old. Keys not given keep their text.
+   */
   writePasswordFiles(name: string, passwords: Partial<Record<PasswordRole, string>>): void {
-    for (const [role, password] of Object.entries(passwords) as [PasswordRole, string][]) {
-      const file = this.passwordFile(name, role);
-      writeFileSync(`${file}.new`, `${password}\n`, { mode: 0o600 });
-      renameSync(`${file}.new`, file);
-    }
+    const dir = this.credentialsDir(name);
+    mkdirSync(dir, { recursive: true });
+    const current = join(dir, '..data');
+    const next = { ...this.passwordsIn(current), ...passwords };
+    const version = `..${Date.now()}-${this.passwordVersions++}`;
+    mkdirSync(join(dir, version));
+    for (const [role, password] of Object.entries(next)) writeFileSync(join(dir, version, `${role}-password`), `${password}\n`, { mode: 0o600 });
+    symlinkSync(version, join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), current);
+    for (const role of Object.keys(next))
+      if (!existsSync(join(dir, `${role}-password`))) symlinkSync(join('..data', `${role}-password`), join(dir, `${role}-password`));
+  }
+
+  private passwordVersions = 0;
+
+  private credentialsDir(name: string): string {
+    return join(dirname(this.member(name).dataDir), 'credentials');
+  }
+
+  /** The keys behind `..data` now, by role. */
+  private passwordsIn(data: string): Partial<Record<PasswordRole, string>> {
+    if (!existsSync(data)) return {};
+    const roles: PasswordRole[] = ['superuser', 'replication'];
+    return Object.fromEntries(roles.map((r) => [r, readFileSync(join(data, `${r}-password`), 'utf8').replace(/\n$/, '')]));
   }
 
   /** The environment that points a member at its password files (written with PASSWORD first). */
   private passwordFileEnv(m: MemberSpec): NodeJS.ProcessEnv {
-    const files = { superuser: this.passwordFile(m.name, 'superuser'), replication: this.passwordFile(m.name, 'replication') };
-    for (const [role, file] of Object.entries(files) as [PasswordRole, string][]) if (!existsSync(file)) this.writePasswordFiles(m.name, { [role]: PASSWORD });
+    if (!existsSync(this.passwordFile(m.name, 'superuser'))) this.writePasswordFiles(m.name, { superuser: PASSWORD, replication: PASSWORD });
     return {
       PATRONI_SUPERUSER_PASSWORD: undefined,
       PATRONI_REPLICATION_PASSWORD: undefined,
-      PATRONI_SUPERUSER_PASSWORD_FILE: files.superuser,
-      PATRONI_REPLICATION_PASSWORD_FILE: files.replication,
+      PATRONI_SUPERUSER_PASSWORD_FILE: this.passwordFile(m.name, 'superuser'),
+      PATRONI_REPLICATION_PASSWORD_FILE: this.passwordFile(m.name, 'replication'),
     };
   }
 
