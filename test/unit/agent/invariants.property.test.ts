@@ -498,6 +498,14 @@ describe('simulated cluster', () => {
     expect(onPromises).toBeGreaterThan(90);
   });
 
+  // A known defect, found by the property above in CI on 2026-12-03 (fast-check seed -88717577): two leaders at
+  // 10.7 s. Marked failing so the suite states it until the decision rules are fixed; once they are, this test
+  // fails and must become a plain test.
+  it.failing('failsafe counterexample found in CI (seed 2147483626, 5 members, ttl 8 s): two leaders', () => {
+    const nodes = simulate(mulberry32(2147483626), 5, { ttlMs: 8000, loopWaitMs: Math.max(1000, Math.floor(8000 / 3)) }, 200_000, { failsafe: 'on' });
+    expect(overlapOf(nodes)).toBeNull();
+  });
+
   it('a leader that knew of no other member and wrote one in, unanswered, still asks it (seed that split the brain)', () => {
     const config = { ttlMs: 23_000, loopWaitMs: Math.floor(23_000 / 3) };
     expect(overlapOf(simulate(mulberry32(-1208786875), 3, config, 200_000, { failsafe: 'on' }))).toBeNull();
