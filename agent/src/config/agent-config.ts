@@ -105,6 +105,19 @@ function apiCredentials(username: string, password: string, passwordFile: string
   return { username, password, ...(passwordFile === undefined ? {} : { passwordFile }) };
 }
 
+/**
+ * A password file read again (a rotated Secret): its secret, or why it cannot be used (`empty`, `unreadable (ENOENT)`),
+ * so the caller keeps the password in force.
+ */
+export function rereadPasswordFile(path: string, readFile: (p: string) => string): { password: string } | { why: string } {
+  try {
+    const password = readPasswordFile(path, readFile);
+    return password === '' ? { why: 'empty' } : { password };
+  } catch (err) {
+    return { why: `unreadable (${(err as NodeJS.ErrnoException).code ?? String(err)})` };
+  }
+}
+
 /** Password from `password` or `password_file`, never both; the file is read here, at load. */
 function password(flat: FlatConfig, prefix: string, readFile: (p: string) => string): string | undefined {
   const inline = flat.get(`${prefix}.password`) as string | undefined;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type Credentials, readPasswordFile } from './agent-config';
+import { type Credentials, rereadPasswordFile } from './agent-config';
 
 /**
  * The password of `creds`, read again from its `password_file` at each call, so a rotated Secret takes effect
@@ -17,19 +17,13 @@ export function followedPassword(
   const file = creds.passwordFile;
   if (file === undefined) return () => last;
   return () => {
-    let why: string;
-    try {
-      const text = readPasswordFile(file, readFile);
-      if (text !== '') {
-        last = text;
-        reported = false;
-        return last;
-      }
-      why = 'empty';
-    } catch (err) {
-      why = `unreadable (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
+    const read = rereadPasswordFile(file, readFile);
+    if ('password' in read) {
+      last = read.password;
+      reported = false;
+      return last;
     }
-    if (!reported) onUnusable(file, why);
+    if (!reported) onUnusable(file, read.why);
     reported = true;
     return last;
   };

@@ -1,5 +1,5 @@
 import type { PgRole } from '../config/agent-config';
-import { readPasswordFile } from '../config/agent-config';
+import { rereadPasswordFile } from '../config/agent-config';
 
 /** The two roles the agent holds passwords for. */
 export type AgentRole = 'superuser' | 'replication';
@@ -49,17 +49,11 @@ export class RolePasswords {
     for (const role of AGENT_ROLES) {
       const file = this.roles[role].passwordFile;
       if (file === undefined) continue;
-      let text: string;
-      try {
-        text = readPasswordFile(file, this.readFile);
-      } catch (err) {
-        unusable.push({ role, file, why: `unreadable (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
-        continue;
-      }
-      if (text === '') unusable.push({ role, file, why: 'empty' });
-      else if (text !== this.current[role]) {
+      const read = rereadPasswordFile(file, this.readFile);
+      if (!('password' in read)) unusable.push({ role, file, why: read.why });
+      else if (read.password !== this.current[role]) {
         this.previous[role] = this.current[role];
-        this.current[role] = text;
+        this.current[role] = read.password;
         changed.push(role);
       }
     }
